@@ -221,7 +221,8 @@ typedef struct scone_ipudp {
   size_t payload_off; /* offset of the UDP payload */
   size_t payload_len; /* from the UDP length field, bounded by the capture */
   uint8_t tos;        /* IPv4 TOS / IPv6 traffic class */
-  int is_fragment;    /* a non-first fragment or MF set: payload incomplete */
+  int is_fragment;    /* MF set: payload incomplete (later fragments have no
+                         UDP header: parse gives SCONE_ERR_NOT_SCONE) */
 } scone_ipudp;
 
 /* Parses an IPv4 or IPv6 packet carrying UDP (IPv6 extension headers
@@ -262,9 +263,10 @@ uint64_t scone_window_sum(scone_window *w, scone_tstamp now);
 /* --------------------------------------------- advice tracker (endpoints) */
 
 /* The advice in force on one path and direction: the lowest signal received
- * within the last monitoring period. Advice expires when a period passes
- * with no advice. A monotone deque keeps this exact in constant memory: at
- * most one entry per distinct signal value. */
+ * within the last monitoring period: advice received at t is in force for
+ * t <= now < t + period. Advice expires when a period passes with no advice.
+ * A monotone deque keeps this exact in constant memory: at most one entry per
+ * distinct signal value. */
 typedef struct scone_advice {
   unsigned signal;         /* SCONE_SIGNAL_UNKNOWN when no advice in force */
   uint64_t bps;            /* 0 when unknown */
@@ -353,17 +355,22 @@ void scone_monitor_settings_default(scone_monitor_settings *s);
  * gives endpoints the two periods the spec asks for to learn and adapt. */
 typedef struct scone_monitor {
   scone_monitor_settings s;
+  scone_tstamp origin; /* the time given to init: period 0 starts here */
   struct {
     scone_window win;
     uint64_t period_idx;   /* absolute period number of max_sig[0] */
     uint8_t max_sig[3];    /* highest signal applied: this period, -1, -2;
                               SCONE_SIGNAL_UNKNOWN = none applied */
+    uint8_t last_sig;      /* advice configured now; carried into new periods */
   } d[2];
 } scone_monitor;
 
 void scone_monitor_init(scone_monitor *m, const scone_monitor_settings *s,
                         scone_tstamp now);
-/* The element applied (wrote or confirmed) signal on dir at now. */
+/* The element applied (wrote or confirmed) signal on dir at now. The advice
+ * stays configured, and counts in every later period, until changed; pass
+ * SCONE_SIGNAL_UNKNOWN when the element stops giving advice on dir (the
+ * periods it was given in still count). */
 void scone_monitor_on_advice(scone_monitor *m, scone_dir dir, unsigned signal,
                              scone_tstamp now);
 void scone_monitor_on_bytes(scone_monitor *m, scone_dir dir, uint64_t bytes,

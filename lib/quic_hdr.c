@@ -1,0 +1,52 @@
+/* The version-independent QUIC header fields (RFC 8999, Section 5). */
+#include "internal.h"
+
+scone_ssize scone_quic_hdr_parse(scone_quic_hdr *hdr, const uint8_t *data,
+                                 size_t datalen, size_t short_dcidlen) {
+  if (hdr == NULL || (data == NULL && datalen > 0))
+    return SCONE_ERR_INVALID_ARGUMENT;
+  if (datalen == 0)
+    return SCONE_ERR_NOT_QUIC;
+
+  if (!(data[0] & 0x80U)) {
+    /* A short header's DCID length is known only to the receiver, so the
+     * caller's expectation is all there is to check against. */
+    if (datalen - 1 < short_dcidlen)
+      return SCONE_ERR_TRUNCATED;
+    hdr->is_long = 0;
+    hdr->first_byte = data[0];
+    hdr->version = 0;
+    hdr->dcid = data + 1;
+    hdr->dcidlen = short_dcidlen;
+    hdr->scid = NULL;
+    hdr->scidlen = 0;
+    hdr->hdrlen = 1 + short_dcidlen;
+    return (scone_ssize)hdr->hdrlen;
+  }
+
+  /* Long header, Version Negotiation included: the invariants give every
+   * version the same layout up to the end of the SCID. */
+  size_t off = 5;
+  if (datalen < off + 1)
+    return SCONE_ERR_TRUNCATED;
+  size_t dcidlen = data[off++];
+  if (datalen - off < dcidlen)
+    return SCONE_ERR_TRUNCATED;
+  const uint8_t *dcid = data + off;
+  off += dcidlen;
+  if (datalen < off + 1)
+    return SCONE_ERR_TRUNCATED;
+  size_t scidlen = data[off++];
+  if (datalen - off < scidlen)
+    return SCONE_ERR_TRUNCATED;
+
+  hdr->is_long = 1;
+  hdr->first_byte = data[0];
+  hdr->version = scone_get32(data + 1);
+  hdr->dcid = dcid;
+  hdr->dcidlen = dcidlen;
+  hdr->scid = data + off;
+  hdr->scidlen = scidlen;
+  hdr->hdrlen = off + scidlen;
+  return (scone_ssize)hdr->hdrlen;
+}

@@ -1,0 +1,34 @@
+/* A decoded datagram and its text and JSON renderings. */
+#ifndef SCONE_TOOL_DECODE_PRINT_H
+#define SCONE_TOOL_DECODE_PRINT_H
+
+#include <scone/scone.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Where the QUIC packet's DCID length came from. */
+typedef enum {
+  DCID_LEN_UNKNOWN = 0, /* short header, nothing to go by */
+  DCID_LEN_HEADER,      /* long header: it says */
+  DCID_LEN_OPTION,      /* --dcid-len */
+  DCID_LEN_SCONE,       /* assumed equal to the SCONE packet's DCID */
+} dcid_len_source;
+
+typedef struct decoded_dgram {
+  const uint8_t *data;
+  size_t len;
+  int has_scone;
+  scone_packet scone;
+  int has_quic; /* 0 when nothing follows the SCONE packet */
+  scone_quic_hdr quic;
+  size_t quic_off;
+  dcid_len_source dcid_len_from;
+  int indication;
+} decoded_dgram;
+
+/* Both return a CLI_EXIT_* code. */
+int print_decoded_text(const decoded_dgram *dec);
+int print_decoded_json(const decoded_dgram *dec);
+
+#endif /* SCONE_TOOL_DECODE_PRINT_H */
