@@ -51,6 +51,36 @@ static inline int scone_hdr_short_result(const uint8_t *p, size_t len) {
 }
 
 /*
+ * The connection IDs of a long header (RFC 8999: length bytes at offset 5
+ * and after the DCID). Each step checks the byte it is about to read, so a
+ * CID length that points past the end stops the walk before any
+ * out-of-bounds read. Returns the offset just past the SCID, or
+ * SCONE_ERR_TRUNCATED; the outputs are set only on success.
+ */
+static inline scone_ssize
+scone_long_hdr_cids(const uint8_t *data, size_t datalen, const uint8_t **dcid,
+                    size_t *dcidlen, const uint8_t **scid, size_t *scidlen) {
+  size_t off = 5;
+  if (datalen < off + 1)
+    return SCONE_ERR_TRUNCATED;
+  size_t dl = data[off++];
+  if (datalen - off < dl)
+    return SCONE_ERR_TRUNCATED;
+  size_t doff = off;
+  off += dl;
+  if (datalen < off + 1)
+    return SCONE_ERR_TRUNCATED;
+  size_t sl = data[off++];
+  if (datalen - off < sl)
+    return SCONE_ERR_TRUNCATED;
+  *dcid = data + doff;
+  *dcidlen = dl;
+  *scid = data + off;
+  *scidlen = sl;
+  return (scone_ssize)(off + sl);
+}
+
+/*
  * The lower-only rewrite on a buffer already known to hold a SCONE header.
  * Shared by scone_packet_rewrite() and scone_ipudp_rewrite() so that the
  * network element's hot path inlines into a single function. Because a

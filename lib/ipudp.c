@@ -68,10 +68,12 @@ static inline int parse_v4(scone_ipudp *v, const uint8_t *pkt, size_t len) {
   v->dst = pkt + 16;
   v->tos = pkt[1];
   /* A later fragment carries no UDP header, so there is no UDP view to give
-   * (and nothing to rewrite); the first one has MF set. */
+   * (and nothing to rewrite); is_fragment still tells the caller it is part
+   * of a UDP datagram rather than some other protocol. The first one has MF
+   * set. */
+  v->is_fragment = (frag & 0x3fffU) != 0;
   if (frag & 0x1fffU)
     return SCONE_ERR_NOT_SCONE;
-  v->is_fragment = (frag & 0x2000U) != 0;
   return finish_udp(v, pkt, len, ihl, tot);
 }
 
@@ -85,7 +87,6 @@ static inline int parse_v6(scone_ipudp *v, const uint8_t *pkt, size_t len) {
   v->src = pkt + 8;
   v->dst = pkt + 24;
   v->tos = (uint8_t)((scone_get16(pkt) >> 4) & 0xffU);
-  v->is_fragment = 0;
 
   unsigned nh = pkt[6];
   size_t off = 40;
@@ -116,18 +117,25 @@ static inline int parse_v6(scone_ipudp *v, const uint8_t *pkt, size_t len) {
       /* An atomic fragment (offset 0, M clear; RFC 6946) is whole. */
       if (fo & 0x0001U)
         v->is_fragment = 1;
-      /* A later fragment starts mid-datagram: no UDP header to read. */
-      if (fo & 0xfff8U)
+      /* A later fragment starts mid-datagram: no UDP header to read. Only
+       * the first header of the fragmentable part is named here, so only
+       * a UDP one marks this as a UDP fragment. */
+      if (fo & 0xfff8U) {
+        v->is_fragment = nh == PROTO_UDP;
         return SCONE_ERR_NOT_SCONE;
+      }
       break;
     }
-    default: /* ESP, no next header, other upper layers */
+    default:              /* ESP, no next header, other upper layers */
+      v->is_fragment = 0; /* a fragment, but not of a UDP datagram */
       return SCONE_ERR_NOT_SCONE;
     }
   }
 }
 
 static inline int parse_ip(scone_ipudp *v, const uint8_t *pkt, size_t len) {
+  /* Set on every path, errors included, so a NOT_SCONE caller can read it. */
+  v->is_fragment = 0;
   if (len == 0)
     return SCONE_ERR_TRUNCATED;
   switch (pkt[0] >> 4) {

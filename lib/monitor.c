@@ -80,20 +80,34 @@ static void roll(scone_monitor *m, scone_dir dir, scone_tstamp now) {
   m->d[dir].period_idx = idx;
 }
 
+/* Whether now is the first instant of the newest period, when no part of it
+ * can yet have gone without advice. */
+static int at_period_start(const scone_monitor *m, scone_dir dir,
+                           scone_tstamp now) {
+  return now >= m->origin && (now - m->origin) % m->s.period == 0 &&
+         period_of(m, now) == m->d[dir].period_idx;
+}
+
 void scone_monitor_on_advice(scone_monitor *m, scone_dir dir, unsigned signal,
                              scone_tstamp now) {
   if (bad_dir(dir))
     return;
   roll(m, dir, now);
   /* Configured advice persists: an element rewrites only a few packets a
-   * period, and the periods between rewrites must not read as "no advice". */
+   * period, and the periods between rewrites must not read as "no advice".
+   * "No advice" is the highest limit of all, so a period that spent any time
+   * without it stays "no limit" for good: otherwise advice begun (or given
+   * again) late in a period would be judged after little more than one
+   * period, before an endpoint that learnt it late could have adapted. */
+  uint8_t *cur = &m->d[dir].max_sig[0];
   if (signal >= SCONE_SIGNAL_UNKNOWN) {
     m->d[dir].last_sig = SCONE_SIGNAL_UNKNOWN;
+    *cur = SCONE_SIGNAL_UNKNOWN;
     return;
   }
   m->d[dir].last_sig = (uint8_t)signal;
-  uint8_t *cur = &m->d[dir].max_sig[0];
-  if (*cur == SCONE_SIGNAL_UNKNOWN || signal > *cur)
+  if (*cur == SCONE_SIGNAL_UNKNOWN ? at_period_start(m, dir, now)
+                                   : signal > *cur)
     *cur = (uint8_t)signal;
 }
 

@@ -14,23 +14,12 @@ scone_ssize scone_packet_parse(scone_packet *pkt, const uint8_t *data,
   if (!scone_hdr_is_scone(data))
     return SCONE_ERR_NOT_SCONE;
 
-  /* Each step checks the byte it is about to read, so a CID length that
-   * points past the end stops the parse before any out-of-bounds read. */
-  size_t off = 5;
-  if (datalen < off + 1)
-    return SCONE_ERR_TRUNCATED;
-  size_t dcidlen = data[off++];
-  if (datalen - off < dcidlen)
-    return SCONE_ERR_TRUNCATED;
-  const uint8_t *dcid = data + off;
-  off += dcidlen;
-  if (datalen < off + 1)
-    return SCONE_ERR_TRUNCATED;
-  size_t scidlen = data[off++];
-  if (datalen - off < scidlen)
-    return SCONE_ERR_TRUNCATED;
-  const uint8_t *scid = data + off;
-  off += scidlen;
+  const uint8_t *dcid, *scid;
+  size_t dcidlen, scidlen;
+  scone_ssize end =
+      scone_long_hdr_cids(data, datalen, &dcid, &dcidlen, &scid, &scidlen);
+  if (end < 0)
+    return end;
 
   pkt->first_byte = data[0];
   pkt->signal = (uint8_t)scone_packet_signal(data);
@@ -39,8 +28,8 @@ scone_ssize scone_packet_parse(scone_packet *pkt, const uint8_t *data,
   pkt->dcidlen = dcidlen;
   pkt->scid = scid;
   pkt->scidlen = scidlen;
-  pkt->len = off;
-  return (scone_ssize)off;
+  pkt->len = (size_t)end;
+  return end;
 }
 
 scone_ssize scone_packet_build(uint8_t *dst, size_t dstlen, unsigned signal,
@@ -73,9 +62,10 @@ scone_ssize scone_packet_build(uint8_t *dst, size_t dstlen, unsigned signal,
 
 int scone_packet_rewrite(uint8_t *data, size_t datalen, unsigned target,
                          unsigned *old_signal) {
+  if (data == NULL)
+    return SCONE_ERR_INVALID_ARGUMENT;
   if (datalen < 5)
-    return data == NULL ? SCONE_ERR_INVALID_ARGUMENT
-                        : scone_hdr_short_result(data, datalen);
+    return scone_hdr_short_result(data, datalen);
   if (!scone_hdr_is_scone(data))
     return SCONE_ERR_NOT_SCONE;
   return scone_hdr_lower(data, target, old_signal);

@@ -26,27 +26,20 @@ scone_ssize scone_quic_hdr_parse(scone_quic_hdr *hdr, const uint8_t *data,
 
   /* Long header, Version Negotiation included: the invariants give every
    * version the same layout up to the end of the SCID. */
-  size_t off = 5;
-  if (datalen < off + 1)
-    return SCONE_ERR_TRUNCATED;
-  size_t dcidlen = data[off++];
-  if (datalen - off < dcidlen)
-    return SCONE_ERR_TRUNCATED;
-  const uint8_t *dcid = data + off;
-  off += dcidlen;
-  if (datalen < off + 1)
-    return SCONE_ERR_TRUNCATED;
-  size_t scidlen = data[off++];
-  if (datalen - off < scidlen)
-    return SCONE_ERR_TRUNCATED;
+  const uint8_t *dcid, *scid;
+  size_t dcidlen, scidlen;
+  scone_ssize end =
+      scone_long_hdr_cids(data, datalen, &dcid, &dcidlen, &scid, &scidlen);
+  if (end < 0)
+    return end;
 
   hdr->is_long = 1;
   hdr->first_byte = data[0];
   hdr->version = scone_get32(data + 1);
   hdr->dcid = dcid;
   hdr->dcidlen = dcidlen;
-  hdr->scid = data + off;
+  hdr->scid = scid;
   hdr->scidlen = scidlen;
-  hdr->hdrlen = off + scidlen;
+  hdr->hdrlen = (size_t)end;
   return (scone_ssize)hdr->hdrlen;
 }

@@ -125,8 +125,8 @@ static void test_monitor_double_rate_needs_three_periods(void **state) {
                    SCONE_CONFORMANCE_EXCEEDING);
   steady(&m, 40, 20000000, T0 + 2 * P, T0 + 3 * P, T0,
          SCONE_CONFORMANCE_EXCEEDING);
-  /* The element stops giving advice: the periods that had it still count
-   * while they are in the lookback, a period without it resets. */
+  /* The element stops giving advice: the limit is lifted, and advice given
+   * again from a period boundary is judged two periods later. */
   scone_monitor_on_advice(&m, SCONE_DIR_UPLINK, SCONE_SIGNAL_UNKNOWN,
                           T0 + 3 * P - 1);
   for (scone_tstamp t = T0 + 3 * P; t < T0 + 4 * P; t += 100 * MS) {
@@ -278,9 +278,54 @@ static void test_monitor_raised_advice_applies_at_once(void **state) {
                    100000000);
   /* The highest applied within a period counts, whatever the order. */
   scone_monitor_on_advice(&m, SCONE_DIR_UPLINK, 20, T0 + 3 * P + S);
+  assert_int_equal(m.d[SCONE_DIR_UPLINK].max_sig[0], 60);
+}
+
+/* Sends at bps on the uplink every 100 ms over [from, to), applying signal
+ * from advised_from on: the verdict must be UNKNOWN until two periods after
+ * advised_from (the spec's lookback; anything stricter can misjudge an
+ * endpoint still learning the advice) and expect from judged_from, the
+ * period boundary where the library's whole-period history starts judging. */
+static void late_advice(scone_monitor *m, uint64_t bps, scone_tstamp from,
+                        scone_tstamp to, scone_tstamp advised_from,
+                        scone_tstamp judged_from, scone_conformance expect) {
+  for (scone_tstamp t = from; t < to; t += 100 * MS) {
+    if (t >= advised_from)
+      scone_monitor_on_advice(m, SCONE_DIR_UPLINK, 40, t);
+    scone_monitor_on_bytes(m, SCONE_DIR_UPLINK, bps / 80, t);
+    scone_conformance c = scone_monitor_check(m, SCONE_DIR_UPLINK, t);
+    if (t < advised_from + 2 * P)
+      assert_int_equal(c, SCONE_CONFORMANCE_UNKNOWN);
+    else if (t >= judged_from)
+      assert_int_equal(c, expect);
+  }
+}
+
+/* Advice first applied late in a period: the endpoint may learn it only a
+ * period later and needs another to adapt, so the second period boundary
+ * after it is too early to judge. */
+static void test_monitor_advice_begun_mid_period(void **state) {
+  (void)state;
+  scone_monitor m;
+  scone_monitor_init(&m, NULL, T0);
+  late_advice(&m, 20000000, T0, T0 + 5 * P, T0 + P - S, T0 + 3 * P,
+              SCONE_CONFORMANCE_EXCEEDING);
+}
+
+/* Withdrawn advice lifts the limit at once, and advice given again later in
+ * the same period is new advice that the endpoint has yet to learn. */
+static void test_monitor_withdrawn_then_regiven(void **state) {
+  (void)state;
+  scone_monitor m;
+  scone_monitor_init(&m, NULL, T0);
+  steady(&m, 40, 20000000, T0, T0 + 3 * P, T0 + 2 * P,
+         SCONE_CONFORMANCE_EXCEEDING);
   scone_monitor_on_advice(&m, SCONE_DIR_UPLINK, SCONE_SIGNAL_UNKNOWN,
                           T0 + 3 * P + S);
-  assert_int_equal(m.d[SCONE_DIR_UPLINK].max_sig[0], 60);
+  assert_int_equal(scone_monitor_limit(&m, SCONE_DIR_UPLINK, T0 + 3 * P + S),
+                   0);
+  late_advice(&m, 20000000, T0 + 3 * P + S, T0 + 8 * P, T0 + 3 * P + 60 * S,
+              T0 + 6 * P, SCONE_CONFORMANCE_EXCEEDING);
 }
 
 static void test_monitor_idle_and_odd_clocks(void **state) {
@@ -297,12 +342,13 @@ static void test_monitor_idle_and_odd_clocks(void **state) {
   scone_monitor_on_bytes(&m, SCONE_DIR_UPLINK, 5, 0);
   assert_int_equal(scone_monitor_limit(&m, SCONE_DIR_UPLINK, T0 + 2 * P),
                    scone_rate_from_signal(70));
-  /* Long idle: the configured advice persists. Withdrawn, nothing is left to
-   * judge against once its periods leave the lookback. */
+  /* Long idle: the configured advice persists. Withdrawn, it no longer
+   * limits anything. */
   assert_int_equal(scone_monitor_limit(&m, SCONE_DIR_UPLINK, T0 + 100 * P),
                    scone_rate_from_signal(70));
   scone_monitor_on_advice(&m, SCONE_DIR_UPLINK, SCONE_SIGNAL_UNKNOWN,
                           T0 + 100 * P);
+  assert_int_equal(scone_monitor_limit(&m, SCONE_DIR_UPLINK, T0 + 100 * P), 0);
   assert_int_equal(scone_monitor_limit(&m, SCONE_DIR_UPLINK, T0 + 101 * P), 0);
   assert_int_equal(scone_monitor_check(&m, SCONE_DIR_UPLINK, UINT64_MAX),
                    SCONE_CONFORMANCE_UNKNOWN);
@@ -378,6 +424,8 @@ int main(void) {
       cmocka_unit_test(test_monitor_excess_slides_out),
       cmocka_unit_test(test_monitor_lowered_advice_judged_against_old),
       cmocka_unit_test(test_monitor_raised_advice_applies_at_once),
+      cmocka_unit_test(test_monitor_advice_begun_mid_period),
+      cmocka_unit_test(test_monitor_withdrawn_then_regiven),
       cmocka_unit_test(test_monitor_idle_and_odd_clocks),
       cmocka_unit_test(test_monitor_huge_settings_do_not_overflow),
       cmocka_unit_test(test_monitor_budgeted_sender_never_exceeds),

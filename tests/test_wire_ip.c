@@ -207,10 +207,17 @@ static void ipv4_fragments(void **state) {
   for (uint16_t frag = 0x0001; frag <= 0x2001; frag += 0x2000) {
     len = tw_make_v4(pkt, pl, plen, 0, frag, 0);
     memcpy(save, pkt, len);
+    /* is_fragment tells a UDP fragment from other protocols' packets. */
+    v.is_fragment = 0;
     assert_int_equal(parse_exact(&v, pkt, len), SCONE_ERR_NOT_SCONE);
+    assert_int_equal(v.is_fragment, 1);
     assert_int_equal(scone_ipudp_rewrite(pkt, len, 0, NULL),
                      SCONE_ERR_NOT_SCONE);
     assert_memory_equal(pkt, save, len);
+    pkt[9] = 6; /* a TCP fragment is just not UDP */
+    v.is_fragment = 1;
+    assert_int_equal(parse_exact(&v, pkt, len), SCONE_ERR_NOT_SCONE);
+    assert_int_equal(v.is_fragment, 0);
   }
   /* DF alone is not fragmentation. */
   len = tw_make_v4(pkt, pl, plen, 0, 0x4000, 0);
@@ -333,11 +340,23 @@ static void ipv6_fragments(void **state) {
   for (uint16_t of = 0x0040; of <= 0x0041; of++) {
     len = v6_fragment(pkt, pl, plen, of);
     memcpy(save, pkt, len);
+    v.is_fragment = 0;
     assert_int_equal(parse_exact(&v, pkt, len), SCONE_ERR_NOT_SCONE);
+    assert_int_equal(v.is_fragment, 1);
     assert_int_equal(scone_ipudp_rewrite(pkt, len, 0, NULL),
                      SCONE_ERR_NOT_SCONE);
     assert_memory_equal(pkt, save, len);
+    pkt[40] = 6; /* the fragment of a TCP segment */
+    v.is_fragment = 1;
+    assert_int_equal(parse_exact(&v, pkt, len), SCONE_ERR_NOT_SCONE);
+    assert_int_equal(v.is_fragment, 0);
   }
+  /* The first fragment of a TCP segment is a fragment, but not of UDP. */
+  len = v6_fragment(pkt, pl, plen, 0x0001);
+  pkt[40] = 6;
+  v.is_fragment = 1;
+  assert_int_equal(parse_exact(&v, pkt, len), SCONE_ERR_NOT_SCONE);
+  assert_int_equal(v.is_fragment, 0);
 
   /* An atomic fragment (offset 0, no M) is a whole datagram. */
   len = v6_fragment(pkt, pl, plen, 0x0000);

@@ -177,6 +177,13 @@ static void truncation_at_every_offset(void **state) {
                    SCONE_ERR_NOT_SCONE);
   assert_int_equal(scone_packet_rewrite((uint8_t[]){0x80, 0xef}, 2, 0, NULL),
                    SCONE_ERR_TRUNCATED);
+  /* No buffer is a bad argument at any claimed length, as for parse. */
+  for (size_t len = 0; len <= 8; len++) {
+    assert_int_equal(scone_packet_rewrite(NULL, len, 0, NULL),
+                     SCONE_ERR_INVALID_ARGUMENT);
+    assert_int_equal(scone_packet_parse(&pkt, NULL, len),
+                     len ? SCONE_ERR_INVALID_ARGUMENT : SCONE_ERR_TRUNCATED);
+  }
 }
 
 /* Every (existing, target) pair, both reserved-bit states: the signal

@@ -129,7 +129,8 @@ scone_ssize scone_packet_build(uint8_t *dst, size_t dstlen, unsigned signal,
  * signal becomes target if target is lower than the signal present; it is
  * never raised and never set to 127 (target >= 127 changes nothing). The
  * reserved bit and the CIDs are untouched. *old_signal (if not NULL) receives
- * the signal found. Returns 1 if the bytes changed, 0 if not, or
+ * the signal found. Returns 1 if the bytes changed, 0 if not,
+ * SCONE_ERR_INVALID_ARGUMENT for a NULL buffer, or
  * SCONE_ERR_NOT_SCONE / SCONE_ERR_TRUNCATED (only the 5-byte header is
  * required: CIDs are not inspected, so a network element can rewrite packets
  * it only sees the start of). Only data[0] and data[1] are ever written. */
@@ -222,13 +223,15 @@ typedef struct scone_ipudp {
   size_t payload_len; /* from the UDP length field, bounded by the capture */
   uint8_t tos;        /* IPv4 TOS / IPv6 traffic class */
   int is_fragment;    /* MF set: payload incomplete (later fragments have no
-                         UDP header: parse gives SCONE_ERR_NOT_SCONE) */
+                         UDP header: parse gives SCONE_ERR_NOT_SCONE with
+                         is_fragment 1 if the datagram is UDP) */
 } scone_ipudp;
 
 /* Parses an IPv4 or IPv6 packet carrying UDP (IPv6 extension headers
  * hop-by-hop, routing, destination options and fragment are walked). Returns
  * 0, SCONE_ERR_TRUNCATED, SCONE_ERR_MALFORMED, or SCONE_ERR_NOT_SCONE when
- * the packet is not UDP (the caller passes such packets on untouched). */
+ * the packet is not UDP or is a later fragment (the caller passes such
+ * packets on untouched). v->is_fragment is valid whatever the result. */
 int scone_ipudp_parse(scone_ipudp *v, const uint8_t *pkt, size_t len);
 
 /* Rewrites the SCONE packet at the start of the UDP payload of an IP packet
@@ -351,8 +354,9 @@ void scone_monitor_settings_default(scone_monitor_settings *s);
 
 /* Per flow and direction: bytes over the sliding window against the highest
  * advice applied in the current and the preceding two periods. A period in
- * that lookback in which no advice was applied counts as "no limit", which
- * gives endpoints the two periods the spec asks for to learn and adapt. */
+ * that lookback that was not advised from its start counts as "no limit",
+ * which gives endpoints at least the two periods the spec asks for to learn
+ * and adapt (up to one more when advice begins mid-period). */
 typedef struct scone_monitor {
   scone_monitor_settings s;
   scone_tstamp origin; /* the time given to init: period 0 starts here */
@@ -360,7 +364,8 @@ typedef struct scone_monitor {
     scone_window win;
     uint64_t period_idx;   /* absolute period number of max_sig[0] */
     uint8_t max_sig[3];    /* highest signal applied: this period, -1, -2;
-                              SCONE_SIGNAL_UNKNOWN = none applied */
+                              SCONE_SIGNAL_UNKNOWN = some of the period
+                              passed without advice */
     uint8_t last_sig;      /* advice configured now; carried into new periods */
   } d[2];
 } scone_monitor;
@@ -369,8 +374,8 @@ void scone_monitor_init(scone_monitor *m, const scone_monitor_settings *s,
                         scone_tstamp now);
 /* The element applied (wrote or confirmed) signal on dir at now. The advice
  * stays configured, and counts in every later period, until changed; pass
- * SCONE_SIGNAL_UNKNOWN when the element stops giving advice on dir (the
- * periods it was given in still count). */
+ * SCONE_SIGNAL_UNKNOWN when the element stops giving advice on dir, which
+ * lifts the limit at once: advice given again is judged like new advice. */
 void scone_monitor_on_advice(scone_monitor *m, scone_dir dir, unsigned signal,
                              scone_tstamp now);
 void scone_monitor_on_bytes(scone_monitor *m, scone_dir dir, uint64_t bytes,

@@ -324,6 +324,33 @@ static void write_cut(const char *dir) {
   pcap_close(pd);
 }
 
+/* Later fragments, which hold no UDP header: of a UDP datagram over IPv4
+ * and over IPv6 (after a fragment header), and of a TCP segment. */
+static void write_fragments(const char *dir) {
+  frame p = {.len = 0}, ip;
+  scone(&p, 40, 1);
+  quic_long(&p, 0xe1, 0x00000001);
+  pcap_t *pd;
+  pcap_dumper_t *d = open_out(dir, "frag.pcap", DLT_RAW, 0, &pd);
+  ip_packet(&ip, 0, 0, 17, &p, 0x2000 | 185);
+  dump(d, 0, 0, &ip, ip.len);
+  ip_packet(&ip, 0, 0, 6, &p, 185);
+  dump(d, 0, 1, &ip, ip.len);
+  /* The IPv6 one: the fixed header names a fragment header (44) whose next
+   * header is UDP, offset 1480 bytes, M clear. */
+  ip_packet(&ip, 1, 0, 44, &p, 0);
+  uint8_t fh[8] = {17, 0, 0, 0, 0, 0, 0x12, 0x34};
+  put16(fh + 2, 1480);
+  frame v6 = {.len = 0};
+  append(&v6, ip.b, 40);
+  append(&v6, fh, sizeof fh);
+  append(&v6, p.b, p.len);
+  put16(v6.b + 4, (unsigned)(v6.len - 40));
+  dump(d, 0, 2, &v6, v6.len);
+  pcap_dump_close(d);
+  pcap_close(pd);
+}
+
 /* Deterministic noise (xorshift) so a failure reproduces. */
 static uint32_t rng_state = 0x5c0e5c0eU;
 static uint32_t rnd(void) {
@@ -386,6 +413,7 @@ int main(int argc, char **argv) {
   write_scenario(argv[1], "ipv4.pcap", DLT_IPV4, 0, 4, s);
   write_scenario(argv[1], "ipv6.pcap", DLT_IPV6, 0, 6, s);
   write_cut(argv[1]);
+  write_fragments(argv[1]);
   write_unsupported(argv[1]);
   write_noise(argv[1], s);
   return 0;

@@ -36,6 +36,11 @@ run decode --pcap "$WORK/cut.pcap"
 expect_out "cut.pcap" "1 0.000000 198.51.100.2:443 -> 192.0.2.1:50000 c2s signal 40 (10 Mbit/s) [CIDs cut off by the capture]
 summary: packets 1, UDP datagrams 1, SCONE packets 1 (c2s 1, s2c 0); skipped: non-UDP 0, malformed 0, fragments 0"
 
+# Later fragments carry no UDP header; those of UDP datagrams (IPv4, IPv6)
+# count as fragments, that of a TCP segment as non-UDP.
+run decode --pcap "$WORK/frag.pcap"
+expect_out "frag.pcap" "summary: packets 3, UDP datagrams 0, SCONE packets 0 (c2s 0, s2c 0); skipped: non-UDP 1, malformed 0, fragments 2"
+
 # Absolute times: seconds since the epoch (frame 2 at 1700000000.225 s).
 run decode --absolute --pcap "$WORK/sll2.pcap"
 [ "$(sed -n 1p "$OUT" | cut -d' ' -f1-2)" = "2 1700000000.225000" ] ||

@@ -11,6 +11,10 @@ done
 run decode --help
 grep -q -- '--pcap FILE' "$OUT" || fail "decode --help does not mention --pcap"
 grep -q 'c2s' "$OUT" || fail "decode --help does not explain directions"
+# --bps below the scale still answers 0, which is above RATE: say so.
+run rate --help
+grep -q 'or 0 for any RATE below' "$OUT" ||
+	fail "rate --help does not explain rates below the scale"
 
 run --version
 [ "$rc" -eq 0 ] && grep -Eq '^scone [0-9]+\.[0-9]+\.[0-9]+$' "$OUT" ||

@@ -117,9 +117,23 @@ int print_decoded_text(const decoded_dgram *dec) {
   return CLI_EXIT_OK;
 }
 
-static json_t *cid_json(const uint8_t *cid, size_t len) {
+json_t *json_cid(const uint8_t *cid, size_t len) {
   char hex[CID_HEX_LEN];
   return json_string(hex_format(cid, len, hex));
+}
+
+void json_set_signal(json_t *o, unsigned signal) {
+  json_object_set_new(o, "signal", json_integer(signal));
+  if (signal <= SCONE_SIGNAL_MAX) {
+    char rate[FMT_RATE_LEN];
+    uint64_t bps = scone_rate_from_signal(signal);
+    json_object_set_new(o, "bps", json_integer((json_int_t)bps));
+    json_object_set_new(o, "rate",
+                        json_string(fmt_rate(bps, rate, sizeof rate)));
+  } else {
+    json_object_set_new(o, "bps", json_null());
+    json_object_set_new(o, "rate", json_string("unknown"));
+  }
 }
 
 static json_t *tristate_json(int v) {
@@ -137,21 +151,11 @@ static json_t *scone_json(const scone_packet *p) {
   json_object_set_new(o, "offset", json_integer(0));
   json_object_set_new(o, "length", json_integer((json_int_t)p->len));
   json_object_set_new(o, "version", version_json(p->version));
-  json_object_set_new(o, "signal", json_integer(p->signal));
-  if (p->signal <= SCONE_SIGNAL_MAX) {
-    char rate[FMT_RATE_LEN];
-    uint64_t bps = scone_rate_from_signal(p->signal);
-    json_object_set_new(o, "bps", json_integer((json_int_t)bps));
-    json_object_set_new(o, "rate",
-                        json_string(fmt_rate(bps, rate, sizeof rate)));
-  } else {
-    json_object_set_new(o, "bps", json_null());
-    json_object_set_new(o, "rate", json_string("unknown"));
-  }
+  json_set_signal(o, p->signal);
   json_object_set_new(o, "reserved_bit",
                       json_integer((p->first_byte & 0x40) ? 1 : 0));
-  json_object_set_new(o, "dcid", cid_json(p->dcid, p->dcidlen));
-  json_object_set_new(o, "scid", cid_json(p->scid, p->scidlen));
+  json_object_set_new(o, "dcid", json_cid(p->dcid, p->dcidlen));
+  json_object_set_new(o, "scid", json_cid(p->scid, p->scidlen));
   return o;
 }
 
@@ -167,11 +171,11 @@ static json_t *quic_json(const decoded_dgram *dec) {
   json_object_set_new(o, "dcid",
                       dec->dcid_len_from == DCID_LEN_UNKNOWN
                           ? json_null()
-                          : cid_json(q->dcid, q->dcidlen));
+                          : json_cid(q->dcid, q->dcidlen));
   json_object_set_new(o, "dcid_len_source",
                       json_string(sources[dec->dcid_len_from]));
   json_object_set_new(o, "scid",
-                      q->is_long ? cid_json(q->scid, q->scidlen) : json_null());
+                      q->is_long ? json_cid(q->scid, q->scidlen) : json_null());
   return o;
 }
 

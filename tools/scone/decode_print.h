@@ -4,6 +4,7 @@
 
 #include <scone/scone.h>
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,5 +31,12 @@ typedef struct decoded_dgram {
 /* Both return a CLI_EXIT_* code. */
 int print_decoded_text(const decoded_dgram *dec);
 int print_decoded_json(const decoded_dgram *dec);
+
+/* Sets "signal", "bps" and "rate" on o; an unknown signal (127) has a null
+ * "bps" and the rate "unknown", so every listing reads alike. */
+void json_set_signal(json_t *o, unsigned signal);
+
+/* A connection ID as a JSON hex string. */
+json_t *json_cid(const uint8_t *cid, size_t len);
 
 #endif /* SCONE_TOOL_DECODE_PRINT_H */

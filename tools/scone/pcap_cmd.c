@@ -1,8 +1,8 @@
 /* `scone decode --pcap`: the SCONE packets of a capture, one per line. */
 #include "cli.h"
+#include "decode_print.h"
 #include "flows.h"
 #include "fmt.h"
-#include "hex.h"
 #include "linktype.h"
 
 #include <scone/scone.h>
@@ -67,14 +67,8 @@ static void print_sighting_text(const sighting *s) {
          s->pkt ? "" : " [CIDs cut off by the capture]");
 }
 
-static json_t *cid_json(const uint8_t *cid, size_t len) {
-  char hex[2 * SCONE_MAX_CIDLEN + 1];
-  return json_string(hex_format(cid, len, hex));
-}
-
 static void print_sighting_json(const sighting *s, int first) {
-  char t[32], addr[INET6_ADDRSTRLEN], rate[FMT_RATE_LEN];
-  unsigned signal = scone_packet_signal(s->payload);
+  char t[32], addr[INET6_ADDRSTRLEN];
   int af = s->ip->ip_version == 6 ? AF_INET6 : AF_INET;
   format_time(s->time_us, t, sizeof t);
   json_t *o = json_object();
@@ -89,21 +83,12 @@ static void print_sighting_json(const sighting *s, int first) {
   json_object_set_new(o, "dport", json_integer(s->ip->dport));
   json_object_set_new(o, "direction",
                       json_string(s->dir == FLOW_C2S ? "c2s" : "s2c"));
-  json_object_set_new(o, "signal", json_integer(signal));
-  if (signal <= SCONE_SIGNAL_MAX) {
-    uint64_t bps = scone_rate_from_signal(signal);
-    json_object_set_new(o, "bps", json_integer((json_int_t)bps));
-    json_object_set_new(o, "rate",
-                        json_string(fmt_rate(bps, rate, sizeof rate)));
-  } else {
-    json_object_set_new(o, "bps", json_null());
-    json_object_set_new(o, "rate", json_string("unknown"));
-  }
+  json_set_signal(o, scone_packet_signal(s->payload));
   json_object_set_new(o, "dcid",
-                      s->pkt ? cid_json(s->pkt->dcid, s->pkt->dcidlen)
+                      s->pkt ? json_cid(s->pkt->dcid, s->pkt->dcidlen)
                              : json_null());
   json_object_set_new(o, "scid",
-                      s->pkt ? cid_json(s->pkt->scid, s->pkt->scidlen)
+                      s->pkt ? json_cid(s->pkt->scid, s->pkt->scidlen)
                              : json_null());
   /* Streamed element by element so a long capture needs no big array. */
   fputs(first ? "\n    " : ",\n    ", stdout);
@@ -133,12 +118,14 @@ static int handle_frame(listing *l, flow_table *flows, int dlt,
   }
   scone_ipudp v;
   int r = scone_ipudp_parse(&v, frame + ip_off, h->caplen - ip_off);
-  if (r == SCONE_ERR_NOT_SCONE) {
-    st->non_udp++;
+  /* A later fragment of a UDP datagram is refused like a non-UDP packet,
+   * but it is a fragment. */
+  if ((r == 0 || r == SCONE_ERR_NOT_SCONE) && v.is_fragment) {
+    st->fragments++;
     return 0;
   }
-  if (r == 0 && v.is_fragment) {
-    st->fragments++;
+  if (r == SCONE_ERR_NOT_SCONE) {
+    st->non_udp++;
     return 0;
   }
   /* The payload is read straight from the capture buffer: never trust a view
