@@ -1,0 +1,547 @@
+/*
+ * Writes the seed corpus: make_seeds CORPUS_ROOT creates CORPUS_ROOT/<target>/
+ * files for every fuzz target. Deterministic (fixed PRNG seed), so rerunning
+ * it reproduces the committed files byte for byte.
+ *
+ * Deliberately independent of libscone: the packets and the UDP checksums are
+ * built here from the RFCs, so that a seed with a "valid" checksum is valid by
+ * an outside measure, not by the code under test.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define SCONE_EVEN 0x6f7dc0fdU
+#define SCONE_ODD 0xef7dc0fdU
+
+static const char *root;
+static uint64_t rng = 0x5c0e5c0e5c0e5c0eULL;
+
+static uint8_t rnd8(void) {
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return (uint8_t)(rng >> 24);
+}
+
+static void fill(uint8_t *p, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    p[i] = rnd8();
+}
+
+static void emit(const char *target, const char *name, uint8_t ctl,
+                 const uint8_t *p, size_t n) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s", root, target);
+  if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+    perror(path);
+    exit(1);
+  }
+  snprintf(path, sizeof path, "%s/%s/%s", root, target, name);
+  FILE *f = fopen(path, "wb");
+  if (!f || fwrite(&ctl, 1, 1, f) != 1 || (n && fwrite(p, 1, n, f) != n) ||
+      fclose(f) != 0) {
+    perror(path);
+    exit(1);
+  }
+}
+
+/* For targets whose input has no control byte. */
+static void emit_raw(const char *target, const char *name, const uint8_t *p,
+                     size_t n) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s/%s", root, target, name);
+  FILE *f = fopen(path, "wb");
+  if (!f || (n && fwrite(p, 1, n, f) != n) || fclose(f) != 0) {
+    perror(path);
+    exit(1);
+  }
+}
+
+static void put16(uint8_t *p, uint16_t v) {
+  p[0] = (uint8_t)(v >> 8);
+  p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v) {
+  put16(p, (uint16_t)(v >> 16));
+  put16(p + 2, (uint16_t)v);
+}
+
+/* SCONE packet (draft-ietf-scone-protocol, "SCONE Packet"). */
+static size_t scone(uint8_t *p, unsigned signal, int reserved, size_t dcidlen,
+                    size_t scidlen) {
+  p[0] = (uint8_t)(0x80 | (reserved ? 0x40 : 0) | (signal >> 1));
+  put32(p + 1, (signal & 1) ? SCONE_ODD : SCONE_EVEN);
+  p[5] = (uint8_t)dcidlen;
+  fill(p + 6, dcidlen);
+  p[6 + dcidlen] = (uint8_t)scidlen;
+  fill(p + 7 + dcidlen, scidlen);
+  return 7 + dcidlen + scidlen;
+}
+
+/* A 1-RTT packet: fixed bit, then protected bytes. */
+static size_t short_pkt(uint8_t *p, size_t len) {
+  fill(p, len);
+  p[0] = (uint8_t)(0x40 | (p[0] & 0x3f));
+  return len;
+}
+
+/* A QUIC Initial (RFC 9000 17.2.2) with an empty token. */
+static size_t initial(uint8_t *p, uint32_t version, size_t dcidlen,
+                      size_t scidlen, size_t paylen) {
+  size_t o = 0;
+  p[o++] = 0xc0 | (rnd8() & 0x0f);
+  put32(p + o, version);
+  o += 4;
+  p[o++] = (uint8_t)dcidlen;
+  fill(p + o, dcidlen);
+  o += dcidlen;
+  p[o++] = (uint8_t)scidlen;
+  fill(p + o, scidlen);
+  o += scidlen;
+  p[o++] = 0; /* token length */
+  put16(p + o, (uint16_t)(0x4000 | paylen));
+  o += 2;
+  fill(p + o, paylen);
+  return o + paylen;
+}
+
+/* RFC 8999 6: version 0, CIDs echoed, then a list of versions. */
+static size_t version_negotiation(uint8_t *p) {
+  size_t o = 0;
+  p[o++] = 0x80 | (rnd8() & 0x7f);
+  put32(p + o, 0);
+  o += 4;
+  p[o++] = 8;
+  fill(p + o, 8);
+  o += 8;
+  p[o++] = 8;
+  fill(p + o, 8);
+  o += 8;
+  const uint32_t versions[3] = {1, 0x6b3343cfU, SCONE_EVEN};
+  for (int i = 0; i < 3; i++, o += 4)
+    put32(p + o, versions[i]);
+  return o;
+}
+
+/* A SCONE-led UDP payload of total bytes: SCONE packet, then 1-RTT. */
+static size_t dgram(uint8_t *p, size_t total, unsigned signal, size_t dcidlen) {
+  size_t o = scone(p, signal, 0, dcidlen, 0);
+  return o + short_pkt(p + o, total - o);
+}
+
+/* ------------------------------------------------------- IP and checksums */
+
+static uint32_t sum16(uint32_t acc, const uint8_t *p, size_t n) {
+  for (size_t i = 0; i + 1 < n; i += 2)
+    acc += (uint32_t)(p[i] << 8 | p[i + 1]);
+  if (n & 1)
+    acc += (uint32_t)p[n - 1] << 8;
+  return acc;
+}
+
+static uint16_t fold(uint32_t acc) {
+  while (acc >> 16)
+    acc = (acc & 0xffff) + (acc >> 16);
+  return (uint16_t)acc;
+}
+
+/* One's complement sum of pseudo-header and UDP datagram, with the checksum
+ * field counted as zero (RFC 768, RFC 8200 8.1). */
+static uint16_t udp_sum(const uint8_t *src, const uint8_t *dst, size_t alen,
+                        const uint8_t *udp, size_t ulen) {
+  uint32_t acc = sum16(0, src, alen);
+  acc = sum16(acc, dst, alen);
+  acc += 17 + (uint32_t)ulen;
+  acc = sum16(acc, udp, 6);
+  acc = sum16(acc, udp + 8, ulen - 8);
+  return fold(acc);
+}
+
+static uint16_t udp_csum(const uint8_t *src, const uint8_t *dst, size_t alen,
+                         const uint8_t *udp, size_t ulen) {
+  uint16_t c = (uint16_t)~udp_sum(src, dst, alen, udp, ulen);
+  return c ? c : 0xffff;
+}
+
+typedef struct ippkt {
+  uint8_t b[2048];
+  size_t len, udp_off;
+  int v6;
+} ippkt;
+
+static const uint8_t *src_of(const ippkt *k) {
+  return k->b + (k->v6 ? 8 : 12);
+}
+
+static const uint8_t *dst_of(const ippkt *k) {
+  return k->b + (k->v6 ? 24 : 16);
+}
+
+static void fix_udp(ippkt *k) {
+  uint8_t *udp = k->b + k->udp_off;
+  size_t ulen = (size_t)(udp[4] << 8 | udp[5]);
+  put16(udp + 6, udp_csum(src_of(k), dst_of(k), k->v6 ? 16 : 4, udp, ulen));
+}
+
+static void udp_hdr(uint8_t *udp, size_t plen) {
+  put16(udp, 51234);
+  put16(udp + 2, 443);
+  put16(udp + 4, (uint16_t)(8 + plen));
+  put16(udp + 6, 0);
+}
+
+static void v4(ippkt *k, const uint8_t *opts, size_t optlen, uint8_t proto,
+               uint16_t frag, const uint8_t *pl, size_t plen) {
+  uint8_t *h = k->b;
+  size_t hl = 20 + optlen;
+  k->v6 = 0;
+  k->udp_off = hl;
+  k->len = hl + 8 + plen;
+  h[0] = (uint8_t)(0x40 | hl / 4);
+  h[1] = 0x28; /* AF11 */
+  put16(h + 2, (uint16_t)k->len);
+  put16(h + 4, 0x1234);
+  put16(h + 6, frag);
+  h[8] = 57;
+  h[9] = proto;
+  put16(h + 10, 0);
+  const uint8_t s[4] = {192, 0, 2, 10}, d[4] = {198, 51, 100, 77};
+  memcpy(h + 12, s, 4);
+  memcpy(h + 16, d, 4);
+  memcpy(h + 20, opts, optlen);
+  put16(h + 10, (uint16_t)~fold(sum16(0, h, hl)));
+  udp_hdr(h + hl, plen);
+  memcpy(h + hl + 8, pl, plen);
+  fix_udp(k);
+}
+
+static void v6(ippkt *k, const uint8_t *ext, size_t extlen, uint8_t first_nh,
+               const uint8_t *pl, size_t plen) {
+  uint8_t *h = k->b;
+  k->v6 = 1;
+  k->udp_off = 40 + extlen;
+  k->len = 40 + extlen + 8 + plen;
+  put32(h, 0x60000000U | 0xb8U << 20 | 0x12345U); /* traffic class EF */
+  put16(h + 4, (uint16_t)(extlen + 8 + plen));
+  h[6] = first_nh;
+  h[7] = 64;
+  const uint8_t s[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+                         0,    0,    0,    0,    0, 0, 0, 1};
+  const uint8_t d[16] = {0x20, 0x01, 0x0d, 0xb8, 0x0a, 0x0b, 0, 0,
+                         0,    0,    0,    0,    0,    0,    0, 0x99};
+  memcpy(h + 8, s, 16);
+  memcpy(h + 24, d, 16);
+  memcpy(h + 40, ext, extlen);
+  udp_hdr(h + k->udp_off, plen);
+  memcpy(h + k->udp_off + 8, pl, plen);
+  fix_udp(k);
+}
+
+/* Adjusts a 16-bit pad word at payload offset pad_off (even) so that the
+ * datagram's checksum sum is 0xffff once its signal is lowered to target:
+ * the computed checksum is then zero, sent as 0xffff (RFC 768), the corner
+ * an incremental update most easily gets wrong. Then the original signal is
+ * put back and the checksum made valid for it. */
+static void csum_corner_after(ippkt *k, unsigned signal, unsigned target,
+                              size_t pad_off) {
+  uint8_t *pl = k->b + k->udp_off + 8;
+  uint8_t *udp = k->b + k->udp_off;
+  size_t ulen = (size_t)(udp[4] << 8 | udp[5]);
+  size_t alen = k->v6 ? 16 : 4;
+  pl[0] = (uint8_t)((pl[0] & 0xc0) | (target >> 1));
+  pl[1] = (uint8_t)((pl[1] & 0x7f) | ((target & 1) << 7));
+  put16(pl + pad_off, 0);
+  uint16_t s = udp_sum(src_of(k), dst_of(k), alen, udp, ulen);
+  put16(pl + pad_off, (uint16_t)~s);
+  pl[0] = (uint8_t)((pl[0] & 0xc0) | (signal >> 1));
+  pl[1] = (uint8_t)((pl[1] & 0x7f) | ((signal & 1) << 7));
+  fix_udp(k);
+}
+
+/* Same, but the checksum before the rewrite is the 0xffff corner. */
+static void csum_corner_before(ippkt *k, size_t pad_off) {
+  uint8_t *pl = k->b + k->udp_off + 8;
+  uint8_t *udp = k->b + k->udp_off;
+  size_t ulen = (size_t)(udp[4] << 8 | udp[5]);
+  put16(pl + pad_off, 0);
+  uint16_t s = udp_sum(src_of(k), dst_of(k), k->v6 ? 16 : 4, udp, ulen);
+  put16(pl + pad_off, (uint16_t)~s);
+  fix_udp(k);
+}
+
+/* ---------------------------------------------------------------- targets */
+
+static void seeds_packet(void) {
+  uint8_t p[1600];
+  size_t n;
+  const char *t = "packet";
+
+  n = scone(p, 126, 0, 8, 0);
+  n += short_pkt(p + n, 40);
+  emit(t, "even-126-cid8-short", 60, p, n);
+  n = scone(p, 127, 0, 0, 0);
+  emit(t, "odd-127-minimal", 0, p, n);
+  n = scone(p, 127, 0, 20, 20);
+  n += initial(p + n, 1, 20, 20, 60);
+  emit(t, "cid20-20-initial", 100, p, n);
+  n = scone(p, 33, 0, 255, 0);
+  n += short_pkt(p + n, 20);
+  emit(t, "dcid255", 1, p, n);
+  n = scone(p, 126, 0, 0, 255);
+  emit(t, "scid255", 126, p, n);
+  n = scone(p, 5, 0, 255, 255);
+  emit(t, "cid255-255", 127, p, n);
+  n = scone(p, 127, 0, 20, 0);
+  emit(t, "trunc-in-dcid", 40, p, 6 + 10);
+  emit(t, "trunc-4-bytes", 40, p, 4);
+  emit(t, "trunc-no-scidlen", 40, p, 6 + 20);
+  n = scone(p, 127, 0, 4, 8);
+  emit(t, "trunc-in-scid", 40, p, n - 5);
+  emit(t, "header-5-bytes", 10, p, 5);
+  n = scone(p, 64, 1, 8, 0);
+  n += short_pkt(p + n, 30);
+  emit(t, "reserved-bit", 63, p, n);
+  n = initial(p, 1, 8, 8, 100);
+  emit(t, "not-scone-quic-v1", 20, p, n);
+  n = short_pkt(p, 50);
+  emit(t, "not-scone-short", 20, p, n);
+  n = scone(p, 127, 0, 8, 0);
+  put32(p + 1, SCONE_EVEN + 1);
+  emit(t, "not-scone-version-off-by-one", 20, p, n);
+  n = scone(p, 127, 0, 8, 0);
+  p[0] &= 0x7f;
+  emit(t, "not-scone-no-long-bit", 20, p, n);
+  n = initial(p, 0, 8, 8, 8);
+  emit(t, "not-scone-version-negotiation", 20, p, n);
+  n = scone(p, 0, 0, 8, 0);
+  n += short_pkt(p + n, 30);
+  emit(t, "signal0", 0, p, n);
+  n = scone(p, 127, 0, 8, 8);
+  n += initial(p + n, 1, 8, 8, 1100);
+  p[n++] = 0xc8;
+  p[n++] = 0x13;
+  emit(t, "first-flight-indication", 81, p, n);
+  emit(t, "empty", 7, p, 0);
+  n = scone(p, 127, 0, 8, 0);
+  emit(t, "target255", 255, p, n);
+  /* Rate table probes: the first eight bytes are read as bits per second. */
+  const uint8_t r100k[8] = {0, 0, 0, 0, 0, 0x01, 0x86, 0xa0};
+  const uint8_t r1m[8] = {0, 0, 0, 0, 0, 0x0f, 0x42, 0x40};
+  const uint8_t r1m_1[8] = {0, 0, 0, 0, 0, 0x0f, 0x42, 0x3f};
+  const uint8_t rmax[8] = {0, 0, 0, 0x2e, 0x73, 0x7e, 0xc8, 0x60};
+  emit(t, "rate-100k", 0, r100k, 8);
+  emit(t, "rate-1m", 0, r1m, 8);
+  emit(t, "rate-1m-minus-1", 0, r1m_1, 8);
+  emit(t, "rate-199g", 0, rmax, 8);
+}
+
+static void seeds_quic_hdr(void) {
+  uint8_t p[1600];
+  size_t n;
+  const char *t = "quic_hdr";
+
+  n = short_pkt(p, 40);
+  emit(t, "short-8", 8, p, n);
+  emit(t, "short-0", 0, p, n);
+  emit(t, "short-8-exact", 8, p, 9);
+  emit(t, "short-8-one-short", 8, p, 8);
+  n = short_pkt(p, 60);
+  emit(t, "short-20", 20, p, n);
+  emit(t, "short-20-trunc", 20, p, 11);
+  emit(t, "short-255-trunc", 255, p, n);
+  n = short_pkt(p, 300);
+  emit(t, "short-255", 255, p, n);
+  emit(t, "short-sdl-fe", 0xfe, p, 10);
+  n = initial(p, 1, 8, 8, 100);
+  emit(t, "long-v1-8-8", 8, p, n);
+  emit(t, "long-trunc-1", 8, p, 1);
+  emit(t, "long-trunc-5", 8, p, 5);
+  emit(t, "long-trunc-6", 8, p, 6);
+  emit(t, "long-trunc-in-dcid", 8, p, 10);
+  emit(t, "long-trunc-no-scidlen", 8, p, 14);
+  emit(t, "long-trunc-in-scid", 8, p, 18);
+  n = initial(p, 1, 20, 20, 100);
+  emit(t, "long-v1-20-20", 20, p, n);
+  n = initial(p, 0x6b3343cfU, 0, 0, 50);
+  emit(t, "long-v2-0-0", 0, p, n);
+  n = initial(p, 0x1a2a3a4aU, 255, 255, 10);
+  emit(t, "long-grease-255-255", 0, p, n);
+  n = version_negotiation(p);
+  emit(t, "version-negotiation", 0, p, n);
+  n = scone(p, 127, 0, 8, 0);
+  n += short_pkt(p + n, 40);
+  emit(t, "scone-then-short", 8, p, n);
+  n = scone(p, 17, 0, 255, 255);
+  emit(t, "scone-255-255", 0, p, n);
+  emit(t, "empty", 8, p, 0);
+}
+
+static void seeds_tp(void) {
+  const char *t = "tp";
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s", root, t);
+  if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+    perror(path);
+    exit(1);
+  }
+#define TP(name, ...)                                                          \
+  do {                                                                         \
+    const uint8_t b_[] = {__VA_ARGS__};                                        \
+    emit_raw(t, name, b_, sizeof b_);                                          \
+  } while (0)
+  emit_raw(t, "empty", NULL, 0);
+  TP("scone-only", 0x61, 0x9e, 0x00);
+  /* A client's set (RFC 9000 18.2): max_idle_timeout, max_udp_payload_size,
+   * initial_max_data, initial_max_streams_bidi, initial_source_connection_id,
+   * a greased id (31 * 5 + 27), then scone_supported. */
+  TP("client-with-scone", 0x01, 0x04, 0x80, 0x00, 0x75, 0x30, 0x03, 0x02, 0x45,
+     0xc0, 0x04, 0x04, 0x80, 0x10, 0x00, 0x00, 0x08, 0x01, 0x64, 0x0f, 0x08, 1,
+     2, 3, 4, 5, 6, 7, 8, 0x40, 0xb6, 0x03, 0xaa, 0xbb, 0xcc, 0x61, 0x9e, 0x00);
+  TP("server-without-scone", 0x00, 0x08, 9, 9, 9, 9, 9, 9, 9, 9, 0x01, 0x04,
+     0x80, 0x00, 0x75, 0x30, 0x02, 0x10, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+     12, 13, 14, 15, 0x0f, 0x04, 0xde, 0xad, 0xbe, 0xef);
+  TP("scone-with-value", 0x61, 0x9e, 0x01, 0x00);
+  TP("scone-twice", 0x61, 0x9e, 0x00, 0x04, 0x01, 0x10, 0x61, 0x9e, 0x00);
+  TP("scone-id-4-byte-varint", 0x80, 0x00, 0x21, 0x9e, 0x00);
+  TP("scone-id-8-byte-varint", 0xc0, 0, 0, 0, 0, 0, 0x21, 0x9e, 0x00);
+  TP("scone-len-2-byte-varint", 0x61, 0x9e, 0x40, 0x00);
+  TP("trunc-id", 0x04, 0x01, 0x10, 0x61);
+  TP("trunc-len", 0x61, 0x9e);
+  TP("trunc-value", 0x04, 0x04, 0x80, 0x00);
+  TP("len-huge", 0x05, 0xc0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
+  TP("len-past-end-2-byte", 0x07, 0x7f, 0xff, 0x00);
+  TP("scone-then-garbage", 0x61, 0x9e, 0x00, 0x04, 0x08);
+  TP("scone-value-then-garbage", 0x61, 0x9e, 0x02, 0xab, 0xcd, 0x61);
+  TP("scone-len-past-end", 0x61, 0x9e, 0x05, 0x00);
+  TP("varint-8-max", 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00);
+  TP("varint-non-minimal", 0x40, 0x01, 0x00, 0x80, 0x00, 0x00, 0x3f, 0x00);
+  TP("many-empty", 0x0c, 0x00, 0x0c, 0x00, 0x0c, 0x00, 0x0c, 0x00, 0x0c, 0x00,
+     0x61, 0x9e, 0x00);
+  TP("neighbour-ids", 0x61, 0x9d, 0x00, 0x61, 0x9f, 0x00, 0x21, 0x00);
+#undef TP
+}
+
+static void seeds_ipudp(void) {
+  static ippkt k;
+  uint8_t pl[1500];
+  size_t n;
+  const char *t = "ipudp";
+  const uint8_t no[1] = {0};
+
+  n = dgram(pl, 400, 127, 8);
+  v4(&k, no, 0, 17, 0x4000, pl, n);
+  emit(t, "v4-plain-df", 60, k.b, k.len);
+  k.b[k.udp_off + 6] = k.b[k.udp_off + 7] = 0;
+  emit(t, "v4-csum-none", 60, k.b, k.len);
+  v4(&k, no, 0, 17, 0x4000, pl, n);
+  k.b[k.udp_off + 7] ^= 0x5a;
+  emit(t, "v4-csum-wrong", 60, k.b, k.len);
+
+  uint8_t opts[40] = {0x07, 39, 4}; /* record route, rest zero (EOL) */
+  v4(&k, opts, 40, 17, 0, pl, n);
+  emit(t, "v4-options-ihl15", 30, k.b, k.len);
+  v4(&k, no, 0, 17, 0x2000, pl, n);
+  emit(t, "v4-frag-first-mf", 30, k.b, k.len);
+  v4(&k, no, 0, 17, 0x0020, pl, n);
+  emit(t, "v4-frag-offset", 30, k.b, k.len);
+  v4(&k, no, 0, 6, 0x4000, pl, n);
+  emit(t, "v4-tcp", 30, k.b, k.len);
+  v4(&k, no, 0, 17, 0, pl, n);
+  k.b[0] = 0x44;
+  emit(t, "v4-ihl4", 30, k.b, k.len);
+  k.b[0] = 0x55;
+  emit(t, "v4-ihl5-version5", 30, k.b, k.len);
+
+  n = dgram(pl, 1200, 127, 8);
+  v4(&k, no, 0, 17, 0x4000, pl, n);
+  emit(t, "v4-snap64", 50, k.b, 64);
+  emit(t, "v4-snap12", 50, k.b, 12);
+  put16(k.b + 2, 200); /* total length shorter than UDP says */
+  emit(t, "v4-udplen-gt-total", 50, k.b, k.len);
+
+  n = short_pkt(pl, 300);
+  v4(&k, no, 0, 17, 0x4000, pl, n);
+  emit(t, "v4-not-scone", 10, k.b, k.len);
+
+  n = dgram(pl, 300, 101, 4);
+  v4(&k, no, 0, 17, 0x4000, pl, n);
+  csum_corner_after(&k, 101, 40, 100);
+  emit(t, "v4-csum-zero-after", 40, k.b, k.len);
+  n = dgram(pl, 300, 127, 4);
+  v4(&k, no, 0, 17, 0x4000, pl, n);
+  csum_corner_before(&k, 100);
+  emit(t, "v4-csum-ffff-before", 40, k.b, k.len);
+  n = dgram(pl, 300, 0, 4);
+  v4(&k, no, 0, 17, 0x4000, pl, n);
+  emit(t, "v4-signal0-target127", 127, k.b, k.len);
+
+  n = dgram(pl, 500, 127, 20);
+  v6(&k, no, 0, 17, pl, n);
+  emit(t, "v6-plain", 80, k.b, k.len);
+  k.b[k.udp_off + 6] = k.b[k.udp_off + 7] = 0;
+  emit(t, "v6-csum-zero", 80, k.b, k.len);
+  v6(&k, no, 0, 17, pl, n);
+  emit(t, "v6-snap80", 80, k.b, 80);
+
+  /* hop-by-hop (PadN) -> routing (SRH, segments left 0) -> destination
+   * options (PadN) -> UDP */
+  const uint8_t chain[8 + 24 + 8] = {43,   0,    1,    4,    0,    0,    0,
+                                     0, /* HBH */
+                                     60,   2,    4,    0,    0,    0,    0,
+                                     0, /* SRH */
+                                     0x20, 0x01, 0x0d, 0xb8, 0x0a, 0x0b, 0,
+                                     0,    0,    0,    0,    0,    0,    0,
+                                     0,    0x99, 17,   0,    1,    4,    0,
+                                     0,    0,    0}; /* destination options */
+  n = dgram(pl, 400, 77, 8);
+  v6(&k, chain, sizeof chain, 0, pl, n);
+  emit(t, "v6-hbh-srh-dstopt", 20, k.b, k.len);
+  emit(t, "v6-ext-trunc", 20, k.b, 40 + 12);
+  emit(t, "v6-ext-udp-trunc", 20, k.b, 40 + sizeof chain + 5);
+
+  const uint8_t frag_m[8] = {17, 0, 0x00, 0x01, 0xde, 0xad, 0xbe, 0xef};
+  const uint8_t frag_atomic[8] = {17, 0, 0x00, 0x00, 0xde, 0xad, 0xbe, 0xef};
+  const uint8_t frag_off[8] = {17, 0, 0x05, 0x00, 0xde, 0xad, 0xbe, 0xef};
+  v6(&k, frag_m, 8, 44, pl, n);
+  emit(t, "v6-frag-first-m", 20, k.b, k.len);
+  v6(&k, frag_atomic, 8, 44, pl, n);
+  emit(t, "v6-frag-atomic", 20, k.b, k.len);
+  v6(&k, frag_off, 8, 44, pl, n);
+  emit(t, "v6-frag-offset", 20, k.b, k.len);
+
+  v6(&k, no, 0, 58, pl, n);
+  emit(t, "v6-icmp", 20, k.b, k.len);
+  v6(&k, no, 0, 17, pl, n);
+  put16(k.b + k.udp_off + 4, 0);
+  emit(t, "v6-udp-len0", 20, k.b, k.len);
+
+  n = dgram(pl, 600, 126, 255);
+  v6(&k, no, 0, 17, pl, n);
+  emit(t, "v6-dcid255", 0, k.b, k.len);
+  n = dgram(pl, 300, 127, 8);
+  v6(&k, no, 0, 17, pl, n);
+  csum_corner_after(&k, 127, 66, 120);
+  emit(t, "v6-csum-zero-after", 66, k.b, k.len);
+  n = dgram(pl, 300, 90, 8);
+  v6(&k, no, 0, 17, pl, n);
+  csum_corner_before(&k, 120);
+  emit(t, "v6-csum-ffff-before", 3, k.b, k.len);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: %s CORPUS_ROOT\n", argv[0]);
+    return 2;
+  }
+  root = argv[1];
+  seeds_packet();
+  seeds_quic_hdr();
+  seeds_tp();
+  seeds_ipudp();
+  return 0;
+}
