@@ -1,0 +1,25 @@
+/* Command-line value parsing shared by scone-client and scone-server. */
+#ifndef SCONE_APPS_ARGS_H
+#define SCONE_APPS_ARGS_H
+
+#include <scone/scone.h>
+
+#include <stddef.h>
+
+/* "10s", "500ms", "2m", "1.5s", "250us"; a bare number is seconds. */
+int args_duration(const char *s, scone_duration *out);
+
+/* https://HOST[:PORT][/path] with HOST a name, an IPv4 address or [IPv6].
+ * host and port are NUL-terminated copies; path defaults to "/". */
+typedef struct args_url {
+  char host[256];
+  char port[8];
+  char path[2048];
+} args_url;
+
+int args_url_parse(const char *url, args_url *out);
+
+/* Seconds since the first call, for log lines. */
+double args_elapsed(void);
+
+#endif /* SCONE_APPS_ARGS_H */

@@ -1,0 +1,302 @@
+/*
+ * libscone_quic: SCONE on real QUIC connections (ngtcp2 0.12 + GnuTLS) and a
+ * small HTTP/3 client and server (nghttp3 0.8) built on them.
+ *
+ * What a SCONE-capable connection does (draft-ietf-scone-protocol):
+ *   - offers the empty scone_supported transport parameter (0x219e) and
+ *     closes with TRANSPORT_PARAMETER_ERROR if the peer's is not empty;
+ *   - as a client, ends every datagram of its first flight with 0xc8 0x13
+ *     until any datagram from the server arrives;
+ *   - once the peer offered the parameter, puts a SCONE packet (signal 127)
+ *     first in the first SCONE_QUIC_DEFAULT_INITIAL_DATAGRAMS datagrams of
+ *     each path, then every send_interval (randomised by +-send_jitter_pct),
+ *     and in any datagram carrying PATH_CHALLENGE or PATH_RESPONSE. ngtcp2 is
+ *     always given a datagram budget that leaves room for this, so datagrams
+ *     never exceed max_udp_payload. While SCONE is negotiated, ngtcp2's
+ *     keep-alive is set to half the send interval so that an idle
+ *     connection still emits datagrams (a PING one way, its ACK the other)
+ *     to carry SCONE packets; the gap between two is then at most about
+ *     1.7 intervals;
+ *   - strips a leading SCONE packet from received datagrams and accepts its
+ *     signal only when its DCID matches the next packet's and ngtcp2 really
+ *     processed a packet of the same datagram (seen through ngtcp2's qlog
+ *     "transport:packet_received" event, since ngtcp2_conn_read_pkt returns
+ *     0 even when it drops a packet). A datagram with two SCONE packets is
+ *     discarded whole. The SCID of a SCONE packet is not checked (a MAY);
+ *   - feeds accepted signals into one scone_advice_tracker per path for the
+ *     direction it receives (client: downlink, server: uplink) and reports
+ *     changes through scone_quic_callbacks.advice_changed.
+ * With scone_capable = 0 the connection is plain QUIC: no parameter, no
+ * indication, no SCONE packets, and received datagrams go to ngtcp2 as they
+ * are.
+ *
+ * Times are scone_tstamp nanoseconds on CLOCK_MONOTONIC (scone_quic_now()).
+ * Functions returning int give 0 or a count on success and a negative
+ * SCONE_QUIC_ERR_* (or SCONE_ERR_*) on failure; scone_quic_strerror() names
+ * them.
+ */
+#ifndef SCONE_QUIC_H
+#define SCONE_QUIC_H
+
+#include <scone/app.h>
+#include <scone/scone.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ errors */
+
+#define SCONE_QUIC_ERR_NOMEM (-100)
+#define SCONE_QUIC_ERR_SOCKET (-101)  /* socket call failed (errno kept) */
+#define SCONE_QUIC_ERR_ADDRESS (-102) /* host/port did not resolve or parse */
+#define SCONE_QUIC_ERR_TLS (-103)     /* GnuTLS setup failed */
+#define SCONE_QUIC_ERR_QUIC (-104)    /* ngtcp2 reported a fatal error */
+#define SCONE_QUIC_ERR_HTTP3 (-105)   /* nghttp3 reported a fatal error */
+#define SCONE_QUIC_ERR_CLOSED (-106)  /* the connection is closed */
+#define SCONE_QUIC_ERR_TIMEOUT (-107) /* the deadline passed */
+#define SCONE_QUIC_ERR_CERT (-108)    /* certificate could not be made/read */
+
+/* Names SCONE_QUIC_ERR_* and SCONE_ERR_* values. */
+const char *scone_quic_strerror(int err);
+
+/* The clock every scone_quic function uses: CLOCK_MONOTONIC in ns. */
+scone_tstamp scone_quic_now(void);
+
+/* --------------------------------------------------------------- settings */
+
+#define SCONE_QUIC_DEFAULT_SEND_INTERVAL (10 * SCONE_SECONDS)
+#define SCONE_QUIC_DEFAULT_SEND_JITTER_PCT 20
+#define SCONE_QUIC_DEFAULT_INITIAL_DATAGRAMS 3
+#define SCONE_QUIC_DEFAULT_MAX_UDP_PAYLOAD 1452
+#define SCONE_QUIC_FLOW_TYPE_MAX 31 /* longer tags are truncated */
+
+struct scone_quic_test_hooks; /* tests only; see quic/test_hooks.h */
+
+#define SCONE_QUIC_SETTINGS_V1 1
+typedef struct scone_quic_settings {
+  uint32_t version;  /* SCONE_QUIC_SETTINGS_V1 */
+  int scone_capable; /* default 1; 0: plain QUIC (see above) */
+  /* Optional application flow type tag ("video", "bulk", ...), reported in
+   * the qlog trace (scone:parameters_set) and by
+   * scone_quic_conn_flow_type(); NULL for none. Copied, at most
+   * SCONE_QUIC_FLOW_TYPE_MAX characters, anything outside [A-Za-z0-9._-]
+   * replaced by '_'. */
+  const char *flow_type;
+  scone_duration send_interval;     /* default 10 s; the spec asks for at
+                                       least two per 67 s period */
+  uint32_t send_jitter_pct;         /* default 20: interval +-20% */
+  uint32_t initial_scone_datagrams; /* default 3, per path */
+  size_t max_udp_payload;           /* default 1452, at least 1280 */
+  scone_duration advice_period;     /* default SCONE_PERIOD (67 s) */
+  scone_duration idle_timeout;      /* default 30 s */
+  /* Where the connection writes its qlog (ngtcp2's JSON-SEQ trace with the
+   * scone:* events of scone_app_qlog_event() interleaved); NULL: none. */
+  const char *qlog_path;
+  const struct scone_quic_test_hooks *test_hooks; /* NULL */
+} scone_quic_settings;
+
+void scone_quic_settings_default(scone_quic_settings *s);
+
+/* ------------------------------------------------------------ connections */
+
+typedef struct scone_quic_conn scone_quic_conn;
+
+/* Per-connection SCONE counters; polled, never reset. */
+typedef struct scone_quic_counters {
+  uint64_t scone_sent;         /* SCONE packets sent */
+  uint64_t scone_received;     /* SCONE packets found leading a datagram */
+  uint64_t advice_accepted;    /* signals fed to the advice tracker */
+  uint64_t advice_rejected;    /* total of rejected[] */
+  uint64_t rejected[5];        /* by scone_app_reject reason */
+  uint64_t scone_malformed;    /* SCONE header with truncated CIDs: dropped */
+  uint64_t indications_sent;   /* datagrams ending in 0xc8 0x13 */
+  uint64_t scone_skipped_room; /* planned SCONE packets that did not fit */
+  uint64_t datagrams_sent, datagrams_received;
+  uint64_t bytes_sent, bytes_received; /* UDP payload bytes */
+} scone_quic_counters;
+
+/* The advice for one path and direction (the direction the connection
+ * receives), polled. */
+typedef struct scone_quic_advice_state {
+  scone_advice advice;  /* signal, bps, received_at, expires_at */
+  unsigned last_signal; /* last accepted signal (127: none yet) */
+  uint64_t accepted;    /* signals accepted on this path */
+} scone_quic_advice_state;
+
+typedef struct scone_quic_callbacks {
+  /* The advice in force on path_id for dir changed (lower advice arrived, a
+   * higher one took over as the lowest aged out, or it expired: signal 127).
+   * dir is the direction this endpoint receives. */
+  void (*advice_changed)(scone_quic_conn *conn, uint32_t path_id, scone_dir dir,
+                         const scone_advice *advice, void *user_data);
+  /* The NetworkInformation-like view changed (scone_netinfo_update()). */
+  void (*netinfo_changed)(scone_quic_conn *conn, const scone_netinfo *ni,
+                          void *user_data);
+  /* Every SCONE packet sent or received and every acceptance/rejection, as
+   * the qlog event it is also written as (NULL: not called). */
+  void (*scone_event)(scone_quic_conn *conn, const scone_app_qlog_ev *ev,
+                      scone_tstamp now, void *user_data);
+} scone_quic_callbacks;
+
+int scone_quic_conn_is_server(const scone_quic_conn *conn);
+/* 1 when this connection offered scone_supported. */
+int scone_quic_conn_scone_capable(const scone_quic_conn *conn);
+/* 1 once the peer's scone_supported parameter was received. */
+int scone_quic_conn_peer_scone(const scone_quic_conn *conn);
+/* "" when none was set. */
+const char *scone_quic_conn_flow_type(const scone_quic_conn *conn);
+/* The direction this endpoint receives advice for. */
+scone_dir scone_quic_conn_rx_dir(const scone_quic_conn *conn);
+/* Path ids in use are 0 .. n-1 (0 is the path the connection started on). */
+uint32_t scone_quic_conn_num_paths(const scone_quic_conn *conn);
+/* SCONE_ERR_INVALID_ARGUMENT for an unknown path or the direction this
+ * endpoint sends (it has no advice for it). */
+int scone_quic_conn_get_advice(const scone_quic_conn *conn, uint32_t path_id,
+                               scone_dir dir, scone_tstamp now,
+                               scone_quic_advice_state *out);
+void scone_quic_conn_get_counters(const scone_quic_conn *conn,
+                                  scone_quic_counters *out);
+/* WebTransport-like snapshot (scone/app.h) with the advice of path 0. */
+void scone_quic_conn_get_stats(const scone_quic_conn *conn, scone_tstamp now,
+                               scone_app_stats *out);
+void scone_quic_conn_get_netinfo(const scone_quic_conn *conn,
+                                 scone_netinfo *out);
+/* How the connection ended, once closed: *is_remote 1 when the peer closed
+ * it, *is_app 1 for an application error code, *code the QUIC error code
+ * (0 for none). Returns 0 once closed, 1 while still open (outputs then
+ * untouched). */
+int scone_quic_conn_get_close_error(const scone_quic_conn *conn, int *is_remote,
+                                    int *is_app, uint64_t *code);
+/* 1 when the connection ended silently: handshake or idle timeout. */
+int scone_quic_conn_timed_out(const scone_quic_conn *conn);
+
+/* ------------------------------------------------------- HTTP/3 client */
+
+typedef struct scone_quic_client scone_quic_client;
+
+#define SCONE_QUIC_CLIENT_CONFIG_V1 1
+typedef struct scone_quic_client_config {
+  uint32_t version; /* SCONE_QUIC_CLIENT_CONFIG_V1 */
+  scone_quic_settings quic;
+  const char *host;      /* name or address literal (IPv6 without []) */
+  const char *port;      /* numeric or service name */
+  const char *authority; /* :authority; default host[:port] */
+  const char *sni;       /* TLS server name; default host if it is a name */
+  /* 1: do not verify the server certificate (self-signed test servers).
+   * 0: verify against ca_file or, without it, the system trust store. */
+  int insecure;
+  const char *ca_file;
+} scone_quic_client_config;
+
+void scone_quic_client_config_default(scone_quic_client_config *cfg);
+
+/* One finished request. */
+typedef struct scone_quic_response {
+  uint32_t request_index; /* 0, 1, ... in submission order */
+  const char *path;
+  int status; /* HTTP status, 0 if none arrived */
+  uint64_t body_bytes;
+  scone_tstamp started_at, finished_at;
+  int reset; /* the stream was reset before completing */
+} scone_quic_response;
+
+typedef struct scone_quic_client_callbacks {
+  /* Body bytes as they arrive (NULL: discarded). */
+  void (*body)(scone_quic_client *client, uint32_t request_index,
+               const uint8_t *data, size_t len, void *user_data);
+  void (*response_done)(scone_quic_client *client,
+                        const scone_quic_response *resp, void *user_data);
+} scone_quic_client_callbacks;
+
+/* Resolves the host, opens a UDP socket and starts the handshake. The config
+ * strings are copied. Either callbacks struct may be NULL. */
+int scone_quic_client_new(scone_quic_client **pclient,
+                          const scone_quic_client_config *cfg,
+                          const scone_quic_callbacks *scone_cb,
+                          const scone_quic_client_callbacks *http_cb,
+                          void *user_data);
+void scone_quic_client_del(scone_quic_client *client);
+scone_quic_conn *scone_quic_client_conn(scone_quic_client *client);
+
+/* Queues a GET for path (sent once the handshake allows). Returns the
+ * request index. */
+int scone_quic_client_get(scone_quic_client *client, const char *path);
+/* Requests queued or in flight. */
+uint32_t scone_quic_client_outstanding(const scone_quic_client *client);
+
+/* Runs the event loop. With until_idle set, returns 0 as soon as no request
+ * is outstanding; otherwise runs until deadline (returns 0 then too).
+ * SCONE_QUIC_ERR_TIMEOUT if requests are still outstanding at deadline,
+ * SCONE_QUIC_ERR_CLOSED once the connection has closed. */
+int scone_quic_client_run(scone_quic_client *client, scone_tstamp deadline,
+                          int until_idle);
+/* Sends CONNECTION_CLOSE (NO_ERROR) and stops; idempotent. */
+void scone_quic_client_close(scone_quic_client *client);
+
+/* ------------------------------------------------------- HTTP/3 server */
+
+typedef struct scone_quic_server scone_quic_server;
+
+#define SCONE_QUIC_SERVER_CONFIG_V1 1
+typedef struct scone_quic_server_config {
+  uint32_t version;         /* SCONE_QUIC_SERVER_CONFIG_V1 */
+  scone_quic_settings quic; /* qlog_path is ignored; see qlog_dir */
+  const char *listen;       /* "ADDR:PORT", "[V6ADDR]:PORT"; port 0 picks one */
+  const char *cert_file, *key_file; /* PEM */
+  /* Served under "/": files below root (no "..", no symlink escape checks
+   * beyond realpath); NULL serves only the generated bodies. */
+  const char *root;
+  /* One qlog per connection, <dir>/<ODCID hex>.sqlog; NULL: none. */
+  const char *qlog_dir;
+} scone_quic_server_config;
+
+void scone_quic_server_config_default(scone_quic_server_config *cfg);
+
+/* Generated bodies: GET /bytes/<N> returns N bytes (decimal, optional K, M
+ * or G suffix, powers of 1000) of a repeating pattern, up to 2^40. Anything
+ * else is looked up under root. */
+
+/* Binds the socket and loads the certificate. Callbacks may be NULL. */
+int scone_quic_server_new(scone_quic_server **pserver,
+                          const scone_quic_server_config *cfg,
+                          const scone_quic_callbacks *scone_cb,
+                          void *user_data);
+void scone_quic_server_del(scone_quic_server *server);
+uint16_t scone_quic_server_port(const scone_quic_server *server);
+/* Serves until scone_quic_server_stop() (safe from a signal handler or
+ * another thread). */
+int scone_quic_server_run(scone_quic_server *server);
+void scone_quic_server_stop(scone_quic_server *server);
+
+/* Counters summed over every connection the server has had, plus: */
+typedef struct scone_quic_server_stats {
+  scone_quic_counters scone;
+  uint64_t connections_accepted;
+  uint64_t connections_closed_with_error; /* we or the peer sent an error */
+  uint64_t transport_parameter_errors;    /* closed: bad scone_supported */
+  uint64_t requests_served;
+  /* Datagrams that opened a connection and ended in 0xc8 0x13. */
+  uint64_t datagrams_with_indication;
+} scone_quic_server_stats;
+
+/* Safe only from the thread running the server, or after run returned. */
+void scone_quic_server_get_stats(const scone_quic_server *server,
+                                 scone_quic_server_stats *out);
+
+/* ------------------------------------------------------- certificates */
+
+/* Makes a self-signed ECDSA P-256 certificate for CN=localhost with SANs
+ * localhost, 127.0.0.1 and ::1 (and host if not NULL), valid for a year, and
+ * writes key (mode 0600) and certificate as PEM. */
+int scone_quic_make_self_signed(const char *cert_file, const char *key_file,
+                                const char *host);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SCONE_QUIC_H */

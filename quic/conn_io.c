@@ -1,0 +1,242 @@
+/*
+ * Moving datagrams through a connection: receive, send (with the SCONE
+ * additions of scone_tx.c), timers and closing.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SQ_MAX_BURST 64
+#define SQ_VEC 16
+
+void sq_conn_set_app_error(scone_quic_conn *c, uint64_t code) {
+  ngtcp2_connection_close_error_set_application_error(&c->ccerr, code, NULL, 0);
+}
+
+void sq_conn_set_liberr(scone_quic_conn *c, int liberr) {
+  if (liberr == NGTCP2_ERR_CRYPTO)
+    ngtcp2_connection_close_error_set_transport_error_tls_alert(
+        &c->ccerr, ngtcp2_conn_get_tls_alert(c->qc), NULL, 0);
+  else
+    ngtcp2_connection_close_error_set_transport_error_liberr(&c->ccerr, liberr,
+                                                             NULL, 0);
+}
+
+static scone_tstamp three_pto(const scone_quic_conn *c, scone_tstamp now) {
+  return now + 3 * ngtcp2_conn_get_pto(c->qc);
+}
+
+static void send_dgram(scone_quic_conn *c, const sq_addr *to,
+                       const uint8_t *data, size_t len) {
+  if (sq_udp_send(c->fd, to, data, len) == 0) {
+    c->ctr.datagrams_sent++;
+    c->ctr.bytes_sent += len;
+  }
+}
+
+static void ngtcp2_path_to_addrs(const ngtcp2_path *np, sq_addr *local,
+                                 sq_addr *remote) {
+  sq_addr_set(local, (const struct sockaddr *)np->local.addr,
+              np->local.addrlen);
+  sq_addr_set(remote, (const struct sockaddr *)np->remote.addr,
+              np->remote.addrlen);
+}
+
+int sq_conn_close(scone_quic_conn *c, scone_tstamp now) {
+  if (c->state != SQ_STATE_OPEN)
+    return SCONE_QUIC_ERR_CLOSED;
+  if (c->tp_error)
+    ngtcp2_connection_close_error_set_transport_error(
+        &c->ccerr, NGTCP2_TRANSPORT_PARAMETER_ERROR,
+        (uint8_t *)"scone_supported is not empty", 28);
+  c->state = SQ_STATE_CLOSING;
+  c->state_deadline = three_pto(c, now);
+  ngtcp2_path_storage ps;
+  ngtcp2_path_storage_zero(&ps);
+  ngtcp2_pkt_info pi;
+  uint8_t *buf = malloc(c->s.max_udp_payload);
+  if (buf == NULL) {
+    c->state = SQ_STATE_DEAD;
+    return SCONE_QUIC_ERR_CLOSED;
+  }
+  ngtcp2_ssize n = ngtcp2_conn_write_connection_close(
+      c->qc, &ps.path, &pi, buf, c->s.max_udp_payload, &c->ccerr, now);
+  if (n <= 0) {
+    free(buf);
+    c->state = SQ_STATE_DEAD;
+    return SCONE_QUIC_ERR_CLOSED;
+  }
+  c->close_pkt = buf;
+  c->close_len = (size_t)n;
+  sq_addr local, remote;
+  ngtcp2_path_to_addrs(&ps.path, &local, &remote);
+  send_dgram(c, &remote, buf, c->close_len);
+  return SCONE_QUIC_ERR_CLOSED;
+}
+
+static int on_error(scone_quic_conn *c, int rv, scone_tstamp now) {
+  switch (rv) {
+  case NGTCP2_ERR_DRAINING:
+    c->state = SQ_STATE_DRAINING;
+    c->peer_closed = 1;
+    c->state_deadline = three_pto(c, now);
+    return SCONE_QUIC_ERR_CLOSED;
+  case NGTCP2_ERR_IDLE_CLOSE:
+  case NGTCP2_ERR_HANDSHAKE_TIMEOUT:
+    c->timed_out = 1;
+    c->state = SQ_STATE_DEAD;
+    return SCONE_QUIC_ERR_CLOSED;
+  case NGTCP2_ERR_DROP_CONN:
+    c->state = SQ_STATE_DEAD;
+    return SCONE_QUIC_ERR_CLOSED;
+  default:
+    sq_conn_set_liberr(c, rv);
+    return sq_conn_close(c, now);
+  }
+}
+
+int sq_conn_read(scone_quic_conn *c, const sq_addr *local,
+                 const sq_addr *remote, const uint8_t *data, size_t len,
+                 scone_tstamp now) {
+  c->ctr.datagrams_received++;
+  c->ctr.bytes_received += len;
+  if (c->state == SQ_STATE_CLOSING && c->close_pkt != NULL) {
+    /* The peer has not seen our close yet. */
+    send_dgram(c, remote, c->close_pkt, c->close_len);
+    return SCONE_QUIC_ERR_CLOSED;
+  }
+  if (c->state != SQ_STATE_OPEN)
+    return SCONE_QUIC_ERR_CLOSED;
+  /* Any datagram from the server ends the client's first flight. */
+  c->indicating = 0;
+  sq_path *path = sq_path_get(c, local, remote, now);
+  ngtcp2_path np;
+  np.local.addr = (ngtcp2_sockaddr *)&local->sa;
+  np.local.addrlen = local->len;
+  np.remote.addr = (ngtcp2_sockaddr *)&remote->sa;
+  np.remote.addrlen = remote->len;
+  np.user_data = NULL;
+  int rv = sq_rx_datagram(c, path, &np, data, len, now);
+  return rv == 0 ? 0 : on_error(c, rv, now);
+}
+
+/* One datagram from ngtcp2 with stream data pulled from the app. Returns its
+ * length, 0 when there is nothing to send, < 0 on a fatal error. */
+static ngtcp2_ssize write_one(scone_quic_conn *c, ngtcp2_path *path,
+                              uint8_t *out, size_t cap, scone_tstamp now) {
+  const sq_app_ops *app = c->app;
+  for (;;) {
+    int64_t sid = -1;
+    int fin = 0;
+    ngtcp2_vec vec[SQ_VEC];
+    int64_t vcnt = 0;
+    if (app != NULL && app->pull != NULL &&
+        ngtcp2_conn_get_max_data_left(c->qc) > 0) {
+      vcnt = app->pull(c, c->app_data, &sid, &fin, vec, SQ_VEC);
+      if (vcnt < 0)
+        return on_error(c, NGTCP2_ERR_CALLBACK_FAILURE, now);
+    }
+    uint32_t flags = NGTCP2_WRITE_STREAM_FLAG_MORE;
+    if (fin)
+      flags |= NGTCP2_WRITE_STREAM_FLAG_FIN;
+    ngtcp2_ssize ndatalen = -1;
+    ngtcp2_pkt_info pi;
+    ngtcp2_ssize n =
+        ngtcp2_conn_writev_stream(c->qc, path, &pi, out, cap, &ndatalen, flags,
+                                  sid, vec, (size_t)vcnt, now);
+    if (n < 0) {
+      int arv = 0;
+      switch (n) {
+      case NGTCP2_ERR_STREAM_DATA_BLOCKED:
+        if (app->blocked != NULL)
+          arv = app->blocked(c, c->app_data, sid);
+        break;
+      case NGTCP2_ERR_STREAM_SHUT_WR:
+        if (app->shutdown_write != NULL)
+          arv = app->shutdown_write(c, c->app_data, sid);
+        break;
+      case NGTCP2_ERR_WRITE_MORE:
+        if (sid >= 0 && app->written != NULL)
+          arv = app->written(c, c->app_data, sid, (size_t)ndatalen);
+        break;
+      default:
+        return on_error(c, (int)n, now);
+      }
+      if (arv != 0)
+        return on_error(c, NGTCP2_ERR_CALLBACK_FAILURE, now);
+      continue;
+    }
+    if (ndatalen >= 0 && sid >= 0 && app != NULL && app->written != NULL &&
+        app->written(c, c->app_data, sid, (size_t)ndatalen) != 0)
+      return on_error(c, NGTCP2_ERR_CALLBACK_FAILURE, now);
+    return n;
+  }
+}
+
+int sq_conn_write(scone_quic_conn *c, scone_tstamp now) {
+  if (c->state != SQ_STATE_OPEN)
+    return c->state == SQ_STATE_DEAD ? SCONE_QUIC_ERR_CLOSED : 0;
+  size_t pmax = ngtcp2_conn_get_path_max_tx_udp_payload_size(c->qc);
+  size_t burst = ngtcp2_conn_get_send_quantum(c->qc) / (pmax ? pmax : 1200);
+  if (burst == 0)
+    burst = 1;
+  if (burst > SQ_MAX_BURST)
+    burst = SQ_MAX_BURST;
+  for (size_t i = 0; i < burst; i++) {
+    size_t front = sq_tx_front_room(c);
+    size_t tail = c->indicating ? SCONE_INDICATION_LEN : 0;
+    if (front + tail >= c->txcap)
+      front = 0;
+    ngtcp2_path_storage ps;
+    ngtcp2_path_storage_zero(&ps);
+    c->tx_path_frame = 0;
+    ngtcp2_ssize n =
+        write_one(c, &ps.path, c->txbuf + front, c->txcap - front - tail, now);
+    if (n < 0)
+      return (int)n;
+    if (n == 0)
+      break;
+    sq_addr local, remote;
+    ngtcp2_path_to_addrs(&ps.path, &local, &remote);
+    sq_path *path = sq_path_get(c, &local, &remote, now);
+    size_t len;
+    uint8_t *dg = sq_tx_finish(c, path, c->txbuf, front, (size_t)n, &len, now);
+    send_dgram(c, &remote, dg, len);
+  }
+  ngtcp2_conn_update_pkt_tx_time(c->qc, now);
+  return 0;
+}
+
+scone_tstamp sq_conn_expiry(const scone_quic_conn *c) {
+  switch (c->state) {
+  case SQ_STATE_OPEN: {
+    scone_tstamp t = ngtcp2_conn_get_expiry(c->qc);
+    scone_tstamp a = sq_path_next_expiry(c);
+    return a < t ? a : t;
+  }
+  case SQ_STATE_CLOSING:
+  case SQ_STATE_DRAINING:
+    return c->state_deadline;
+  default:
+    return 0;
+  }
+}
+
+int sq_conn_handle_expiry(scone_quic_conn *c, scone_tstamp now) {
+  if (c->state == SQ_STATE_CLOSING || c->state == SQ_STATE_DRAINING) {
+    if (now >= c->state_deadline)
+      c->state = SQ_STATE_DEAD;
+    return c->state == SQ_STATE_DEAD ? SCONE_QUIC_ERR_CLOSED : 0;
+  }
+  if (c->state != SQ_STATE_OPEN)
+    return SCONE_QUIC_ERR_CLOSED;
+  sq_path_expire(c, now);
+  sq_netinfo_tick(c, now);
+  if (ngtcp2_conn_get_expiry(c->qc) <= now) {
+    int rv = ngtcp2_conn_handle_expiry(c->qc, now);
+    if (rv != 0)
+      return on_error(c, rv, now);
+  }
+  return 0;
+}

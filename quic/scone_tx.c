@@ -1,0 +1,89 @@
+/*
+ * The send side of SCONE: where SCONE packets go and when.
+ *
+ * ngtcp2 writes each datagram after a gap kept at the front of the buffer,
+ * big enough for a SCONE packet with the CIDs in use. Only once the datagram
+ * exists is it known whether it needs one (ngtcp2 may have put a
+ * PATH_CHALLENGE or PATH_RESPONSE in it) and which CIDs the first packet
+ * carries, so the SCONE packet is then built into the gap, right before it.
+ */
+#include "internal.h"
+
+size_t sq_tx_front_room(const scone_quic_conn *c) {
+  if (!c->peer_scone || !c->s.scone_capable)
+    return 0;
+  const ngtcp2_cid *dcid = ngtcp2_conn_get_dcid(c->qc);
+  /* Long headers carry our SCID; short ones do not, but which one ngtcp2
+   * writes is only known afterwards. */
+  return SCONE_PACKET_MIN_LEN + dcid->datalen + SQ_SCIDLEN;
+}
+
+static int due(scone_quic_conn *c, const sq_path *path, scone_tstamp now) {
+  return path->initial_left > 0 || now >= path->next_due || c->tx_path_frame;
+}
+
+static void schedule_next(scone_quic_conn *c, sq_path *path, scone_tstamp now) {
+  if (path->initial_left > 0) {
+    path->initial_left--;
+    if (path->initial_left > 0)
+      return;
+  } else if (now < path->next_due) {
+    return; /* an extra one for a path probe: the schedule stands */
+  }
+  path->next_due = now + sq_jittered_interval(c);
+}
+
+static size_t short_dcidlen(const scone_quic_conn *c) {
+  return ngtcp2_conn_get_dcid(c->qc)->datalen;
+}
+
+/* Builds the SCONE packet right before the datagram at dg; returns its
+ * length or 0 when none fits. */
+static size_t prepend_scone(scone_quic_conn *c, uint8_t *dg, size_t len,
+                            size_t room, scone_tstamp now) {
+  scone_quic_hdr h;
+  if (scone_quic_hdr_parse(&h, dg, len, short_dcidlen(c)) < 0)
+    return 0;
+  const uint8_t *scid = h.is_long ? h.scid : NULL;
+  size_t scidlen = h.is_long ? h.scidlen : 0;
+  size_t need = SCONE_PACKET_MIN_LEN + h.dcidlen + scidlen;
+  if (need > room) {
+    c->ctr.scone_skipped_room++;
+    return 0;
+  }
+  scone_ssize n =
+      scone_packet_build(dg - need, need, SCONE_SIGNAL_UNKNOWN, h.dcid,
+                         h.dcidlen, scid, scidlen, SCONE_BUILD_FLAG_NONE);
+  if (n < 0)
+    return 0;
+  scone_packet pkt;
+  if (scone_packet_parse(&pkt, dg - need, (size_t)n) > 0)
+    sq_event_packet(c, SCONE_APP_QLOG_PACKET_SENT, &pkt, now);
+  return (size_t)n;
+}
+
+uint8_t *sq_tx_finish(scone_quic_conn *c, sq_path *path, uint8_t *buf,
+                      size_t front, size_t len, size_t *outlen,
+                      scone_tstamp now) {
+  uint8_t *dg = buf + front;
+  size_t total = len;
+  if (front > 0 && due(c, path, now)) {
+    size_t n = prepend_scone(c, dg, len, front, now);
+    if (n > 0) {
+      dg -= n;
+      total += n;
+      schedule_next(c, path, now);
+    }
+  }
+  if (c->indicating) {
+    /* The caller kept SCONE_INDICATION_LEN bytes free after the datagram. */
+    scone_ssize n =
+        scone_indication_append(dg, total, total + SCONE_INDICATION_LEN);
+    if (n > 0) {
+      total = (size_t)n;
+      c->ctr.indications_sent++;
+    }
+  }
+  *outlen = total;
+  return dg;
+}

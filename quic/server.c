@@ -1,0 +1,420 @@
+/*
+ * The HTTP/3 server endpoint: one UDP socket, connections found by the
+ * Destination Connection ID of the first QUIC packet (after any SCONE
+ * packet), requests answered from content.c.
+ */
+#include "content.h"
+#include "h3.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* How long poll may sleep before looking at the stop flag again. */
+#define STOP_POLL (100 * SCONE_MILLISECONDS)
+
+typedef struct sq_stream {
+  sq_body body; /* first: nghttp3's read callback gets this pointer */
+  struct sq_stream *next;
+  int64_t id;
+  char method[16];
+  char path[1024];
+} sq_stream;
+
+typedef struct sq_sconn {
+  scone_quic_conn *conn;
+  sq_h3 h3;
+  struct scone_quic_server *srv;
+  sq_stream *streams;
+  struct sq_sconn *next;
+} sq_sconn;
+
+struct scone_quic_server {
+  scone_quic_settings settings;
+  char *root, *qlog_dir;
+  scone_quic_callbacks scb;
+  void *user_data;
+  int fd;
+  sq_addr local;
+  gnutls_certificate_credentials_t cred;
+  sq_sconn *conns;
+  atomic_int stop;
+  scone_quic_server_stats stats;
+};
+
+void scone_quic_server_config_default(scone_quic_server_config *cfg) {
+  memset(cfg, 0, sizeof(*cfg));
+  cfg->version = SCONE_QUIC_SERVER_CONFIG_V1;
+  scone_quic_settings_default(&cfg->quic);
+  cfg->listen = "127.0.0.1:4433";
+}
+
+/* ---------------------------------------------------------- requests */
+
+static void copy_field(char *dst, size_t cap, const uint8_t *v, size_t len) {
+  if (len >= cap)
+    len = cap - 1;
+  memcpy(dst, v, len);
+  dst[len] = '\0';
+}
+
+static int on_header(sq_h3 *h, int64_t stream_id, const uint8_t *name,
+                     size_t namelen, const uint8_t *value, size_t valuelen,
+                     void *sud) {
+  sq_sconn *sc = h->user;
+  sq_stream *st = sud;
+  if (st == NULL) {
+    st = calloc(1, sizeof(*st));
+    if (st == NULL)
+      return NGHTTP3_ERR_CALLBACK_FAILURE;
+    st->id = stream_id;
+    st->next = sc->streams;
+    sc->streams = st;
+    nghttp3_conn_set_stream_user_data(h->h3, stream_id, st);
+  }
+  if (namelen == 5 && memcmp(name, ":path", 5) == 0)
+    copy_field(st->path, sizeof(st->path), value, valuelen);
+  else if (namelen == 7 && memcmp(name, ":method", 7) == 0)
+    copy_field(st->method, sizeof(st->method), value, valuelen);
+  return 0;
+}
+
+static int respond(sq_sconn *sc, sq_stream *st) {
+  int head = strcmp(st->method, "HEAD") == 0;
+  int status = strcmp(st->method, "GET") == 0 || head
+                   ? sq_content_open(&st->body, sc->srv->root, st->path)
+                   : 405;
+  char code[8], len[24];
+  snprintf(code, sizeof(code), "%d", status);
+  snprintf(len, sizeof(len), "%llu",
+           (unsigned long long)(status == 200 ? st->body.total : 0));
+  nghttp3_nv nva[] = {
+      sq_h3_nv(":status", code),
+      sq_h3_nv("server", "scone-server"),
+      sq_h3_nv("content-length", len),
+  };
+  nghttp3_data_reader dr = {sq_content_read};
+  int body = status == 200 && !head && st->body.total > 0;
+  int rv = nghttp3_conn_submit_response(
+      sc->h3.h3, st->id, nva, sizeof(nva) / sizeof(nva[0]), body ? &dr : NULL);
+  if (rv != 0)
+    return rv;
+  sc->srv->stats.requests_served++;
+  return 0;
+}
+
+static int on_end_stream(sq_h3 *h, int64_t stream_id, void *sud) {
+  (void)stream_id;
+  sq_stream *st = sud;
+  if (st == NULL)
+    return 0; /* a request without headers: nghttp3 rejects it anyway */
+  return respond(h->user, st) == 0 ? 0 : NGHTTP3_ERR_CALLBACK_FAILURE;
+}
+
+static int on_stream_close(sq_h3 *h, int64_t stream_id, uint64_t code,
+                           void *sud) {
+  (void)stream_id;
+  (void)code;
+  sq_sconn *sc = h->user;
+  sq_stream *st = sud;
+  for (sq_stream **pp = &sc->streams; *pp != NULL; pp = &(*pp)->next) {
+    if (*pp == st) {
+      *pp = st->next;
+      sq_content_close(&st->body);
+      free(st);
+      break;
+    }
+  }
+  return 0;
+}
+
+static const sq_h3_events server_events = {
+    .recv_header = on_header,
+    .end_stream = on_end_stream,
+    .stream_close = on_stream_close,
+};
+
+/* ------------------------------------------------------- connections */
+
+_Static_assert(sizeof(scone_quic_counters) % sizeof(uint64_t) == 0,
+               "scone_quic_counters holds uint64_t fields only");
+
+static void add_counters(scone_quic_counters *sum,
+                         const scone_quic_counters *c) {
+  uint64_t *d = (uint64_t *)sum;
+  const uint64_t *s = (const uint64_t *)c;
+  for (size_t i = 0; i < sizeof(*c) / sizeof(uint64_t); i++)
+    d[i] += s[i];
+}
+
+/* Adds what one connection contributes to the server's totals. */
+static void account(const sq_sconn *sc, scone_quic_server_stats *st) {
+  scone_quic_counters ctr;
+  scone_quic_conn_get_counters(sc->conn, &ctr);
+  add_counters(&st->scone, &ctr);
+  int remote, app;
+  uint64_t code;
+  if (scone_quic_conn_get_close_error(sc->conn, &remote, &app, &code) == 0 &&
+      code != 0 && !(app && code == NGHTTP3_H3_NO_ERROR))
+    st->connections_closed_with_error++;
+  if (sc->conn->tp_error)
+    st->transport_parameter_errors++;
+}
+
+static void sconn_free(scone_quic_server *srv, sq_sconn *sc) {
+  account(sc, &srv->stats);
+  while (sc->streams != NULL) {
+    sq_stream *st = sc->streams;
+    sc->streams = st->next;
+    sq_content_close(&st->body);
+    free(st);
+  }
+  sq_h3_free(&sc->h3);
+  sq_conn_del(sc->conn);
+  free(sc);
+}
+
+static sq_sconn *find_conn(scone_quic_server *srv, const uint8_t *dcid,
+                           size_t dcidlen) {
+  for (sq_sconn *sc = srv->conns; sc != NULL; sc = sc->next) {
+    const scone_quic_conn *c = sc->conn;
+    for (size_t i = 0; i < c->ncids; i++)
+      if (c->cids[i].datalen == dcidlen &&
+          memcmp(c->cids[i].data, dcid, dcidlen) == 0)
+        return sc;
+  }
+  return NULL;
+}
+
+static void qlog_name(char *buf, size_t len, const char *dir,
+                      const ngtcp2_cid *odcid) {
+  int n = snprintf(buf, len, "%s/", dir);
+  for (size_t i = 0; i < odcid->datalen && n > 0 && (size_t)n + 3 < len; i++)
+    n += snprintf(buf + n, len - (size_t)n, "%02x", odcid->data[i]);
+  if (n > 0 && (size_t)n < len)
+    snprintf(buf + n, len - (size_t)n, ".sqlog");
+}
+
+static sq_sconn *accept_conn(scone_quic_server *srv, const sq_addr *from,
+                             const uint8_t *pkt, size_t pktlen,
+                             const uint8_t *dgram, size_t dglen,
+                             scone_tstamp now) {
+  ngtcp2_pkt_hd hd;
+  if (ngtcp2_accept(&hd, pkt, pktlen) != 0)
+    return NULL;
+  sq_sconn *sc = calloc(1, sizeof(*sc));
+  if (sc == NULL)
+    return NULL;
+  char qlog[4096];
+  scone_quic_settings s = srv->settings;
+  if (srv->qlog_dir != NULL) {
+    qlog_name(qlog, sizeof(qlog), srv->qlog_dir, &hd.dcid);
+    s.qlog_path = qlog;
+  }
+  sq_conn_params p = {0};
+  p.settings = &s;
+  p.cb = &srv->scb;
+  p.user_data = srv->user_data;
+  p.fd = srv->fd;
+  p.local = &srv->local;
+  p.remote = from;
+  p.cred = srv->cred;
+  p.hd = &hd;
+  p.now = now;
+  if (sq_conn_server_new(&sc->conn, &p) != 0) {
+    free(sc);
+    return NULL;
+  }
+  sc->srv = srv;
+  sq_h3_init(&sc->h3, sc->conn, &server_events, sc);
+  sq_conn_set_app(sc->conn, &sq_h3_app_ops, &sc->h3);
+  sc->next = srv->conns;
+  srv->conns = sc;
+  srv->stats.connections_accepted++;
+  if (scone_indication_present(dgram, dglen))
+    srv->stats.datagrams_with_indication++;
+  return sc;
+}
+
+static void send_version_negotiation(scone_quic_server *srv,
+                                     const sq_addr *from,
+                                     const ngtcp2_version_cid *vc) {
+  uint8_t buf[256];
+  uint8_t unused;
+  uint32_t sv[] = {NGTCP2_PROTO_VER_V1};
+  if (sq_random_bytes(&unused, 1) != 0)
+    return;
+  /* The client's SCID becomes our DCID and vice versa. */
+  ngtcp2_ssize n = ngtcp2_pkt_write_version_negotiation(
+      buf, sizeof(buf), unused, vc->scid, vc->scidlen, vc->dcid, vc->dcidlen,
+      sv, 1);
+  if (n > 0)
+    sq_udp_send(srv->fd, from, buf, (size_t)n);
+}
+
+static void on_datagram(scone_quic_server *srv, const sq_addr *from,
+                        const uint8_t *data, size_t len, scone_tstamp now) {
+  /* Routing looks past a leading SCONE packet to the QUIC packet. */
+  const uint8_t *pkt = data;
+  size_t pktlen = len;
+  scone_packet sp;
+  if (scone_packet_is_scone(data, len) &&
+      scone_packet_parse(&sp, data, len) > 0) {
+    pkt += sp.len;
+    pktlen -= sp.len;
+  }
+  ngtcp2_version_cid vc;
+  int rv = ngtcp2_pkt_decode_version_cid(&vc, pkt, pktlen, SQ_SCIDLEN);
+  if (rv == NGTCP2_ERR_VERSION_NEGOTIATION) {
+    send_version_negotiation(srv, from, &vc);
+    return;
+  }
+  if (rv != 0)
+    return;
+  sq_sconn *sc = find_conn(srv, vc.dcid, vc.dcidlen);
+  if (sc == NULL &&
+      (sc = accept_conn(srv, from, pkt, pktlen, data, len, now)) == NULL)
+    return;
+  sq_conn_read(sc->conn, &srv->local, from, data, len, now);
+}
+
+static void read_socket(scone_quic_server *srv) {
+  static _Thread_local uint8_t buf[65536];
+  for (int i = 0; i < 256; i++) {
+    sq_addr from;
+    from.len = sizeof(from.sa);
+    ssize_t n = recvfrom(srv->fd, buf, sizeof(buf), 0,
+                         (struct sockaddr *)&from.sa, &from.len);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return;
+    }
+    on_datagram(srv, &from, buf, (size_t)n, scone_quic_now());
+  }
+}
+
+/* Timers, sending, and freeing connections that are done. */
+static scone_tstamp service(scone_quic_server *srv, scone_tstamp now) {
+  scone_tstamp wake = UINT64_MAX;
+  for (sq_sconn **pp = &srv->conns; *pp != NULL;) {
+    sq_sconn *sc = *pp;
+    if (sc->conn->state != SQ_STATE_DEAD && sq_conn_expiry(sc->conn) <= now)
+      sq_conn_handle_expiry(sc->conn, now);
+    sq_conn_write(sc->conn, now);
+    if (sc->conn->state == SQ_STATE_DEAD) {
+      *pp = sc->next;
+      sconn_free(srv, sc);
+      continue;
+    }
+    scone_tstamp e = sq_conn_expiry(sc->conn);
+    if (e < wake)
+      wake = e;
+    pp = &sc->next;
+  }
+  return wake;
+}
+
+/* ------------------------------------------------------------------ API */
+
+int scone_quic_server_new(scone_quic_server **pserver,
+                          const scone_quic_server_config *cfg,
+                          const scone_quic_callbacks *scone_cb,
+                          void *user_data) {
+  if (cfg == NULL || cfg->cert_file == NULL || cfg->key_file == NULL)
+    return SCONE_ERR_INVALID_ARGUMENT;
+  scone_quic_server *srv = calloc(1, sizeof(*srv));
+  if (srv == NULL)
+    return SCONE_QUIC_ERR_NOMEM;
+  srv->fd = -1;
+  srv->settings = cfg->quic;
+  srv->settings.qlog_path = NULL;
+  srv->user_data = user_data;
+  if (scone_cb != NULL)
+    srv->scb = *scone_cb;
+  atomic_init(&srv->stop, 0);
+  int rv = SCONE_QUIC_ERR_NOMEM;
+  if ((cfg->root != NULL && (srv->root = strdup(cfg->root)) == NULL) ||
+      (cfg->qlog_dir != NULL &&
+       (srv->qlog_dir = strdup(cfg->qlog_dir)) == NULL))
+    goto fail;
+  if ((rv = sq_tls_server_cred(&srv->cred, cfg->cert_file, cfg->key_file)) != 0)
+    goto fail;
+  sq_addr want;
+  if ((rv = sq_addr_parse(&want, cfg->listen)) != 0)
+    goto fail;
+  srv->fd = sq_udp_socket(want.sa.ss_family, &want, &srv->local);
+  if (srv->fd < 0) {
+    rv = srv->fd;
+    srv->fd = -1;
+    goto fail;
+  }
+  *pserver = srv;
+  return 0;
+fail:
+  scone_quic_server_del(srv);
+  return rv;
+}
+
+void scone_quic_server_del(scone_quic_server *srv) {
+  if (srv == NULL)
+    return;
+  while (srv->conns != NULL) {
+    sq_sconn *sc = srv->conns;
+    srv->conns = sc->next;
+    sconn_free(srv, sc);
+  }
+  if (srv->cred != NULL)
+    gnutls_certificate_free_credentials(srv->cred);
+  if (srv->fd >= 0)
+    close(srv->fd);
+  free(srv->root);
+  free(srv->qlog_dir);
+  free(srv);
+}
+
+uint16_t scone_quic_server_port(const scone_quic_server *srv) {
+  if (srv->local.sa.ss_family == AF_INET6)
+    return ntohs(((const struct sockaddr_in6 *)&srv->local.sa)->sin6_port);
+  return ntohs(((const struct sockaddr_in *)&srv->local.sa)->sin_port);
+}
+
+int scone_quic_server_run(scone_quic_server *srv) {
+  while (!atomic_load(&srv->stop)) {
+    scone_tstamp now = scone_quic_now();
+    scone_tstamp wake = service(srv, now);
+    if (wake > now + STOP_POLL)
+      wake = now + STOP_POLL;
+    scone_duration wait = wake > now ? wake - now : 0;
+    struct timespec ts = {(time_t)(wait / SCONE_SECONDS),
+                          (long)(wait % SCONE_SECONDS)};
+    struct pollfd pfd = {srv->fd, POLLIN, 0};
+    int r = ppoll(&pfd, 1, &ts, NULL);
+    if (r < 0 && errno != EINTR)
+      return SCONE_QUIC_ERR_SOCKET;
+    if (r > 0)
+      read_socket(srv);
+  }
+  /* Tell every client we are going, so they need not time out. */
+  scone_tstamp now = scone_quic_now();
+  for (sq_sconn *sc = srv->conns; sc != NULL; sc = sc->next) {
+    sq_conn_set_app_error(sc->conn, NGHTTP3_H3_NO_ERROR);
+    sq_conn_close(sc->conn, now);
+  }
+  return 0;
+}
+
+void scone_quic_server_stop(scone_quic_server *srv) {
+  atomic_store(&srv->stop, 1);
+}
+
+void scone_quic_server_get_stats(const scone_quic_server *srv,
+                                 scone_quic_server_stats *out) {
+  *out = srv->stats;
+  for (const sq_sconn *sc = srv->conns; sc != NULL; sc = sc->next)
+    account(sc, out);
+}

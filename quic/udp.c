@@ -1,0 +1,160 @@
+/* Addresses and UDP sockets for the endpoints. */
+#include "internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int sq_addr_eq(const sq_addr *a, const sq_addr *b) {
+  if (a->sa.ss_family != b->sa.ss_family)
+    return 0;
+  if (a->sa.ss_family == AF_INET) {
+    const struct sockaddr_in *x = (const struct sockaddr_in *)&a->sa;
+    const struct sockaddr_in *y = (const struct sockaddr_in *)&b->sa;
+    return x->sin_port == y->sin_port &&
+           x->sin_addr.s_addr == y->sin_addr.s_addr;
+  }
+  if (a->sa.ss_family == AF_INET6) {
+    const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)&a->sa;
+    const struct sockaddr_in6 *y = (const struct sockaddr_in6 *)&b->sa;
+    return x->sin6_port == y->sin6_port &&
+           memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+  }
+  return 0;
+}
+
+void sq_addr_set(sq_addr *a, const struct sockaddr *sa, socklen_t len) {
+  memset(a, 0, sizeof(*a));
+  if (len > sizeof(a->sa))
+    len = sizeof(a->sa);
+  memcpy(&a->sa, sa, len);
+  a->len = len;
+}
+
+const char *sq_addr_str(const sq_addr *a, char *buf, size_t len) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  unsigned port = 0;
+  if (a->sa.ss_family == AF_INET) {
+    const struct sockaddr_in *s = (const struct sockaddr_in *)&a->sa;
+    inet_ntop(AF_INET, &s->sin_addr, host, sizeof(host));
+    port = ntohs(s->sin_port);
+    snprintf(buf, len, "%s:%u", host, port);
+  } else if (a->sa.ss_family == AF_INET6) {
+    const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)&a->sa;
+    inet_ntop(AF_INET6, &s->sin6_addr, host, sizeof(host));
+    port = ntohs(s->sin6_port);
+    snprintf(buf, len, "[%s]:%u", host, port);
+  } else {
+    snprintf(buf, len, "?");
+  }
+  return buf;
+}
+
+int sq_addr_resolve(sq_addr *a, const char *host, const char *port) {
+  struct addrinfo hints, *res = NULL;
+  memset(&hints, 0, sizeof(hints));
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_DGRAM;
+  hints.ai_protocol = IPPROTO_UDP;
+  if (getaddrinfo(host, port, &hints, &res) != 0 || res == NULL)
+    return SCONE_QUIC_ERR_ADDRESS;
+  sq_addr_set(a, res->ai_addr, res->ai_addrlen);
+  freeaddrinfo(res);
+  return 0;
+}
+
+int sq_addr_parse(sq_addr *a, const char *hostport) {
+  char host[256];
+  const char *colon, *hs = hostport;
+  size_t hl;
+  if (hostport == NULL)
+    return SCONE_QUIC_ERR_ADDRESS;
+  if (hostport[0] == '[') {
+    const char *end = strchr(hostport, ']');
+    if (end == NULL || end[1] != ':')
+      return SCONE_QUIC_ERR_ADDRESS;
+    hs = hostport + 1;
+    hl = (size_t)(end - hs);
+    colon = end + 1;
+  } else {
+    colon = strrchr(hostport, ':');
+    if (colon == NULL)
+      return SCONE_QUIC_ERR_ADDRESS;
+    hl = (size_t)(colon - hostport);
+  }
+  if (hl == 0 || hl >= sizeof(host))
+    return SCONE_QUIC_ERR_ADDRESS;
+  memcpy(host, hs, hl);
+  host[hl] = '\0';
+  char *end;
+  unsigned long port = strtoul(colon + 1, &end, 10);
+  if (colon[1] == '\0' || *end != '\0' || port > 65535)
+    return SCONE_QUIC_ERR_ADDRESS;
+
+  memset(a, 0, sizeof(*a));
+  struct sockaddr_in *s4 = (struct sockaddr_in *)&a->sa;
+  struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a->sa;
+  if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+    s4->sin_family = AF_INET;
+    s4->sin_port = htons((uint16_t)port);
+    a->len = sizeof(*s4);
+    return 0;
+  }
+  if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+    s6->sin6_family = AF_INET6;
+    s6->sin6_port = htons((uint16_t)port);
+    a->len = sizeof(*s6);
+    return 0;
+  }
+  return SCONE_QUIC_ERR_ADDRESS;
+}
+
+int sq_udp_socket(int family, const sq_addr *local, sq_addr *bound) {
+  int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return SCONE_QUIC_ERR_SOCKET;
+  /* A server restarted at once must get its port back. */
+  int on = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+  if (family == AF_INET6 && local != NULL) {
+    int off = 0; /* accept v4-mapped peers on "[::]" */
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+  }
+  if (local != NULL &&
+      bind(fd, (const struct sockaddr *)&local->sa, local->len) != 0) {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return SCONE_QUIC_ERR_SOCKET;
+  }
+  if (bound != NULL) {
+    memset(bound, 0, sizeof(*bound));
+    bound->len = sizeof(bound->sa);
+    if (getsockname(fd, (struct sockaddr *)&bound->sa, &bound->len) != 0) {
+      close(fd);
+      return SCONE_QUIC_ERR_SOCKET;
+    }
+  }
+  return fd;
+}
+
+int sq_udp_send(int fd, const sq_addr *to, const uint8_t *data, size_t len) {
+  for (;;) {
+    ssize_t n =
+        sendto(fd, data, len, 0, (const struct sockaddr *)&to->sa, to->len);
+    if (n >= 0)
+      return 0;
+    if (errno == EINTR)
+      continue;
+    /* A full socket buffer is a loss QUIC recovers from; nothing else to do
+     * with a datagram socket. */
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
+      return 0;
+    return SCONE_QUIC_ERR_SOCKET;
+  }
+}

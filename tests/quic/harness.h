@@ -1,0 +1,119 @@
+/*
+ * Shared pieces of the QUIC endpoint tests: a certificate in a temporary
+ * directory, a scone_quic_server on its own thread, and a UDP forwarder
+ * between client and server (real sockets on 127.0.0.1) whose hook may
+ * rewrite, drop or inject datagrams, as an on-path network element would.
+ */
+#ifndef SCONE_TESTS_QUIC_HARNESS_H
+#define SCONE_TESTS_QUIC_HARNESS_H
+
+#include <scone/quic.h>
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ------------------------------------------------------------ temp dir */
+
+typedef struct h_env {
+  char dir[256];
+  char cert[320], key[320], qlog[320];
+} h_env;
+
+/* Makes the directory and a self-signed certificate in it. */
+void h_env_init(h_env *e);
+void h_env_cleanup(h_env *e);
+/* Whole file into a NUL-terminated malloc'd buffer (NULL if unreadable). */
+char *h_read_file(const char *path, size_t *len);
+/* Occurrences of needle in the file. */
+size_t h_count_in_file(const char *path, const char *needle);
+
+/* ---------------------------------------------------------- server thread */
+
+typedef struct h_server {
+  scone_quic_server *srv;
+  pthread_t th;
+  int rv;
+  /* Uplink advice the server reported (written by the server thread; read
+   * after h_server_stop). */
+  unsigned advice_signal;
+  uint64_t advice_bps;
+  uint32_t advice_events;
+  scone_dir advice_dir;
+} h_server;
+
+/* Serves on 127.0.0.1 with an ephemeral port. settings NULL: defaults. */
+void h_server_start(h_server *s, const h_env *e,
+                    const scone_quic_settings *settings);
+uint16_t h_server_port(const h_server *s);
+/* Stops and joins; stats are then safe to read. */
+void h_server_stop(h_server *s, scone_quic_server_stats *stats);
+void h_server_free(h_server *s);
+
+/* ------------------------------------------------------------- forwarder */
+
+typedef enum h_dir { H_C2S = 0, H_S2C = 1 } h_dir;
+typedef struct h_fwd h_fwd;
+
+/* Sees every datagram before it is forwarded; may change it in place (up to
+ * cap bytes) and returns 1 to drop it. Runs on the forwarder thread. */
+typedef int (*h_fwd_hook)(h_fwd *f, h_dir dir, uint8_t *buf, size_t *len,
+                          size_t cap, void *arg);
+
+struct h_fwd {
+  int cfd, sfd; /* client-facing and server-facing sockets */
+  struct sockaddr_in server, client;
+  int have_client;
+  pthread_t th;
+  atomic_int stop;
+  atomic_int rebind; /* set: move to a new server-facing port */
+  h_fwd_hook hook;
+  void *arg;
+  /* Counters, written by the forwarder thread; read after h_fwd_stop. */
+  uint64_t count[2];
+  size_t max_len[2];
+  uint64_t c2s_before_s2c, c2s_before_s2c_ind; /* before any S2C forwarded */
+  uint64_t c2s_after_s2c, c2s_after_s2c_ind;
+  uint64_t rebinds;
+};
+
+void h_fwd_start(h_fwd *f, uint16_t server_port, h_fwd_hook hook, void *arg);
+uint16_t h_fwd_port(const h_fwd *f);
+void h_fwd_stop(h_fwd *f);
+/* From the hook: sends a datagram to the client as if from the server. */
+void h_fwd_to_client(h_fwd *f, const uint8_t *data, size_t len);
+
+/* ---------------------------------------------------------------- client */
+
+typedef struct h_client {
+  scone_quic_client *cl;
+  /* Filled by callbacks (same thread). */
+  uint32_t responses;
+  int last_status;
+  uint64_t last_body;
+  int body_ok;          /* every body byte matched the /bytes pattern */
+  uint64_t body_offset; /* within the current response */
+  uint32_t advice_events;
+  unsigned advice_signal;
+  uint64_t advice_bps;
+  uint32_t advice_path;
+  scone_dir advice_dir;
+} h_client;
+
+/* Connects to 127.0.0.1:port, certificate not verified. settings NULL:
+ * defaults; qlog (may be NULL) goes to settings.qlog_path. */
+void h_client_start(h_client *c, uint16_t port,
+                    const scone_quic_settings *settings, const char *qlog);
+/* GET path and wait up to timeout; returns scone_quic_client_run's result. */
+int h_client_get(h_client *c, const char *path, scone_duration timeout);
+/* Keeps the connection running for d. */
+int h_client_idle(h_client *c, scone_duration d);
+void h_client_counters(h_client *c, scone_quic_counters *out);
+void h_client_free(h_client *c);
+
+/* Settings with short SCONE intervals for tests. */
+void h_settings(scone_quic_settings *s);
+
+#endif /* SCONE_TESTS_QUIC_HARNESS_H */

@@ -1,0 +1,188 @@
+/*
+ * Real handshakes on loopback: SCONE negotiated both ways, SCONE packets in
+ * the first datagrams and then periodically, datagrams within the configured
+ * maximum UDP payload.
+ */
+#include "harness.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+/* cmocka.h needs the four headers above first. */
+#include <cmocka.h>
+
+#include <string.h>
+
+#define T_GET (10 * SCONE_SECONDS)
+
+static void test_negotiated_both_ways(void **state) {
+  (void)state;
+  h_env e;
+  h_env_init(&e);
+  h_server s;
+  h_server_start(&s, &e, NULL);
+  h_client c;
+  h_client_start(&c, h_server_port(&s), NULL, e.qlog);
+
+  assert_int_equal(h_client_get(&c, "/bytes/200000", T_GET), 0);
+  assert_int_equal(c.last_status, 200);
+  assert_int_equal(c.last_body, 200000);
+  assert_true(c.body_ok);
+
+  scone_quic_conn *conn = scone_quic_client_conn(c.cl);
+  assert_true(scone_quic_conn_scone_capable(conn));
+  assert_true(scone_quic_conn_peer_scone(conn));
+  scone_quic_counters cc;
+  h_client_counters(&c, &cc);
+  /* The first few datagrams after learning the parameter, both ways. */
+  assert_true(cc.scone_sent >= SCONE_QUIC_DEFAULT_INITIAL_DATAGRAMS);
+  assert_true(cc.scone_received >= SCONE_QUIC_DEFAULT_INITIAL_DATAGRAMS);
+  assert_true(cc.indications_sent >= 1);
+  /* Nothing on the path rewrote them: every signal was 127. */
+  assert_int_equal(cc.rejected[SCONE_APP_REJECT_UNKNOWN_SIGNAL],
+                   cc.scone_received);
+  assert_int_equal(cc.advice_accepted, 0);
+  assert_int_equal(c.advice_events, 0);
+
+  scone_app_stats st;
+  char json[2048];
+  scone_quic_conn_get_stats(conn, scone_quic_now(), &st);
+  assert_true(scone_app_stats_to_json(&st, json, sizeof(json)) > 0);
+  assert_non_null(strstr(json, "\"sconeNegotiated\":true"));
+  assert_non_null(strstr(json, "\"throughputAdvice\":null"));
+
+  h_client_free(&c);
+  scone_quic_server_stats ss;
+  h_server_stop(&s, &ss);
+  assert_int_equal(ss.connections_accepted, 1);
+  assert_int_equal(ss.requests_served, 1);
+  assert_int_equal(ss.datagrams_with_indication, 1);
+  assert_true(ss.scone.scone_sent >= SCONE_QUIC_DEFAULT_INITIAL_DATAGRAMS);
+  assert_int_equal(ss.scone.scone_received, cc.scone_sent);
+  assert_int_equal(ss.scone.scone_sent, cc.scone_received);
+  assert_int_equal(ss.transport_parameter_errors, 0);
+  /* The client's qlog carries the SCONE events next to ngtcp2's. */
+  assert_true(h_count_in_file(e.qlog, "\"name\":\"scone:packet_sent\"") ==
+              cc.scone_sent);
+  assert_true(h_count_in_file(e.qlog, "\"name\":\"transport:packet_sent\"") >
+              0);
+  h_server_free(&s);
+  h_env_cleanup(&e);
+}
+
+/* Datagrams that lead with a SCONE packet, and the biggest seen. */
+typedef struct size_probe {
+  uint64_t scone[2];
+} size_probe;
+
+static int probe_hook(h_fwd *f, h_dir dir, uint8_t *buf, size_t *len,
+                      size_t cap, void *arg) {
+  (void)f;
+  (void)cap;
+  size_probe *p = arg;
+  if (scone_packet_is_scone(buf, *len))
+    p->scone[dir]++;
+  return 0;
+}
+
+static void test_datagrams_fit_max_udp_payload(void **state) {
+  (void)state;
+  h_env e;
+  h_env_init(&e);
+  scone_quic_settings st;
+  h_settings(&st);
+  st.max_udp_payload = 1300;
+  h_server s;
+  h_server_start(&s, &e, &st);
+  size_probe p = {{0, 0}};
+  h_fwd f;
+  h_fwd_start(&f, h_server_port(&s), probe_hook, &p);
+  h_client c;
+  h_client_start(&c, h_fwd_port(&f), &st, NULL);
+
+  assert_int_equal(h_client_get(&c, "/bytes/1000000", T_GET), 0);
+  assert_int_equal(c.last_status, 200);
+  assert_true(c.body_ok);
+  h_client_free(&c);
+  h_server_stop(&s, NULL);
+  h_fwd_stop(&f);
+  assert_true(p.scone[H_C2S] >= SCONE_QUIC_DEFAULT_INITIAL_DATAGRAMS);
+  assert_true(p.scone[H_S2C] >= SCONE_QUIC_DEFAULT_INITIAL_DATAGRAMS);
+  assert_true(f.max_len[H_C2S] <= 1300);
+  assert_true(f.max_len[H_S2C] <= 1300);
+  /* Full-size packets were in use, so the limit was what held them. */
+  assert_true(f.max_len[H_S2C] >= 1200);
+  h_server_free(&s);
+  h_env_cleanup(&e);
+}
+
+/* Time of every S2C SCONE packet after the handshake. */
+typedef struct period_probe {
+  scone_tstamp at[256];
+  size_t n;
+} period_probe;
+
+static int period_hook(h_fwd *f, h_dir dir, uint8_t *buf, size_t *len,
+                       size_t cap, void *arg) {
+  (void)f;
+  (void)cap;
+  period_probe *p = arg;
+  if (dir == H_S2C && scone_packet_is_scone(buf, *len) &&
+      p->n < sizeof(p->at) / sizeof(p->at[0]))
+    p->at[p->n++] = scone_quic_now();
+  return 0;
+}
+
+static void test_periodic_scone_on_idle_connection(void **state) {
+  (void)state;
+  h_env e;
+  h_env_init(&e);
+  scone_quic_settings st;
+  h_settings(&st);
+  st.send_interval = 200 * SCONE_MILLISECONDS;
+  h_server s;
+  h_server_start(&s, &e, &st);
+  period_probe p;
+  memset(&p, 0, sizeof(p));
+  h_fwd f;
+  h_fwd_start(&f, h_server_port(&s), period_hook, &p);
+  h_client c;
+  h_client_start(&c, h_fwd_port(&f), &st, NULL);
+  assert_int_equal(h_client_get(&c, "/bytes/1000", T_GET), 0);
+
+  scone_quic_counters before, after;
+  h_client_counters(&c, &before);
+  scone_tstamp t0 = scone_quic_now();
+  assert_int_equal(h_client_idle(&c, 2 * SCONE_SECONDS), 0);
+  h_client_counters(&c, &after);
+  h_client_free(&c);
+  h_server_stop(&s, NULL);
+  h_fwd_stop(&f);
+
+  /* 2 s at 200 ms +-20%: about 10 each way; keep-alive PINGs carry them. */
+  assert_true(after.scone_sent - before.scone_sent >= 6);
+  size_t idle = 0;
+  scone_duration max_gap = 0;
+  for (size_t i = 0; i < p.n; i++) {
+    if (p.at[i] < t0)
+      continue;
+    idle++;
+    if (i > 0 && p.at[i] - p.at[i - 1] > max_gap)
+      max_gap = p.at[i] - p.at[i - 1];
+  }
+  assert_true(idle >= 6);
+  /* Never a whole interval plus its jitter without one. */
+  assert_true(max_gap <= 2 * st.send_interval);
+  h_server_free(&s);
+  h_env_cleanup(&e);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_negotiated_both_ways),
+      cmocka_unit_test(test_datagrams_fit_max_udp_payload),
+      cmocka_unit_test(test_periodic_scone_on_idle_connection),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
