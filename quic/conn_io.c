@@ -60,8 +60,11 @@ int sq_conn_close(scone_quic_conn *c, scone_tstamp now) {
     c->state = SQ_STATE_DEAD;
     return SCONE_QUIC_ERR_CLOSED;
   }
+  /* A client closing before anything came back is still in its first
+   * flight: this datagram, too, must end in the indication. */
+  size_t tail = c->indicating ? SCONE_INDICATION_LEN : 0;
   ngtcp2_ssize n = ngtcp2_conn_write_connection_close(
-      c->qc, &ps.path, &pi, buf, c->s.max_udp_payload, &c->ccerr, now);
+      c->qc, &ps.path, &pi, buf, c->s.max_udp_payload - tail, &c->ccerr, now);
   if (n <= 0) {
     free(buf);
     c->state = SQ_STATE_DEAD;
@@ -69,9 +72,19 @@ int sq_conn_close(scone_quic_conn *c, scone_tstamp now) {
   }
   c->close_pkt = buf;
   c->close_len = (size_t)n;
+  size_t len = c->close_len;
+  if (c->indicating) {
+    /* close_len stays without it: the close is sent again only in answer to
+     * a datagram from the server, which ends the first flight. */
+    scone_ssize m = scone_indication_append(buf, len, c->s.max_udp_payload);
+    if (m > 0) {
+      len = (size_t)m;
+      c->ctr.indications_sent++;
+    }
+  }
   sq_addr local, remote;
   ngtcp2_path_to_addrs(&ps.path, &local, &remote);
-  send_dgram(c, &remote, buf, c->close_len);
+  send_dgram(c, &remote, buf, len);
   return SCONE_QUIC_ERR_CLOSED;
 }
 
@@ -191,8 +204,8 @@ int sq_conn_write(scone_quic_conn *c, scone_tstamp now) {
     ngtcp2_path_storage ps;
     ngtcp2_path_storage_zero(&ps);
     c->tx_path_frame = 0;
-    ngtcp2_ssize n =
-        write_one(c, &ps.path, c->txbuf + front, c->txcap - front - tail, now);
+    size_t cap = sq_tx_write_cap(c, c->txcap - front - tail, front, now);
+    ngtcp2_ssize n = write_one(c, &ps.path, c->txbuf + front, cap, now);
     if (n < 0)
       return (int)n;
     if (n == 0)

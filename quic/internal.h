@@ -195,6 +195,10 @@ scone_duration sq_jittered_interval(scone_quic_conn *c);
 
 /* SCONE send side (scone_tx.c): room to keep in front of ngtcp2's output. */
 size_t sq_tx_front_room(const scone_quic_conn *c);
+/* The buffer size to offer ngtcp2 (at most cap) so that, when a SCONE
+ * packet is due, it still fits within the path's probed datagram size. */
+size_t sq_tx_write_cap(scone_quic_conn *c, size_t cap, size_t front,
+                       scone_tstamp now);
 /* Given ngtcp2's datagram at buf + front (len bytes), prepends a SCONE packet
  * if one is due and appends the indication while the client is still in
  * its first flight. Returns the final datagram's start within buf and sets

@@ -22,6 +22,33 @@ static int due(scone_quic_conn *c, const sq_path *path, scone_tstamp now) {
   return path->initial_left > 0 || now >= path->next_due || c->tx_path_frame;
 }
 
+size_t sq_tx_write_cap(scone_quic_conn *c, size_t cap, size_t front,
+                       scone_tstamp now) {
+  if (front == 0)
+    return cap;
+  /* ngtcp2 fills datagrams up to the size PMTUD proved for the path; a SCONE
+   * packet in front of a full one would make it bigger than anything known
+   * to get through, and a PMTUD probe would then test the wrong size. So
+   * ngtcp2 is asked for less when one is due (which also holds probes back),
+   * but never below 1200 bytes, which datagrams with Initial packets need.
+   * (A path frame's SCONE packet, only known afterwards, rides on ngtcp2's
+   * 1200-byte padding.) */
+  const ngtcp2_path *np = ngtcp2_conn_get_path(c->qc);
+  sq_addr local, remote;
+  sq_addr_set(&local, (const struct sockaddr *)np->local.addr,
+              np->local.addrlen);
+  sq_addr_set(&remote, (const struct sockaddr *)np->remote.addr,
+              np->remote.addrlen);
+  const sq_path *path = sq_path_get(c, &local, &remote, now);
+  if (path->initial_left == 0 && now < path->next_due)
+    return cap;
+  size_t pmax = ngtcp2_conn_get_path_max_tx_udp_payload_size(c->qc);
+  size_t limit = pmax > NGTCP2_MAX_UDP_PAYLOAD_SIZE + front
+                     ? pmax - front
+                     : NGTCP2_MAX_UDP_PAYLOAD_SIZE;
+  return limit < cap ? limit : cap;
+}
+
 static void schedule_next(scone_quic_conn *c, sq_path *path, scone_tstamp now) {
   if (path->initial_left > 0) {
     path->initial_left--;

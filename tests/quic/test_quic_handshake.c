@@ -178,10 +178,69 @@ static void test_periodic_scone_on_idle_connection(void **state) {
   h_env_cleanup(&e);
 }
 
+/* A path whose MTU passes ngtcp2's 1342-byte PMTUD probe (a 1390-byte
+ * tunnel under IPv6) and nothing bigger. */
+#define T_PATH_PAYLOAD 1342
+
+typedef struct mtu_path {
+  uint64_t scone_dropped[2];
+} mtu_path;
+
+static int mtu_hook(h_fwd *f, h_dir dir, uint8_t *buf, size_t *len, size_t cap,
+                    void *arg) {
+  (void)f;
+  (void)cap;
+  mtu_path *m = arg;
+  if (*len <= T_PATH_PAYLOAD)
+    return 0;
+  if (scone_packet_is_scone(buf, *len))
+    m->scone_dropped[dir]++;
+  return 1;
+}
+
+/* Once PMTUD has raised the path's datagram size, a SCONE packet must not
+ * push a full datagram past it: such datagrams would all be lost, and with
+ * them the SCONE packets of a busy connection. */
+static void test_scone_datagrams_fit_probed_path(void **state) {
+  (void)state;
+  h_env e;
+  h_env_init(&e);
+  scone_quic_settings st;
+  h_settings(&st);
+  /* Many SCONE packets during the transfer, with room between them for
+   * PMTUD probes that carry none. */
+  st.send_interval = SCONE_SECONDS / 50;
+  h_server s;
+  h_server_start(&s, &e, &st);
+  mtu_path m = {{0, 0}};
+  h_fwd f;
+  h_fwd_start(&f, h_server_port(&s), mtu_hook, &m);
+  h_client c;
+  h_client_start(&c, h_fwd_port(&f), &st, NULL);
+
+  assert_int_equal(h_client_get(&c, "/bytes/20000000", T_GET), 0);
+  assert_int_equal(c.last_status, 200);
+  assert_true(c.body_ok);
+  scone_quic_counters cc;
+  h_client_counters(&c, &cc);
+  h_client_free(&c);
+  h_server_stop(&s, NULL);
+  h_fwd_stop(&f);
+  /* PMTUD took the path past 1200 + a SCONE packet, so datagrams were full
+   * beyond what the 1200-byte floor allows for. */
+  assert_true(f.max_len[H_S2C] > 1300);
+  assert_true(cc.scone_received > SCONE_QUIC_DEFAULT_INITIAL_DATAGRAMS + 2);
+  assert_int_equal(m.scone_dropped[H_S2C], 0);
+  assert_int_equal(m.scone_dropped[H_C2S], 0);
+  h_server_free(&s);
+  h_env_cleanup(&e);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_negotiated_both_ways),
       cmocka_unit_test(test_datagrams_fit_max_udp_payload),
+      cmocka_unit_test(test_scone_datagrams_fit_probed_path),
       cmocka_unit_test(test_periodic_scone_on_idle_connection),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 /* cmocka.h needs the four headers above first. */
 #include <cmocka.h>
 
@@ -95,9 +96,44 @@ static void test_no_indication_without_scone(void **state) {
   run(0, 0);
 }
 
+/* A client that gives up before the server answered sends CONNECTION_CLOSE
+ * in its first flight; that datagram may be the only one a network element
+ * sees, so it ends in the indication too. */
+static void test_indication_on_close_in_first_flight(void **state) {
+  (void)state;
+  h_env e;
+  h_env_init(&e);
+  scone_quic_settings cs;
+  h_settings(&cs);
+  h_server s;
+  h_server_start(&s, &e, NULL);
+  dropper d = {1000000, 0};
+  h_fwd f;
+  h_fwd_start(&f, h_server_port(&s), drop_hook, &d);
+  h_client c;
+  h_client_start(&c, h_fwd_port(&f), &cs, NULL);
+  assert_int_equal(h_client_get(&c, "/", SCONE_SECONDS / 2),
+                   SCONE_QUIC_ERR_TIMEOUT);
+  scone_quic_counters before;
+  h_client_counters(&c, &before);
+  h_client_free(&c); /* sends CONNECTION_CLOSE */
+  /* Lets the forwarder read the close before it stops. */
+  struct timespec ts = {0, 200 * 1000 * 1000};
+  nanosleep(&ts, NULL);
+  h_fwd_stop(&f);
+  h_server_stop(&s, NULL);
+
+  assert_int_equal(f.count[H_S2C], 0);
+  assert_true(f.c2s_before_s2c > before.datagrams_sent);
+  assert_int_equal(f.c2s_before_s2c_ind, f.c2s_before_s2c);
+  h_server_free(&s);
+  h_env_cleanup(&e);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_indication_until_server_datagram),
+      cmocka_unit_test(test_indication_on_close_in_first_flight),
       cmocka_unit_test(test_indication_on_retransmitted_first_flight),
       cmocka_unit_test(test_no_indication_without_scone),
   };

@@ -1,0 +1,124 @@
+#include "dp.h"
+#include "control.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+void sconed_dp_log(const char *fmt, ...) {
+  char line[1024] = "sconed: ";
+  size_t n = strlen(line);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+  va_end(ap);
+  n = strlen(line);
+  line[n++] = '\n';
+  /* One write per line so lines from two threads never interleave. */
+  if (write(STDERR_FILENO, line, n) < 0)
+    return;
+}
+
+int sconed_dp_init(sconed_dp *dp, sconed_engine *e, const char *config_path) {
+  memset(dp, 0, sizeof(*dp));
+  dp->engine = e;
+  dp->config_path = config_path;
+  dp->sigfd = -1;
+  dp->stopfd = -1;
+  dp->started = sconed_dp_now();
+  atomic_init(&dp->ctl_waiting, 0);
+  pthread_mutex_init(&dp->lock, NULL);
+  return 0;
+}
+
+void sconed_dp_destroy(sconed_dp *dp) {
+  if (dp->sigfd >= 0)
+    close(dp->sigfd);
+  dp->sigfd = -1;
+  pthread_mutex_destroy(&dp->lock);
+}
+
+int sconed_dp_reload(sconed_dp *dp, char *err, size_t errlen) {
+  if (!dp->config_path) {
+    snprintf(err, errlen, "no config file to reload (started without one)");
+    sconed_dp_lock_ctl(dp);
+    dp->c.reload_errors++;
+    sconed_dp_unlock_ctl(dp);
+    return -1;
+  }
+  sconed_config *c = sconed_config_load(dp->config_path, err, errlen);
+  sconed_dp_lock_ctl(dp);
+  int ret = c ? sconed_engine_set_config(dp->engine, c) : -1;
+  if (ret == 0)
+    dp->c.reloads++;
+  else
+    dp->c.reload_errors++;
+  sconed_dp_unlock_ctl(dp);
+  return ret;
+}
+
+int sconed_dp_signals_open(sconed_dp *dp) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+    return -1;
+  dp->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+  return dp->sigfd < 0 ? -1 : 0;
+}
+
+int sconed_dp_signals_handle(sconed_dp *dp) {
+  int stop = 0;
+  uint64_t v;
+  if (dp->stopfd >= 0 && read(dp->stopfd, &v, sizeof(v)) == sizeof(v))
+    stop = 1;
+  struct signalfd_siginfo si;
+  while (dp->sigfd >= 0 && read(dp->sigfd, &si, sizeof(si)) == sizeof(si)) {
+    if (si.ssi_signo == SIGHUP) {
+      char err[512];
+      if (sconed_dp_reload(dp, err, sizeof(err)) == 0)
+        sconed_dp_log("reloaded %s", dp->config_path);
+      else
+        sconed_dp_log("reload failed, keeping the running config: %s", err);
+    } else {
+      sconed_dp_log("signal %u: stopping", si.ssi_signo);
+      stop = 1;
+    }
+  }
+  return stop;
+}
+
+int sconed_dp_run(sconed_engine *e, const sconed_dp_options *o,
+                  const char *config_path) {
+  if (sconed_dp_validate(o) < 0 || !sconed_dp_wanted(o))
+    return 2;
+  sconed_dp dp;
+  sconed_dp_init(&dp, e, config_path);
+  dp.mode = o->nfqueue ? "nfqueue" : "relay";
+  /* Before the control thread exists, so that it inherits the mask and
+   * every signal reaches the packet thread's signalfd. */
+  if (sconed_dp_signals_open(&dp) < 0) {
+    sconed_dp_log("signals: %s", strerror(errno));
+    sconed_dp_destroy(&dp);
+    return 1;
+  }
+  sconed_control *ctl = NULL;
+  if (o->control) {
+    ctl = sconed_control_start(&dp, o->control, o->control_any);
+    if (!ctl) {
+      sconed_dp_destroy(&dp);
+      return 1;
+    }
+  }
+  int r = o->nfqueue ? sconed_nfq_run(&dp, o) : sconed_relay_run(&dp, o);
+  sconed_control_stop(ctl);
+  sconed_dp_destroy(&dp);
+  return r == 0 ? 0 : 1;
+}

@@ -1,0 +1,112 @@
+/*
+ * State shared by one running datapath's packet thread and its control
+ * thread.
+ *
+ * Serialization: the engine is not thread-safe. The packet thread holds
+ * `lock` while it handles one receive batch (engine calls, verdicts) and
+ * drops it while it sleeps in poll; the control thread takes it for a
+ * capacity change, a config swap or a metrics snapshot. One uncontended
+ * mutex per batch costs far less than the per-packet work, a control
+ * request waits at most one batch, and (unlike a command queue) a control
+ * reply can report the engine's answer, e.g. an unknown capacity name,
+ * synchronously. Config files are parsed outside the lock so a slow disk
+ * never stalls packets.
+ */
+#ifndef SCONED_DP_H
+#define SCONED_DP_H
+
+#include "datapath.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* The datapath's own counters; written only with the lock held. */
+typedef struct sconed_dp_counters {
+  uint64_t rx;             /* packets or datagrams received */
+  uint64_t modified;       /* forwarded with rewritten bytes */
+  uint64_t dropped;        /* dropped on the engine's verdict */
+  uint64_t delayed;        /* held for the shaper */
+  uint64_t held_overflow;  /* shaper hold full: dropped instead */
+  uint64_t verdict_msgs;   /* NFQUEUE single verdicts sent */
+  uint64_t batch_verdicts; /* NFQUEUE batch verdicts sent */
+  uint64_t sends;          /* sendmsg calls carrying verdicts or datagrams */
+  uint64_t send_errors;
+  uint64_t kernel_errors; /* netlink error replies */
+  uint64_t csum_partial;  /* checksum left to offload: field restored */
+  uint64_t truncated;     /* copied short: passed untouched */
+  uint64_t reloads, reload_errors;
+  uint64_t relay_clients; /* gauge */
+} sconed_dp_counters;
+
+typedef struct sconed_dp {
+  sconed_engine *engine;
+  pthread_mutex_t lock;
+  const char *config_path;
+  const char *mode; /* "nfqueue" or "relay", for /state */
+  int quiet;        /* no start-up lines (the bench) */
+  sconed_dp_counters c;
+  size_t held;            /* gauge: packets the shaper holds now */
+  atomic_int ctl_waiting; /* control requests waiting for the lock */
+  int sigfd;              /* signalfd for SIGINT/SIGTERM/SIGHUP, or -1 */
+  int stopfd; /* eventfd that stops the loop (bench, tests), or -1 */
+  scone_tstamp started;
+} sconed_dp;
+
+static inline scone_tstamp sconed_dp_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (scone_tstamp)ts.tv_sec * SCONE_SECONDS + (scone_tstamp)ts.tv_nsec;
+}
+
+/* The packet thread re-takes the lock at once after each batch, and a
+ * mutex does not queue waiters fairly, so under load the control thread
+ * could starve. It announces itself; the packet thread steps aside. */
+static inline void sconed_dp_lock_ctl(sconed_dp *dp) {
+  atomic_fetch_add(&dp->ctl_waiting, 1);
+  pthread_mutex_lock(&dp->lock);
+  atomic_fetch_sub(&dp->ctl_waiting, 1);
+}
+
+static inline void sconed_dp_unlock_ctl(sconed_dp *dp) {
+  pthread_mutex_unlock(&dp->lock);
+}
+
+static inline void sconed_dp_lock_pkt(sconed_dp *dp) {
+  while (atomic_load_explicit(&dp->ctl_waiting, memory_order_relaxed))
+    sched_yield();
+  pthread_mutex_lock(&dp->lock);
+}
+
+static inline void sconed_dp_unlock_pkt(sconed_dp *dp) {
+  pthread_mutex_unlock(&dp->lock);
+}
+
+/* Initialises dp around e; sigfd and stopfd start at -1. Returns 0. */
+int sconed_dp_init(sconed_dp *dp, sconed_engine *e, const char *config_path);
+void sconed_dp_destroy(sconed_dp *dp);
+
+/* Loads dp->config_path and swaps it in (takes the lock for the swap
+ * only). Returns 0, or -1 with "FILE:LINE: reason" in err. */
+int sconed_dp_reload(sconed_dp *dp, char *err, size_t errlen);
+
+/* Blocks SIGINT, SIGTERM and SIGHUP in the calling thread (threads created
+ * later inherit it) and opens dp->sigfd for them. Returns 0 or -1. */
+int sconed_dp_signals_open(sconed_dp *dp);
+
+/* Reads pending signals from dp->sigfd (and dp->stopfd); handles SIGHUP by
+ * reloading. Returns 1 when the loop should stop, else 0. */
+int sconed_dp_signals_handle(sconed_dp *dp);
+
+/* A line on stderr, "sconed: " first. */
+void sconed_dp_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The loops (nfq.c, relay.c). Each returns 0 after a clean stop, -1 when
+ * it could not start (the reason went to stderr). */
+int sconed_nfq_run(sconed_dp *dp, const sconed_dp_options *o);
+int sconed_relay_run(sconed_dp *dp, const sconed_dp_options *o);
+
+#endif

@@ -1,0 +1,344 @@
+/*
+ * The inline NFQUEUE datapath: one thread serves every queue N..M over one
+ * netlink socket, because the engine is single-threaded and a second
+ * thread would only wait for its lock (a router with spare cores runs one
+ * sconed per queue range instead).
+ *
+ * Per wake-up: recvmmsg takes up to `batch` queued packets, the engine
+ * judges them in one batch call, and all verdicts leave in one sendmsg. A
+ * packet the engine changed needs its own verdict carrying the new bytes; so
+ * does a drop. Untouched packets are accepted as a run with one batch verdict
+ * (every id up to the last), which is sound only while this queue holds no
+ * delayed packet (the batch would release it early) and after the single
+ * verdicts of the same run, which is why those are queued first in the same
+ * send.
+ */
+#include "nfq.h"
+#include "delayq.h"
+#include "dp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <libnetfilter_queue/libnetfilter_queue.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+
+/* A whole packet plus netlink attributes; a multiple of 8 keeps every
+ * buffer of the batch aligned for struct nlmsghdr. */
+#define RX_BUF (0x10000 + 4096)
+#define TX_BUF (192 * 1024) /* under the default netlink send buffer */
+#define RCVBUF (16 << 20)
+/* While packets keep coming, poll only every so many receives. */
+#define POLL_EVERY 64
+
+typedef struct qstate {
+  uint32_t run_hi; /* last id of the open run of untouched packets */
+  int run_open;
+  uint32_t held; /* packets of this queue in the delay queue */
+} qstate;
+
+typedef struct loop {
+  sconed_dp *dp;
+  sconed_nfq_sock s;
+  sconed_nfq_tx tx;
+  unsigned batch;
+  int batch_verdicts;
+  int draining;
+  uint16_t lo, hi;
+  qstate *q;
+  struct mmsghdr *mm;
+  struct iovec *iov;
+  uint8_t *rx;
+  sconed_delayq dq;
+  /* The batch being judged: packets point into rx. */
+  size_t n, cap;
+  uint16_t *queue;
+  uint32_t *id;
+  uint8_t **pkt;
+  size_t *len;
+  sconed_verdict *v;
+} loop;
+
+static void flush(loop *l) {
+  if (sconed_nfq_flush(&l->s, &l->tx) < 0) {
+    /* The packets stay queued in the kernel; say so, but not per packet. */
+    if (l->dp->c.send_errors++ % 1000 == 0)
+      sconed_dp_log("nfqueue: sending verdicts: %s (%llu so far)",
+                    strerror(errno), (unsigned long long)l->dp->c.send_errors);
+    return;
+  }
+  l->dp->c.sends++;
+}
+
+static void verdict(loop *l, uint16_t queue, uint32_t id, int v,
+                    const uint8_t *payload, size_t len) {
+  if (sconed_nfq_verdict(&l->tx, queue, id, v, payload, len) < 0) {
+    flush(l);
+    sconed_nfq_verdict(&l->tx, queue, id, v, payload, len);
+  }
+  l->dp->c.verdict_msgs++;
+}
+
+static void close_run(loop *l, uint16_t queue) {
+  qstate *qs = &l->q[queue - l->lo];
+  if (!qs->run_open)
+    return;
+  if (sconed_nfq_verdict_batch(&l->tx, queue, qs->run_hi, NF_ACCEPT) < 0) {
+    flush(l);
+    sconed_nfq_verdict_batch(&l->tx, queue, qs->run_hi, NF_ACCEPT);
+  }
+  l->dp->c.batch_verdicts++;
+  qs->run_open = 0;
+}
+
+static void release_due(loop *l, scone_tstamp now) {
+  sconed_delayed d;
+  while (sconed_delayq_pop_due(&l->dq, now, &d)) {
+    uint16_t queue = (uint16_t)(d.key >> 32);
+    verdict(l, queue, (uint32_t)d.key, NF_ACCEPT, d.data, d.len);
+    free(d.data);
+    l->q[queue - l->lo].held--;
+    l->dp->held--;
+  }
+}
+
+/* Parses one queued packet into the batch; packets that cannot be judged
+ * get their verdict here. */
+static void on_packet(loop *l, const struct nlmsghdr *nlh) {
+  sconed_dp *dp = l->dp;
+  struct nlattr *attr[NFQA_MAX + 1] = {0};
+  if (nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR])
+    return; /* no id: nothing we could give a verdict for */
+  const struct nfgenmsg *nfg = mnl_nlmsg_get_payload(nlh);
+  uint16_t queue = ntohs(nfg->res_id);
+  if (queue < l->lo || queue > l->hi)
+    return;
+  const struct nfqnl_msg_packet_hdr *ph =
+      mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
+  uint32_t id = ntohl(ph->packet_id);
+  dp->c.rx++;
+  uint8_t *pkt = NULL;
+  size_t len = 0;
+  if (attr[NFQA_PAYLOAD]) {
+    pkt = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
+    len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
+  }
+  /* A short copy could not be handed back whole (the kernel would trim the
+   * packet to it), so such a packet is not ours to judge. */
+  if (!pkt || (attr[NFQA_CAP_LEN] &&
+               ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN])) != len)) {
+    dp->c.truncated++;
+    verdict(l, queue, id, NF_ACCEPT, NULL, 0);
+    return;
+  }
+  size_t i = l->n++;
+  l->queue[i] = queue;
+  l->id[i] = id;
+  l->pkt[i] = pkt;
+  l->len[i] = len;
+}
+
+/* Carries out the engine's verdict on packet i of the batch. */
+static void apply(loop *l, size_t i, const sconed_verdict *v) {
+  sconed_dp *dp = l->dp;
+  uint16_t queue = l->queue[i];
+  uint32_t id = l->id[i];
+  qstate *qs = &l->q[queue - l->lo];
+  if (v->modified)
+    dp->c.modified++;
+  switch (v->action) {
+  case SCONED_DROP:
+    dp->c.dropped++;
+    verdict(l, queue, id, NF_DROP, NULL, 0);
+    return;
+  case SCONED_DELAY:
+    if (!l->draining) {
+      /* Earlier untouched packets must not wait behind this one, and a
+       * batch verdict issued later must not release it early. */
+      close_run(l, queue);
+      if (sconed_delayq_push(&l->dq, v->release_at,
+                             ((uint64_t)queue << 32) | id, NULL,
+                             v->modified ? l->pkt[i] : NULL, l->len[i]) == 0) {
+        qs->held++;
+        dp->held++;
+        dp->c.delayed++;
+      } else {
+        dp->c.held_overflow++;
+        verdict(l, queue, id, NF_DROP, NULL, 0);
+      }
+      return;
+    }
+    break; /* shutting down: forward now rather than lose it */
+  case SCONED_PASS:
+    break;
+  }
+  if (v->modified) {
+    verdict(l, queue, id, NF_ACCEPT, l->pkt[i], l->len[i]);
+  } else if (l->batch_verdicts && qs->held == 0) {
+    qs->run_hi = id;
+    qs->run_open = 1;
+  } else {
+    verdict(l, queue, id, NF_ACCEPT, NULL, 0);
+  }
+}
+
+/* The engine judges the whole batch in one call, which lets it overlap
+ * its flow-table cache misses; verdicts then go out in arrival order. */
+static void judge(loop *l, scone_tstamp now) {
+  if (!l->n)
+    return;
+  sconed_engine_process_ip_batch(l->dp->engine, l->pkt, l->len, l->n, now,
+                                 l->v);
+  for (size_t i = 0; i < l->n; i++)
+    apply(l, i, &l->v[i]);
+  l->n = 0;
+}
+
+static void on_message(loop *l, uint8_t *buf, size_t n, scone_tstamp now) {
+  int len = (int)n;
+  for (const struct nlmsghdr *m = (const struct nlmsghdr *)buf;
+       mnl_nlmsg_ok(m, len); m = mnl_nlmsg_next(m, &len)) {
+    if (m->nlmsg_type == NLMSG_ERROR) {
+      /* Only failed verdicts answer: an id the kernel no longer holds. */
+      const struct nlmsgerr *e = mnl_nlmsg_get_payload(m);
+      if (e->error)
+        l->dp->c.kernel_errors++;
+      continue;
+    }
+    if ((m->nlmsg_type >> 8) != NFNL_SUBSYS_QUEUE ||
+        (m->nlmsg_type & 0xff) != NFQNL_MSG_PACKET)
+      continue;
+    if (l->n == l->cap)
+      judge(l, now);
+    on_packet(l, m);
+  }
+}
+
+/* Receives and judges one batch; returns the number of datagrams read. */
+static int receive_batch(loop *l, scone_tstamp now) {
+  int n = recvmmsg(l->s.fd, l->mm, l->batch, MSG_DONTWAIT, NULL);
+  if (n <= 0)
+    return 0;
+  for (int i = 0; i < n; i++)
+    on_message(l, l->rx + (size_t)i * RX_BUF, l->mm[i].msg_len, now);
+  judge(l, now);
+  for (unsigned q = l->lo; q <= l->hi; q++)
+    close_run(l, (uint16_t)q);
+  return n;
+}
+
+static int loop_init(loop *l, sconed_dp *dp, const sconed_dp_options *o) {
+  memset(l, 0, sizeof(*l));
+  l->dp = dp;
+  l->s.fd = -1;
+  l->lo = o->queue_lo;
+  l->hi = o->queue_hi;
+  l->batch = o->batch ? o->batch : 1;
+  l->batch_verdicts = o->batch_verdicts;
+  l->q = calloc((size_t)(l->hi - l->lo) + 1, sizeof(*l->q));
+  l->mm = calloc(l->batch, sizeof(*l->mm));
+  l->iov = calloc(l->batch, sizeof(*l->iov));
+  l->rx = malloc((size_t)l->batch * RX_BUF);
+  l->tx.buf = malloc(TX_BUF);
+  l->tx.cap = TX_BUF;
+  /* The kernel sends one packet per datagram; room for more is cheap. */
+  l->cap = (size_t)l->batch * 2;
+  l->queue = calloc(l->cap, sizeof(*l->queue));
+  l->id = calloc(l->cap, sizeof(*l->id));
+  l->pkt = calloc(l->cap, sizeof(*l->pkt));
+  l->len = calloc(l->cap, sizeof(*l->len));
+  l->v = calloc(l->cap, sizeof(*l->v));
+  if (!l->q || !l->mm || !l->iov || !l->rx || !l->tx.buf || !l->queue ||
+      !l->id || !l->pkt || !l->len || !l->v ||
+      sconed_delayq_init(&l->dq, o->max_held) < 0) {
+    sconed_dp_log("nfqueue: out of memory");
+    return -1;
+  }
+  for (unsigned i = 0; i < l->batch; i++) {
+    l->iov[i].iov_base = l->rx + (size_t)i * RX_BUF;
+    l->iov[i].iov_len = RX_BUF;
+    l->mm[i].msg_hdr.msg_iov = &l->iov[i];
+    l->mm[i].msg_hdr.msg_iovlen = 1;
+  }
+  return sconed_nfq_open(&l->s, l->lo, l->hi, o->queue_maxlen, RCVBUF);
+}
+
+static void loop_free(loop *l) {
+  sconed_nfq_close(&l->s);
+  sconed_delayq_free(&l->dq);
+  free(l->q);
+  free(l->mm);
+  free(l->iov);
+  free(l->rx);
+  free(l->tx.buf);
+  free(l->queue);
+  free(l->id);
+  free(l->pkt);
+  free(l->len);
+  free(l->v);
+}
+
+/* On the way out: forward what the shaper holds and what is already
+ * queued, since closing the socket makes the kernel drop its queue. */
+static void drain(loop *l) {
+  sconed_dp_lock_pkt(l->dp);
+  l->draining = 1;
+  release_due(l, UINT64_MAX);
+  for (int i = 0; i < 64 && receive_batch(l, sconed_dp_now()) > 0; i++)
+    ;
+  flush(l);
+  sconed_dp_unlock_pkt(l->dp);
+}
+
+int sconed_nfq_run(sconed_dp *dp, const sconed_dp_options *o) {
+  loop l;
+  if (loop_init(&l, dp, o) < 0) {
+    loop_free(&l);
+    return -1;
+  }
+  if (!dp->quiet)
+    sconed_dp_log("nfqueue: serving queues %u..%u (batch %u%s)", l.lo, l.hi,
+                  l.batch, l.batch_verdicts ? ", batch verdicts" : "");
+  struct pollfd pfd[3] = {
+      {l.s.fd, POLLIN, 0}, {dp->sigfd, POLLIN, 0}, {dp->stopfd, POLLIN, 0}};
+  unsigned iter = 0;
+  int busy = 0;
+  for (;;) {
+    int readable = 1;
+    if (!busy || ++iter % POLL_EVERY == 0) {
+      struct timespec ts, *tsp = NULL;
+      scone_tstamp next = sconed_delayq_next(&l.dq);
+      if (next != UINT64_MAX) {
+        scone_tstamp now = sconed_dp_now();
+        scone_duration wait = next > now ? next - now : 0;
+        ts.tv_sec = (time_t)(wait / SCONE_SECONDS);
+        ts.tv_nsec = (long)(wait % SCONE_SECONDS);
+        tsp = &ts;
+      }
+      int r = ppoll(pfd, 3, tsp, NULL);
+      if (r < 0 && errno != EINTR) {
+        sconed_dp_log("nfqueue: poll: %s", strerror(errno));
+        break;
+      }
+      if (r > 0 && ((pfd[1].revents | pfd[2].revents) & POLLIN) &&
+          sconed_dp_signals_handle(dp))
+        break;
+      readable = r > 0 && (pfd[0].revents & POLLIN);
+    }
+    sconed_dp_lock_pkt(dp);
+    scone_tstamp now = sconed_dp_now();
+    release_due(&l, now);
+    busy = readable ? receive_batch(&l, now) > 0 : 0;
+    flush(&l);
+    sconed_dp_unlock_pkt(dp);
+  }
+  drain(&l);
+  loop_free(&l);
+  return 0;
+}

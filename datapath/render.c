@@ -1,0 +1,276 @@
+#include "render.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct sbuf {
+  char *p;
+  size_t len, cap;
+  int oom;
+} sbuf;
+
+static void sb_printf(sbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void sb_printf(sbuf *b, const char *fmt, ...) {
+  for (;;) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = b->oom ? 0 : vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    if (b->oom || n < 0)
+      return;
+    if ((size_t)n < b->cap - b->len) {
+      b->len += (size_t)n;
+      return;
+    }
+    size_t cap = (b->cap + (size_t)n + 1) * 2;
+    char *p = realloc(b->p, cap);
+    if (!p) {
+      b->oom = 1;
+      return;
+    }
+    b->p = p;
+    b->cap = cap;
+  }
+}
+
+/* Prometheus label values escape backslash, quote and newline. */
+static void sb_label(sbuf *b, const char *s) {
+  for (; *s; s++) {
+    if (*s == '\\' || *s == '"')
+      sb_printf(b, "\\%c", *s);
+    else if (*s == '\n')
+      sb_printf(b, "\\n");
+    else
+      sb_printf(b, "%c", *s);
+  }
+}
+
+/* One family per plan field: the engine's per-plan callback order is kept
+ * in a small array first, since Prometheus wants each family together. */
+typedef struct plan_row {
+  char name[128];
+  sconed_plan_metrics m;
+} plan_row;
+
+typedef struct plan_rows {
+  plan_row *row;
+  size_t n, cap;
+} plan_rows;
+
+static void collect(const sconed_plan_metrics *m, void *arg) {
+  plan_rows *r = arg;
+  if (r->n == r->cap) {
+    size_t cap = r->cap ? r->cap * 2 : 8;
+    plan_row *p = realloc(r->row, cap * sizeof(*p));
+    if (!p)
+      return;
+    r->row = p;
+    r->cap = cap;
+  }
+  plan_row *row = &r->row[r->n++];
+  snprintf(row->name, sizeof(row->name), "%s", m->plan ? m->plan : "");
+  row->m = *m;
+  row->m.plan = NULL;
+}
+
+typedef struct plan_family {
+  const char *name, *type, *help;
+  size_t off;
+} plan_family;
+
+#define PF(n, t, field, h)                                                     \
+  { n, t, h, offsetof(sconed_plan_metrics, field) }
+
+static const plan_family plan_families[] = {
+    PF("sconed_packets_total", "counter", packets,
+       "UDP packets of the plan's subscribers."),
+    PF("sconed_bytes_total", "counter", bytes, "Their bytes."),
+    PF("sconed_scone_packets_total", "counter", scone_packets,
+       "Of them, datagrams led by a SCONE packet."),
+    PF("sconed_rewrites_total", "counter", rewrites,
+       "SCONE packets whose rate signal this element lowered."),
+    PF("sconed_confirms_total", "counter", confirms,
+       "SCONE packets already at or below the advice."),
+    PF("sconed_drops_total", "counter", drops,
+       "Packets dropped by the policer or a full shaper."),
+    PF("sconed_delays_total", "counter", delays, "Packets the shaper delayed."),
+    PF("sconed_flows_admitted_total", "counter", flows_total,
+       "Flows admitted since start."),
+    PF("sconed_flows", "gauge", flows, "Flows in the table."),
+    PF("sconed_scone_flows", "gauge", scone_flows, "SCONE-active flows."),
+    PF("sconed_flows_conforming", "gauge", conforming,
+       "SCONE-active flows judged to follow their advice."),
+    PF("sconed_flows_nonconforming", "gauge", nonconforming,
+       "Flows over their advice."),
+    PF("sconed_nonconforming_transitions_total", "counter", transitions,
+       "Times a flow became non-conforming."),
+};
+
+static void plan_metrics(sbuf *b, const plan_rows *r) {
+  for (size_t f = 0; f < sizeof(plan_families) / sizeof(*plan_families); f++) {
+    const plan_family *pf = &plan_families[f];
+    sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", pf->name, pf->help, pf->name,
+              pf->type);
+    for (size_t i = 0; i < r->n; i++) {
+      uint64_t v;
+      memcpy(&v, (const char *)&r->row[i].m + pf->off, sizeof(v));
+      sb_printf(b, "%s{plan=\"", pf->name);
+      sb_label(b, r->row[i].name);
+      sb_printf(b, "\"} %llu\n", (unsigned long long)v);
+    }
+  }
+  sb_printf(b, "# HELP sconed_advice_bps Advice of the plan (before "
+               "capacities), 0 = none.\n# TYPE sconed_advice_bps gauge\n");
+  for (size_t i = 0; i < r->n; i++) {
+    for (int d = 0; d < 2; d++) {
+      sb_printf(b, "sconed_advice_bps{plan=\"");
+      sb_label(b, r->row[i].name);
+      sb_printf(b, "\",direction=\"%s\"} %llu\n", d ? "uplink" : "downlink",
+                (unsigned long long)(d ? r->row[i].m.uplink_bps
+                                       : r->row[i].m.downlink_bps));
+    }
+  }
+}
+
+static void one(sbuf *b, const char *name, const char *type, const char *help,
+                const char *labels, uint64_t v) {
+  sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s%s %llu\n", name, help, name,
+            type, name, labels, (unsigned long long)v);
+}
+
+char *sconed_render_metrics(sconed_dp *dp, size_t *len) {
+  plan_rows rows = {0};
+  sconed_engine_stats st;
+  sconed_dp_counters c;
+  size_t held;
+  sconed_dp_lock_ctl(dp);
+  sconed_engine_metrics(dp->engine, collect, &rows);
+  sconed_engine_stats_get(dp->engine, &st);
+  c = dp->c;
+  held = dp->held;
+  sconed_dp_unlock_ctl(dp);
+
+  sbuf b = {0};
+  plan_metrics(&b, &rows);
+  free(rows.row);
+  char lbl[64];
+  snprintf(lbl, sizeof(lbl), "{path=\"%s\"}", dp->mode ? dp->mode : "");
+  one(&b, "sconed_engine_packets_total", "counter",
+      "Packets offered to the engine.", "", st.packets);
+  one(&b, "sconed_engine_not_udp_total", "counter",
+      "Passed untouched: not UDP.", "", st.not_udp);
+  one(&b, "sconed_engine_malformed_total", "counter",
+      "Passed untouched: truncated or bad lengths.", "", st.malformed);
+  one(&b, "sconed_engine_fragments_total", "counter",
+      "Passed untouched: IP fragments.", "", st.fragments);
+  one(&b, "sconed_engine_unadmitted_total", "counter",
+      "Packets of flows a full table turned away.", "", st.unadmitted);
+  one(&b, "sconed_engine_flows", "gauge", "Flows in the table.", "", st.flows);
+  one(&b, "sconed_engine_max_flows", "gauge", "Flow table size.", "",
+      st.max_flows);
+  one(&b, "sconed_datapath_received_total", "counter",
+      "Packets or datagrams the datapath received.", lbl, c.rx);
+  one(&b, "sconed_datapath_modified_total", "counter",
+      "Forwarded with rewritten bytes.", lbl, c.modified);
+  one(&b, "sconed_datapath_dropped_total", "counter",
+      "Dropped on the engine's verdict.", lbl, c.dropped);
+  one(&b, "sconed_datapath_delayed_total", "counter",
+      "Held back for the shaper.", lbl, c.delayed);
+  one(&b, "sconed_datapath_held", "gauge", "Packets held for the shaper now.",
+      lbl, held);
+  one(&b, "sconed_datapath_hold_overflow_total", "counter",
+      "Dropped because the shaper's hold was full.", lbl, c.held_overflow);
+  one(&b, "sconed_datapath_send_errors_total", "counter",
+      "Failed sends of verdicts or datagrams.", lbl, c.send_errors);
+  one(&b, "sconed_datapath_kernel_errors_total", "counter",
+      "Verdicts the kernel refused (NFQUEUE).", lbl, c.kernel_errors);
+  one(&b, "sconed_datapath_truncated_total", "counter",
+      "Packets copied short, passed untouched (NFQUEUE).", lbl, c.truncated);
+  one(&b, "sconed_datapath_batch_verdicts_total", "counter",
+      "Batch verdicts sent for runs of untouched packets (NFQUEUE).", lbl,
+      c.batch_verdicts);
+  one(&b, "sconed_datapath_relay_clients", "gauge",
+      "Relay client entries (relay).", lbl, c.relay_clients);
+  one(&b, "sconed_reloads_total", "counter", "Successful config reloads.", "",
+      c.reloads);
+  one(&b, "sconed_reload_errors_total", "counter", "Failed config reloads.", "",
+      c.reload_errors);
+  if (b.oom) {
+    free(b.p);
+    return NULL;
+  }
+  *len = b.len;
+  return b.p;
+}
+
+char *sconed_render_state(sconed_dp *dp, size_t *len) {
+  json_t *root = json_object();
+  json_t *plans = json_array();
+  json_t *caps = json_array();
+  sconed_engine_stats st;
+  sconed_dp_counters c;
+  size_t held;
+  sconed_dp_lock_ctl(dp);
+  const sconed_config *cfg = sconed_engine_config(dp->engine);
+  for (size_t i = 0; cfg && i < sconed_config_plan_count(cfg); i++) {
+    sconed_plan_info pi;
+    if (sconed_config_plan(cfg, i, &pi) < 0)
+      continue;
+    json_array_append_new(
+        plans, json_pack("{s:s, s:I, s:I, s:s, s:I}", "name", pi.name,
+                         "downlink_bps", (json_int_t)pi.downlink_bps,
+                         "uplink_bps", (json_int_t)pi.uplink_bps, "action",
+                         sconed_enforce_name(pi.action), "rate_bps",
+                         (json_int_t)pi.rate_bps));
+  }
+  for (size_t i = 0; cfg && i < sconed_config_capacity_count(cfg); i++) {
+    uint64_t bps = 0;
+    const char *name = sconed_config_capacity(cfg, i, &bps);
+    if (name)
+      json_array_append_new(caps, json_pack("{s:s, s:I}", "name", name,
+                                            "configured_bps", (json_int_t)bps));
+  }
+  size_t subscribers = cfg ? sconed_config_subscriber_count(cfg) : 0;
+  sconed_engine_stats_get(dp->engine, &st);
+  c = dp->c;
+  held = dp->held;
+  sconed_dp_unlock_ctl(dp);
+
+  scone_tstamp now = sconed_dp_now();
+  json_object_set_new(root, "path", json_string(dp->mode ? dp->mode : ""));
+  json_object_set_new(
+      root, "uptime_ms",
+      json_integer((json_int_t)((now - dp->started) / SCONE_MILLISECONDS)));
+  json_object_set_new(root, "config",
+                      dp->config_path ? json_string(dp->config_path)
+                                      : json_null());
+  json_object_set_new(root, "plans", plans);
+  json_object_set_new(root, "capacities", caps);
+  json_object_set_new(root, "subscribers",
+                      json_integer((json_int_t)subscribers));
+  json_object_set_new(root, "engine",
+                      json_pack("{s:I, s:I, s:I, s:I}", "packets",
+                                (json_int_t)st.packets, "flows",
+                                (json_int_t)st.flows, "max_flows",
+                                (json_int_t)st.max_flows, "memory_bytes",
+                                (json_int_t)st.memory_bytes));
+  json_object_set_new(
+      root, "datapath",
+      json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "received",
+                (json_int_t)c.rx, "modified", (json_int_t)c.modified, "dropped",
+                (json_int_t)c.dropped, "delayed", (json_int_t)c.delayed, "held",
+                (json_int_t)held, "reloads", (json_int_t)c.reloads,
+                "reload_errors", (json_int_t)c.reload_errors, "relay_clients",
+                (json_int_t)c.relay_clients, "batch_verdicts",
+                (json_int_t)c.batch_verdicts));
+  char *s = json_dumps(root, JSON_INDENT(2));
+  json_decref(root);
+  if (s)
+    *len = strlen(s);
+  return s;
+}
