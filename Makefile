@@ -34,6 +34,12 @@ fuzz:
 bench: all
 	./scripts/run-benches.sh $(BUILD)/bin
 
+# One SCONE session end to end (scripts/demo.sh): client -- sconed -- server
+# in network namespaces as root, over loopback through sconed --relay
+# otherwise.
+demo: all
+	./scripts/demo.sh $(BUILD)/bin
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 

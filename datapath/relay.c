@@ -201,6 +201,10 @@ static int relay_open(relay *r, sconed_dp *dp, const sconed_dp_options *o) {
                   strerror(errno));
     return -1;
   }
+  /* Port 0 lets the kernel pick: log the address really bound so callers
+   * (tests, the demo) can find it. */
+  r->listen.len = sizeof(r->listen.ss);
+  getsockname(r->lfd, (struct sockaddr *)&r->listen.ss, &r->listen.len);
   int sz = SOCKBUF;
   setsockopt(r->lfd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
   setsockopt(r->lfd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));

@@ -22,8 +22,6 @@
 #define SQ_SCIDLEN 18
 #define SQ_MAX_PATHS 4
 #define SQ_MAX_CIDS 16
-/* Worst-case SCONE packet: both CIDs at QUIC v1's 20-byte maximum. */
-#define SQ_SCONE_ROOM (SCONE_PACKET_MIN_LEN + 2 * NGTCP2_MAX_CIDLEN)
 #define SQ_MIN_UDP_PAYLOAD 1280
 #define SQ_MAX_UDP_PAYLOAD 65527
 

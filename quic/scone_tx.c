@@ -95,7 +95,18 @@ uint8_t *sq_tx_finish(scone_quic_conn *c, sq_path *path, uint8_t *buf,
   uint8_t *dg = buf + front;
   size_t total = len;
   if (front > 0 && due(c, path, now)) {
-    size_t n = prepend_scone(c, dg, len, front, now);
+    /* ngtcp2 keeps its own packets within the peer's max_udp_payload_size;
+     * the SCONE packet added in front must not push the datagram past it. */
+    size_t room = front;
+    const ngtcp2_transport_params *rp =
+        ngtcp2_conn_get_remote_transport_params(c->qc);
+    if (rp != NULL) {
+      uint64_t peer_max = rp->max_udp_payload_size;
+      uint64_t left = peer_max > len ? peer_max - len : 0;
+      if (left < room)
+        room = (size_t)left;
+    }
+    size_t n = prepend_scone(c, dg, len, room, now);
     if (n > 0) {
       dg -= n;
       total += n;
