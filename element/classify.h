@@ -1,0 +1,55 @@
+/*
+ * Is a flow QUIC? The element may only touch flows that look like QUIC
+ * ("Damage to Other Protocols"), judged on their first datagrams against
+ * the version-independent invariants (RFC 8999) so new QUIC versions are
+ * not locked out:
+ *
+ *  - a flow whose first datagram has a long header (0x80) is QUIC when the
+ *    invariant fields parse within the datagram and, for the versions whose
+ *    limits are known (1, 2, drafts, SCONE), both CIDs are at most 20
+ *    bytes; otherwise it is not QUIC, decided at once;
+ *  - a flow first seen in the middle (sconed started after it) starts with
+ *    short headers: it is QUIC when its first datagram and at least 3 of
+ *    its first 4 look like QUIC (short header with the fixed bit 0x40 and room
+ * for a header-protection sample, or a plausible long header). Flows that
+ *    grease the fixed bit (RFC 9287) may fail this and are then left alone,
+ *    which is the safe way to be wrong.
+ *
+ * A flow whose first long-header datagram ends in 0xc8 0x13 is announced
+ * SCONE-capable.
+ */
+#ifndef SCONED_CLASSIFY_H
+#define SCONED_CLASSIFY_H
+
+#include <scone/scone.h>
+
+#define SCONED_CLASSIFY_PACKETS 4
+#define SCONED_CLASSIFY_NEEDED 3
+/* 1 byte header + 4 byte packet number offset + 16 byte sample. */
+#define SCONED_SHORT_MIN_LEN 21
+
+static inline int sconed_version_limits_cids(uint32_t v) {
+  return v == 1 || v == 0x6b3343cfU || (v & 0xffffff00U) == 0xff000000U ||
+         (v & 0x7fffffffU) == SCONE_VERSION_BITS;
+}
+
+/* 1 if the datagram is a plausible QUIC long header, 0 if not. */
+static inline int sconed_plausible_long(const uint8_t *p, size_t len) {
+  scone_quic_hdr h;
+  if (scone_quic_hdr_parse(&h, p, len, 0) < 0 || !h.is_long)
+    return 0;
+  if (sconed_version_limits_cids(h.version) &&
+      (h.dcidlen > 20 || h.scidlen > 20))
+    return 0;
+  return 1;
+}
+
+static inline int sconed_looks_quic(const uint8_t *p, size_t len) {
+  if (len == 0)
+    return 0;
+  if (p[0] & 0x80)
+    return sconed_plausible_long(p, len);
+  return (p[0] & 0x40) && len >= SCONED_SHORT_MIN_LEN;
+}
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * sconed configuration: subscribers, plans and named capacities (the
+ * "shaping guidance control block" of the SCONEPRO sketch). A config is
+ * parsed once, is immutable afterwards and is handed to the engine, which
+ * then owns it. The file format is described in docs/sconed.md.
+ */
+#ifndef SCONED_CONFIG_H
+#define SCONED_CONFIG_H
+
+#include <scone/scone.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sconed_config sconed_config;
+
+/* What a plan does to flows that do not follow advice or do not speak
+ * SCONE. */
+typedef enum sconed_enforce {
+  SCONED_ENFORCE_NONE = 0,   /* monitor and count only */
+  SCONED_ENFORCE_POLICE = 1, /* token bucket: DROP over rate + burst */
+  SCONED_ENFORCE_SHAPE = 2,  /* token bucket: DELAY, DROP past max_delay */
+} sconed_enforce;
+
+/* Defaults of the embedded configuration and of unset plan keys. */
+#define SCONED_DEFAULT_ADVICE_BPS 5000000ULL /* 5 Mbit/s: HD video */
+#define SCONED_DEFAULT_BURST_BYTES 125000ULL /* 200 ms at 5 Mbit/s */
+#define SCONED_DEFAULT_MAX_DELAY (200 * SCONE_MILLISECONDS)
+#define SCONED_DEFAULT_TOLERANCE_PCT 10
+#define SCONED_DEFAULT_INITIAL_REWRITES 4
+#define SCONED_DEFAULT_REWRITES_PER_PERIOD 4
+/* Packets an announced flow (first datagram ends in 0xc8 0x13) is spared
+ * enforcement while its server has the chance to send SCONE packets. */
+#define SCONED_DEFAULT_ANNOUNCE_GRACE_PACKETS 64
+#define SCONED_DEFAULT_PLAN_NAME "default"
+
+/* Parses an INI file. On failure returns NULL and writes
+ * "FILE:LINE: reason" into err; LINE is 0 only for whole-file problems such
+ * as a file that cannot be opened. Cross references (a subscriber naming an
+ * undefined plan) are reported at the line that names them. */
+sconed_config *sconed_config_load(const char *path, char *err, size_t errlen);
+
+/* Same, from a NUL-terminated string; name stands for the file in errors. */
+sconed_config *sconed_config_parse(const char *text, const char *name,
+                                   char *err, size_t errlen);
+
+/* The embedded default: every flow initiator is an opted-in subscriber of
+ * one plan "default" with downlink advice advice_bps (0 means
+ * SCONED_DEFAULT_ADVICE_BPS), no uplink advice, and the given enforcement
+ * at the advice rate. Returns NULL only when out of memory. */
+sconed_config *sconed_config_default(uint64_t advice_bps,
+                                     sconed_enforce enforce);
+
+void sconed_config_free(sconed_config *c);
+
+/* Read-only views, for summaries, the control socket and tests. */
+typedef struct sconed_plan_info {
+  const char *name;
+  uint64_t downlink_bps; /* advice; 0 = none */
+  uint64_t uplink_bps;   /* advice; 0 = none (uplink not signalled) */
+  sconed_enforce action;
+  uint64_t rate_bps;        /* enforcement rate */
+  uint64_t burst_bytes;     /* token bucket depth */
+  scone_duration max_delay; /* shaper bound */
+} sconed_plan_info;
+
+size_t sconed_config_plan_count(const sconed_config *c);
+/* Returns 0, or -1 when i is out of range. */
+int sconed_config_plan(const sconed_config *c, size_t i, sconed_plan_info *out);
+size_t sconed_config_capacity_count(const sconed_config *c);
+/* Name and configured rate of capacity i; NULL when out of range. */
+const char *sconed_config_capacity(const sconed_config *c, size_t i,
+                                   uint64_t *bps);
+size_t sconed_config_subscriber_count(const sconed_config *c);
+
+/* Parses "5000000", "5M", "2.5Mbit", "100k" (SI, bits/s). Returns 0 or -1. */
+int sconed_parse_bps(const char *s, uint64_t *out);
+
+const char *sconed_enforce_name(sconed_enforce e);
+/* Returns 0 and sets *out, or -1 for anything but none/police/shape. */
+int sconed_enforce_parse(const char *s, sconed_enforce *out);
+
+#endif

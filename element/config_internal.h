@@ -1,0 +1,70 @@
+/*
+ * The parsed config, shared by the parser, the prefix matcher and the
+ * engine. Not part of the engine API: adapters use config.h.
+ */
+#ifndef SCONED_CONFIG_INTERNAL_H
+#define SCONED_CONFIG_INTERNAL_H
+
+#include "config.h"
+#include "lpm.h"
+
+#define SCONED_NAME_MAX 64
+/* Bounds that keep per-config arrays and the engine's 16-bit indices
+ * small; a carrier's plan catalogue is far below them. */
+#define SCONED_MAX_PLANS 256
+#define SCONED_MAX_CAPACITIES 65535
+#define SCONED_MAX_SUBSCRIBERS 4000000
+#define SCONED_NO_CAPACITY 0xffffU
+
+typedef struct sconed_plan {
+  char name[SCONED_NAME_MAX];
+  uint64_t downlink_bps;
+  uint64_t uplink_bps;
+  sconed_enforce action;
+  uint64_t rate_bps;        /* 0: the subscriber's downlink advice */
+  uint64_t uplink_rate_bps; /* 0: the uplink advice, or no uplink policy */
+  uint64_t burst_bytes;
+  scone_duration max_delay;
+  int line;
+} sconed_plan;
+
+typedef struct sconed_capacity {
+  char name[SCONED_NAME_MAX];
+  uint64_t bps;
+  int line;
+} sconed_capacity;
+
+typedef struct sconed_subscriber {
+  uint16_t plan;
+  uint16_t capacity; /* SCONED_NO_CAPACITY when none */
+  uint8_t opt_in;
+} sconed_subscriber;
+
+struct sconed_config {
+  scone_duration period;
+  uint32_t tolerance_pct;
+  uint32_t initial_rewrites;
+  uint32_t rewrites_per_period;
+  uint32_t announce_grace; /* packets */
+  sconed_plan *plans;
+  size_t nplans, plans_cap;
+  sconed_capacity *caps;
+  size_t ncaps, caps_cap;
+  sconed_subscriber *subs;
+  size_t nsubs, subs_cap;
+  sconed_lpm lpm; /* address -> index into subs */
+};
+
+/* The config with global defaults and nothing else. */
+sconed_config *sconed_config_new_empty(void);
+/* Index of a plan or capacity by name, or -1. */
+long sconed_config_find_plan(const sconed_config *c, const char *name);
+long sconed_config_find_capacity(const sconed_config *c, const char *name);
+
+/* Unit parsers shared by the config and the command line. Each returns 0 or
+ * -1 for anything that is not a whole, non-negative, in-range value. */
+int sconed_parse_bytes(const char *s, uint64_t *out);    /* 125000, 125k */
+int sconed_parse_duration(const char *s, uint64_t *out); /* 200ms, 67s */
+int sconed_parse_uint(const char *s, uint64_t max, uint64_t *out);
+
+#endif

@@ -1,0 +1,911 @@
+/*
+ * The per-packet path: find or admit the flow, classify it, signal advice
+ * into SCONE packets, monitor (per flow and per subscriber), enforce.
+ * Everything a packet needs sits in its 64-byte flow record, its
+ * subscriber's config record and state line, and the engine; nothing here
+ * allocates.
+ *
+ * The common packet (see handle_fast) runs through one inlined function
+ * without a call; everything else (new flows, classification, period
+ * roll-over, rewrites, marking, policing) takes handle_slow, which can
+ * take any packet.
+ */
+#include "engine_internal.h"
+
+#include "classify.h"
+#include "fastparse.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define COLD SCONED_COLD
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+#define NC_FLAG(d) ((uint16_t)(FL_NC_UP << (d)))
+#define NC_ANY (FL_NC_UP | FL_NC_DOWN)
+
+/* ------------------------------------------------------------- logging */
+
+void sconed_engine_log(sconed_engine *e, int level, const char *fmt, ...) {
+  if (!e->s.log)
+    return;
+  char msg[256];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  e->s.log(e->s.log_arg, level, msg);
+}
+
+COLD static void logf_flow(sconed_engine *e, int level, const sconed_pkt *p,
+                           const char *what, const char *plan, int dir) {
+  if (!e->s.log)
+    return;
+  const char *fam = p->ipv6 ? "ipv6" : "ipv4";
+  const char *dn = dir ? "downlink" : "uplink";
+  if (e->s.log_addresses) {
+    char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+    int af = p->ipv6 ? AF_INET6 : AF_INET;
+    inet_ntop(af, p->src, a, sizeof(a));
+    inet_ntop(af, p->dst, b, sizeof(b));
+    sconed_engine_log(e, level, "flow %s %s plan=%s dir=%s src=%s:%u dst=%s:%u",
+                      what, fam, plan, dn, a, p->sport, b, p->dport);
+  } else {
+    sconed_engine_log(e, level, "flow %s %s plan=%s dir=%s", what, fam, plan,
+                      dn);
+  }
+}
+
+/* ------------------------------------------------------------- gauges */
+
+/* Removes (sign -1) or adds (+1) a flow's contribution to its plan's
+ * gauges. */
+static void gauges(sconed_engine *e, const sconed_flow *f, int sign) {
+  sconed_plan_metrics *m = &e->stats[f->stat].m;
+  m->flows += (uint64_t)(int64_t)sign;
+  if (f->flags & FL_SCONE)
+    m->scone_flows += (uint64_t)(int64_t)sign;
+  if (f->flags & NC_ANY)
+    m->nonconforming += (uint64_t)(int64_t)sign;
+}
+
+static void evict(sconed_engine *e, size_t slot) {
+  sconed_flow *f = &e->t.flows[slot];
+  gauges(e, f, -1);
+  if (f->ssub != SCONED_NO_SSUB)
+    sconed_subs_detach(e, f);
+  e->t.tags[slot] = 0;
+  e->t.count--;
+}
+
+/* --------------------------------------------------------- admission */
+
+static inline int idle(const sconed_engine *e, const sconed_flow *f,
+                       uint32_t nowu) {
+  return nowu - f->last_seen >= e->idle_units;
+}
+
+static inline int young(const sconed_flow *f) {
+  return (f->flags & (FL_SEEN_A | FL_SEEN_B)) != (FL_SEEN_A | FL_SEEN_B) ||
+         f->npkts < SCONED_YOUNG_PACKETS;
+}
+
+static void sweep_flows(sconed_engine *e, uint32_t nowu) {
+  size_t b = e->t.sweep;
+  e->t.sweep =
+      b + SCONED_BUCKET_SLOTS == e->t.nslots ? 0 : b + SCONED_BUCKET_SLOTS;
+  for (size_t i = b; i < b + SCONED_BUCKET_SLOTS; i++)
+    if (e->t.tags[i] && idle(e, &e->t.flows[i], nowu)) {
+      evict(e, i);
+      e->st.evicted_idle++;
+    }
+}
+
+static int take_admission(sconed_engine *e, scone_tstamp now) {
+  uint64_t rate = e->s.admit_per_second;
+  if (rate == 0)
+    return 0;
+  if (now > e->admit_last) {
+    unsigned __int128 add =
+        (unsigned __int128)(now - e->admit_last) * rate / SCONE_SECONDS;
+    uint64_t t =
+        (uint64_t)e->admit_tokens + (add > rate ? rate : (uint64_t)add);
+    e->admit_tokens = (int64_t)(t > rate ? rate : t);
+    /* Keep the remainder of a partial token by only moving the clock by
+     * what was credited. */
+    e->admit_last = add >= rate
+                        ? now
+                        : e->admit_last + (uint64_t)add * SCONE_SECONDS / rate;
+  }
+  if (e->admit_tokens <= 0)
+    return 0;
+  e->admit_tokens--;
+  return 1;
+}
+
+/* A slot for a new flow, or -1 when the flow is not admitted: a free slot
+ * in its first bucket, else in its second, else an idle flow's, else (at a
+ * bounded rate) the slot of the quietest flow that never got past its
+ * first packets. Established flows are never pushed out. Filling the
+ * first bucket first keeps most flows there (over 90% at 80% load), so a
+ * lookup mostly reads one bucket and prefetching that one is enough. */
+static long admit(sconed_engine *e, uint64_t fp, uint32_t nowu,
+                  scone_tstamp now) {
+  size_t b[2] = {sconed_bucket1(&e->t, fp) * SCONED_BUCKET_SLOTS,
+                 sconed_bucket2(&e->t, fp) * SCONED_BUCKET_SLOTS};
+  for (int k = 0; k < 2; k++)
+    for (unsigned i = 0; i < SCONED_BUCKET_SLOTS; i++)
+      if (!e->t.tags[b[k] + i])
+        return (long)(b[k] + i);
+  for (int k = 0; k < 2; k++)
+    for (unsigned i = 0; i < SCONED_BUCKET_SLOTS; i++) {
+      size_t s = b[k] + i;
+      if (idle(e, &e->t.flows[s], nowu)) {
+        evict(e, s);
+        e->st.evicted_idle++;
+        return (long)s;
+      }
+    }
+  /* Both full: move one resident to its other bucket if that has room (one
+   * cuckoo step), which lets the table fill well past 90%. */
+  for (int k = 0; k < 2; k++)
+    for (unsigned i = 0; i < SCONED_BUCKET_SLOTS; i++) {
+      size_t s = b[k] + i;
+      uint64_t tg = e->t.tags[s];
+      size_t alt = sconed_bucket1(&e->t, tg) * SCONED_BUCKET_SLOTS;
+      if (alt == b[k])
+        alt = sconed_bucket2(&e->t, tg) * SCONED_BUCKET_SLOTS;
+      if (alt == b[k])
+        continue;
+      for (unsigned j = 0; j < SCONED_BUCKET_SLOTS; j++)
+        if (!e->t.tags[alt + j]) {
+          e->t.tags[alt + j] = tg;
+          e->t.flows[alt + j] = e->t.flows[s];
+          e->t.tags[s] = 0;
+          return (long)s;
+        }
+    }
+  long victim = -1;
+  uint32_t victim_age = 0;
+  for (int k = 0; k < 2; k++)
+    for (unsigned i = 0; i < SCONED_BUCKET_SLOTS; i++) {
+      size_t s = b[k] + i;
+      const sconed_flow *f = &e->t.flows[s];
+      uint32_t age = nowu - f->last_seen;
+      if (young(f) && age >= e->young_units && age >= victim_age) {
+        victim = (long)s;
+        victim_age = age;
+      }
+    }
+  if (victim < 0 || !take_admission(e, now))
+    return -1;
+  evict(e, (size_t)victim);
+  e->st.evicted_young++;
+  return victim;
+}
+
+/* ----------------------------------------------------------- the clock */
+
+/* Runs at most once per rewrite slot, period or sweep step (and on the
+ * first packet): the per-packet path only compares now with next_tick. */
+COLD static void tick(sconed_engine *e, scone_tstamp now) {
+  if (!e->clock_set) {
+    e->clock_set = 1;
+    sconed_engine_clock_reset(e);
+    e->next_sweep = now + e->sweep_step;
+  } else if (now - e->p_start >= 4 * e->period) {
+    sconed_engine_clock_reset(e);
+  } else {
+    while (now - e->p_start >= e->period) {
+      e->p_start += e->period;
+      e->p_idx++;
+    }
+    while (now - e->slot_start >= e->slot_ns) {
+      e->slot_start += e->slot_ns;
+      e->slot_idx++;
+    }
+  }
+  if (now >= e->next_sweep) {
+    sweep_flows(e, (uint32_t)(now >> 20));
+    sconed_subs_sweep(e);
+    /* After a quiet spell, catch up one bucket per packet, but never owe
+     * more than one round of the table. */
+    e->next_sweep += e->sweep_step;
+    if (now > e->next_sweep && now - e->next_sweep > e->s.idle_timeout)
+      e->next_sweep = now - e->s.idle_timeout;
+  }
+  sconed_engine_next_tick(e);
+}
+
+/* ------------------------------------------------------ subscribers */
+
+/* Finds the subscriber side and entry: the side whose address matches the
+ * longer prefix; on a tie (e.g. the default catch-all) the side the flow
+ * already has, which for a new flow is the first sender. */
+static void resolve(sconed_engine *e, sconed_flow *f, const sconed_pkt *p,
+                    int src_is_a, int fresh) {
+  const sconed_config *c = e->cfg;
+  int fam = p->ipv6 ? 6 : 4;
+  uint32_t vs = 0, vd = 0;
+  unsigned ls = 0, ld = 0;
+  int ms = sconed_lpm_lookup(&c->lpm, fam, p->src, &vs, &ls) == 0;
+  int md = sconed_lpm_lookup(&c->lpm, fam, p->dst, &vd, &ld) == 0;
+  if (!fresh) {
+    gauges(e, f, -1);
+    /* The subscriber may be another now: the flow ties itself again on
+     * its next SCONE packet (to the same state if it is the same). */
+    if (f->ssub != SCONED_NO_SSUB)
+      sconed_subs_detach(e, f);
+  }
+  if (!ms && !md) {
+    f->flags |= FL_NO_SUB;
+    f->stat = SCONED_NO_STAT;
+  } else {
+    int src_side;
+    if (ms && md && ls == ld)
+      src_side = fresh ? 1 : (!!(f->flags & FL_INIT_A) == src_is_a);
+    else
+      src_side = ms && (!md || ls > ld);
+    int init_a = src_side ? src_is_a : !src_is_a;
+    f->flags = (uint16_t)((f->flags & ~(FL_INIT_A | FL_NO_SUB)) |
+                          (init_a ? FL_INIT_A : 0));
+    f->sub = src_side ? vs : vd;
+    uint16_t stat = e->subs[f->sub].stat;
+    if (fresh || stat != f->stat) {
+      e->stats[stat].m.flows_total++;
+      f->tokens[0] = f->tokens[1] = e->subs[f->sub].burst;
+    }
+    f->stat = stat;
+  }
+  f->gen = e->gen;
+  gauges(e, f, +1);
+}
+
+static void init_flow(sconed_engine *e, sconed_flow *f, uint32_t nowu) {
+  memset(f, 0, sizeof(*f));
+  f->last_seen = nowu;
+  f->ssub = SCONED_NO_SSUB;
+  f->pidx = (uint16_t)e->p_idx;
+  memset(f->max_sig, SCONE_SIGNAL_UNKNOWN, sizeof(f->max_sig));
+  f->target[0] = f->target[1] = SCONE_SIGNAL_UNKNOWN;
+  /* Half the slot counter away: no rewrite has happened "in this slot". */
+  f->slot[0] = f->slot[1] = (uint8_t)(e->slot_idx + 128);
+}
+
+COLD static sconed_flow *new_flow(sconed_engine *e, const sconed_pkt *p,
+                                  uint64_t fp, int src_is_a, uint32_t nowu) {
+  long slot = admit(e, fp, nowu, p->now);
+  if (slot < 0) {
+    e->st.unadmitted++;
+    return NULL;
+  }
+  e->t.tags[slot] = fp;
+  e->t.count++;
+  sconed_flow *f = &e->t.flows[slot];
+  init_flow(e, f, nowu);
+  resolve(e, f, p, src_is_a, 1);
+  return f;
+}
+
+/* ------------------------------------------------------ classification */
+
+static void classify(sconed_engine *e, sconed_flow *f, const sconed_pkt *p) {
+  if (f->npkts == 0 && p->plen > 0 && (p->payload[0] & 0x80)) {
+    if (sconed_plausible_long(p->payload, p->plen)) {
+      f->flags |= FL_QUIC;
+      if (scone_indication_present(p->payload, p->plen))
+        f->flags |= FL_ANNOUNCED;
+    } else {
+      f->flags |= FL_NOT_QUIC;
+      e->st.not_quic_flows++;
+    }
+    return;
+  }
+  int q = sconed_looks_quic(p->payload, p->plen);
+  if (f->npkts == 0 && !q) {
+    f->flags |= FL_NOT_QUIC;
+    e->st.not_quic_flows++;
+    return;
+  }
+  unsigned quicish =
+      ((f->flags & FL_QUICISH_MASK) >> FL_QUICISH_SHIFT) + (unsigned)q;
+  f->flags =
+      (uint16_t)((f->flags & ~FL_QUICISH_MASK) | (quicish << FL_QUICISH_SHIFT));
+  if (f->npkts + 1 >= SCONED_CLASSIFY_PACKETS) {
+    f->flags &= (uint16_t)~FL_QUICISH_MASK;
+    if (quicish >= SCONED_CLASSIFY_NEEDED) {
+      f->flags |= FL_QUIC;
+    } else {
+      f->flags |= FL_NOT_QUIC;
+      e->st.not_quic_flows++;
+    }
+  }
+}
+
+/* ------------------------------------------------------------ monitor */
+
+/* Moves the flow's per-period history to the engine's current period. */
+static void roll(sconed_engine *e, sconed_flow *f) {
+  uint32_t gap = (uint16_t)((uint16_t)e->p_idx - f->pidx);
+  unsigned nc = ((unsigned)f->flags >> FL_MON_SHIFT) & 15U;
+  int was_nc = (nc & MON_NC_ANY) != 0;
+  for (int d = 0; d < 2; d++)
+    nc = mon_roll_dir(e->allow16, &f->cur[d], &f->prev[d], f->max_sig[d], nc, d,
+                      gap);
+  /* A new period: a full subscriber table may have room again. */
+  f->flags = (uint16_t)((f->flags & ~(15U << FL_MON_SHIFT | FL_SSUB_FULL)) |
+                        (nc << FL_MON_SHIFT));
+  if (was_nc && !(nc & MON_NC_ANY))
+    e->stats[f->stat].m.nonconforming--;
+  f->pidx = (uint16_t)e->p_idx;
+}
+
+/* Everything a packet of a known flow may need before the common path:
+ * re-resolving after a reload, classification, a new period. */
+COLD static unsigned catch_up(sconed_engine *e, sconed_flow *f,
+                              const sconed_pkt *p, int src_is_a) {
+  if (f->gen != e->gen)
+    resolve(e, f, p, src_is_a, 0);
+  if (!(f->flags & (FL_QUIC | FL_NOT_QUIC)))
+    classify(e, f, p);
+  if (f->pidx != (uint16_t)e->p_idx)
+    roll(e, f);
+  return f->flags;
+}
+
+static inline uint64_t period_offset_u(const sconed_engine *e,
+                                       scone_tstamp now) {
+  return (now - e->p_start) >> 20;
+}
+
+COLD static void mark_flow(sconed_engine *e, sconed_flow *f, int d,
+                           const sconed_pkt *p) {
+  sconed_plan_metrics *m = &e->stats[f->stat].m;
+  if (!(f->flags & NC_ANY))
+    m->nonconforming++;
+  f->flags |= NC_FLAG(d);
+  m->transitions++;
+  logf_flow(e, SCONED_LOG_INFO, p, "non-conforming", e->stats[f->stat].name, d);
+}
+
+/* ---------------------------------------------------------- signalling */
+
+static void apply_advice(sconed_engine *e, sconed_flow *f, int d,
+                         const sconed_sub_rt *s, const sconed_pkt *p,
+                         sconed_verdict *v) {
+  unsigned t = s->sig[d];
+  sconed_plan_metrics *m = &e->stats[f->stat].m;
+  if (f->target[d] != SCONE_SIGNAL_UNKNOWN && f->target[d] != t)
+    f->initial[d] = 0; /* new advice: early rewrites again */
+  uint8_t slot = (uint8_t)e->slot_idx;
+  unsigned old = scone_packet_signal(p->payload);
+  if (old <= t) {
+    /* Already at or below our advice (another element's, or ours): the
+     * endpoint has our advice, and nothing is written. */
+    m->confirms++;
+  } else if (f->initial[d] < e->cfg->initial_rewrites || f->slot[d] != slot) {
+    int rc = p->ip ? scone_ipudp_rewrite(p->ip, p->iplen, t, NULL)
+                   : scone_packet_rewrite(p->payload, p->plen, t, NULL);
+    if (rc < 0)
+      return;
+    if (f->initial[d] < e->cfg->initial_rewrites)
+      f->initial[d]++;
+    f->slot[d] = slot;
+    if (rc == 1) {
+      v->modified = 1;
+      m->rewrites++;
+    }
+  } else {
+    return; /* rewrite budget for this slot spent: leave the packet */
+  }
+  f->target[d] = (uint8_t)t;
+  uint8_t *cur = &f->max_sig[d][0];
+  if (*cur == SCONE_SIGNAL_UNKNOWN || t > *cur)
+    *cur = (uint8_t)t;
+  if (f->ssub != SCONED_NO_SSUB) {
+    /* The subscriber's advice is the highest applied to any of its
+     * flows. */
+    uint8_t *sc = &e->ss.s[f->ssub].max_sig[d][0];
+    if (*sc == SCONE_SIGNAL_UNKNOWN || t > *sc)
+      *sc = (uint8_t)t;
+  }
+}
+
+/* A long-header datagram on a QUIC flow: is it a SCONE packet? Returns
+ * the flow's flags afterwards. */
+COLD static unsigned long_header(sconed_engine *e, sconed_flow *f, int d,
+                                 const sconed_sub_rt *s, const sconed_pkt *p,
+                                 sconed_verdict *v) {
+  if (!scone_packet_is_scone(p->payload, p->plen))
+    return f->flags;
+  sconed_plan_metrics *m = &e->stats[f->stat].m;
+  m->scone_packets++;
+  if (!(f->flags & FL_SCONE)) {
+    f->flags |= FL_SCONE;
+    m->scone_flows++;
+  }
+  if (!s->opt_in || s->sig[d] == SCONE_SIGNAL_UNKNOWN)
+    return f->flags;
+  /* Subscribers are tracked once a flow carries advice and has heard from
+   * both ends (spoofed one-way floods never get that far). */
+  if (f->ssub == SCONED_NO_SSUB &&
+      (f->flags & (FL_SEEN_A | FL_SEEN_B)) == (FL_SEEN_A | FL_SEEN_B))
+    sconed_subs_attach(e, f, p->ipv6, d == SCONE_DIR_UPLINK ? p->src : p->dst,
+                       p->now);
+  if (f->ssub != SCONED_NO_SSUB) {
+    sconed_ssub *ss = &e->ss.s[f->ssub];
+    if (ss->pidx != (uint32_t)e->p_idx)
+      sconed_subs_roll(e, ss);
+  }
+  apply_advice(e, f, d, s, p, v);
+  return f->flags;
+}
+
+/* --------------------------------------------------------- enforcement */
+
+static inline void refill(int32_t tokens[2], const sconed_sub_rt *s,
+                          uint32_t dt) {
+  for (int d = 0; d < 2; d++) {
+    if (!s->rate_fp[d])
+      continue;
+    int64_t t = tokens[d];
+    if (dt >= (1U << 20))
+      t = s->burst;
+    else
+      t += (int64_t)(((uint64_t)dt * s->rate_fp[d]) >> 16);
+    tokens[d] = (int32_t)(t > s->burst ? s->burst : t);
+  }
+}
+
+/* Charges bytes to the bucket *tokens; police or shape when it is short. */
+static void enforce(sconed_engine *e, uint16_t stat, int32_t *tokens, int d,
+                    const sconed_sub_rt *s, size_t bytes, scone_tstamp now,
+                    sconed_verdict *v) {
+  sconed_plan_metrics *m = &e->stats[stat].m;
+  int64_t tok = *tokens;
+  if (tok >= (int64_t)bytes) {
+    *tokens = (int32_t)(tok - (int64_t)bytes);
+    return;
+  }
+  if (s->action == SCONED_ENFORCE_SHAPE) {
+    uint64_t deficit = (uint64_t)((int64_t)bytes - tok);
+    uint64_t wait = (deficit * s->ns_per_byte_fp[d]) >> 16;
+    if (wait <= s->max_delay && tok - (int64_t)bytes > INT32_MIN) {
+      *tokens = (int32_t)(tok - (int64_t)bytes);
+      v->action = SCONED_DELAY;
+      v->release_at = now + wait;
+      m->delays++;
+      return;
+    }
+  }
+  v->action = SCONED_DROP;
+  m->drops++;
+}
+
+/* A flow that is not exempt from its plan's enforcement. A subscriber
+ * over its advice is enforced on its aggregate: all its SCONE flows draw
+ * from one bucket at the plan's rate. */
+COLD static void enforce_flow(sconed_engine *e, sconed_flow *f, int d,
+                              const sconed_sub_rt *s, sconed_ssub *ss,
+                              const sconed_pkt *p, sconed_verdict *v) {
+  size_t bytes = p->ip ? p->iplen : p->plen;
+  if (ss) {
+    uint32_t nowu = (uint32_t)(p->now >> 20);
+    refill(ss->tokens, s, nowu - ss->tok_time);
+    ss->tok_time = nowu;
+    enforce(e, f->stat, &ss->tokens[d], d, s, bytes, p->now, v);
+  } else {
+    enforce(e, f->stat, &f->tokens[d], d, s, bytes, p->now, v);
+  }
+}
+
+/* ----------------------------------------------------------- the path */
+
+/* Every packet can take this path; the fast path below takes the common
+ * ones. slot: where the batch path found the flow, or -1. */
+__attribute__((noinline)) static void handle_slow(sconed_engine *e,
+                                                  sconed_pkt *p, uint64_t fp,
+                                                  int src_is_a, long slot,
+                                                  sconed_verdict *v) {
+  if (p->now < e->last_now)
+    p->now = e->last_now;
+  e->last_now = p->now;
+  if (UNLIKELY(p->now >= e->next_tick))
+    tick(e, p->now);
+  uint32_t nowu = (uint32_t)(p->now >> 20);
+
+  /* The batch path found the slot already; earlier packets of the batch
+   * may have moved flows since, which the tag check catches. */
+  if (slot < 0 || e->t.tags[slot] != fp)
+    slot = sconed_table_find(&e->t, fp);
+  sconed_flow *f;
+  uint32_t dt;
+  if (UNLIKELY(slot < 0)) {
+    f = new_flow(e, p, fp, src_is_a, nowu);
+    if (!f)
+      return;
+    dt = 0;
+  } else {
+    f = &e->t.flows[slot];
+    dt = nowu - f->last_seen;
+    f->last_seen = nowu;
+  }
+  unsigned flags = f->flags | (src_is_a ? FL_SEEN_A : FL_SEEN_B);
+  f->flags = (uint16_t)flags;
+  if (UNLIKELY(f->gen != e->gen || !(flags & (FL_QUIC | FL_NOT_QUIC)) ||
+               f->pidx != (uint16_t)e->p_idx))
+    flags = catch_up(e, f, p, src_is_a);
+  if (f->npkts != 255)
+    f->npkts++;
+  if (flags & FL_NO_SUB) {
+    e->st.no_subscriber++;
+    return;
+  }
+
+  const sconed_sub_rt *s = &e->subs[f->sub];
+  sconed_plan_metrics *m = &e->stats[f->stat].m;
+  /* Downlink is toward the subscriber (initiator) side. */
+  int d = (!!(flags & FL_INIT_A) == src_is_a) ? SCONE_DIR_UPLINK
+                                              : SCONE_DIR_DOWNLINK;
+  m->packets++;
+  m->bytes += p->ip ? p->iplen : p->plen;
+  if (s->action != SCONED_ENFORCE_NONE)
+    refill(f->tokens, s, dt);
+
+  if (UNLIKELY((flags & FL_QUIC) && p->plen >= 5 && (p->payload[0] & 0x80)))
+    flags = long_header(e, f, d, s, p, v);
+
+  /* Advised: the endpoint holds advice from us for this direction, given
+   * within the lookback. Such flows are left alone unless monitoring finds
+   * them (or their subscriber) over it. */
+  int advised = 0, nc = 0;
+  sconed_ssub *ss_nc = NULL;
+  if (flags & FL_SCONE) {
+    uint32_t add = (uint32_t)(p->plen >> 4);
+    mon_add(&f->cur[d], add);
+    advised = s->advise[d] && mon_advised(f->max_sig[d]);
+    nc = flags & NC_FLAG(d);
+    if (advised && !nc) {
+      int lim = mon_limit(f->max_sig[d]);
+      if (lim >= 0 &&
+          UNLIKELY(mon_over(f->cur[d], f->prev[d], e->allow16[lim], e->period_u,
+                            period_offset_u(e, p->now)))) {
+        mark_flow(e, f, d, p);
+        nc = 1;
+      }
+    }
+    if (f->ssub != SCONED_NO_SSUB) {
+      sconed_ssub *ss = &e->ss.s[f->ssub];
+      if (UNLIKELY(ss->pidx != (uint32_t)e->p_idx))
+        sconed_subs_roll(e, ss);
+      mon_add(&ss->cur[d], add);
+      if (!(ss->nc & MON_NC(d))) {
+        int lim = mon_limit(ss->max_sig[d]);
+        if (lim >= 0 &&
+            UNLIKELY(mon_over(ss->cur[d], ss->prev[d], e->allow16[lim],
+                              e->period_u, period_offset_u(e, p->now))))
+          sconed_subs_mark(e, ss, d, f->stat);
+      }
+      if (ss->nc & MON_NC(d))
+        ss_nc = ss;
+    }
+  }
+
+  if (s->action != SCONED_ENFORCE_NONE && s->rate_fp[d]) {
+    int exempt = advised && !nc && !ss_nc;
+    if (!exempt && (flags & (FL_ANNOUNCED | FL_SCONE)) == FL_ANNOUNCED &&
+        f->npkts <= e->cfg->announce_grace)
+      exempt = 1;
+    if (!exempt)
+      enforce_flow(e, f, d, s, ss_nc, p, v);
+  }
+}
+
+/* What the fast path needs of a packet, passed by value so that it stays
+ * in registers. */
+typedef struct fast_in {
+  const uint8_t *payload;
+  size_t plen;
+  size_t bytes; /* counted and enforced: IP bytes, or UDP payload */
+  scone_tstamp now;
+} fast_in;
+
+/*
+ * The common packet, with no call: an established, classified flow in the
+ * current period, before the next tick, not being marked non-conforming
+ * by this packet (nor its subscriber), within its enforcement bucket if it
+ * has one, and not a SCONE packet that needs a rewrite or new state. Everything
+ * is checked before anything is written, so a packet that turns out not to be
+ * common goes to handle_slow as if it had come there first. Returns 1 when
+ * done; otherwise *slot is the flow's slot or -1.
+ */
+__attribute__((always_inline)) static inline int
+handle_fast(sconed_engine *e, fast_in p, uint64_t fp, int src_is_a,
+            long *slot) {
+  if (p.now < e->last_now || p.now >= e->next_tick)
+    return 0;
+  long i = *slot;
+  if (i < 0 || e->t.tags[i] != fp) {
+    i = sconed_table_find(&e->t, fp);
+    *slot = i;
+    if (i < 0)
+      return 0;
+  }
+  sconed_flow *f = &e->t.flows[i];
+  unsigned flags = f->flags;
+  if (sconed_flow_epoch(f) != e->epoch || !(flags & (FL_QUIC | FL_NOT_QUIC)))
+    return 0;
+  uint32_t nowu = (uint32_t)(p.now >> 20);
+  unsigned npkts = f->npkts + (f->npkts != 255);
+  flags |= src_is_a ? FL_SEEN_A : FL_SEEN_B;
+  if (flags & FL_NO_SUB) {
+    e->last_now = p.now;
+    f->last_seen = nowu;
+    f->flags = (uint16_t)flags;
+    f->npkts = npkts & 255U;
+    e->st.no_subscriber++;
+    return 1;
+  }
+  const sconed_sub_rt *s = &e->subs[f->sub];
+  int d = (!!(flags & FL_INIT_A) == src_is_a) ? SCONE_DIR_UPLINK
+                                              : SCONE_DIR_DOWNLINK;
+  /* A SCONE packet that changes nothing but counters: its flow already
+   * has this period's advice, and no rewrite is due or it is a confirm. */
+  int scone = 0; /* 1: a SCONE packet; 2: one that confirms our advice */
+  if ((flags & FL_QUIC) && p.plen >= 5 && (p.payload[0] & 0x80) &&
+      (sconed_be32(p.payload + 1) & 0x7fffffffU) == SCONE_VERSION_BITS) {
+    if (!(flags & FL_SCONE))
+      return 0;
+    scone = 1;
+    if (s->advise[d]) {
+      unsigned t = s->sig[d];
+      if (f->target[d] != t)
+        return 0;
+      if (f->ssub == SCONED_NO_SSUB && e->ss.nbuckets &&
+          !(flags & FL_SSUB_FULL) &&
+          (flags & (FL_SEEN_A | FL_SEEN_B)) == (FL_SEEN_A | FL_SEEN_B))
+        return 0; /* the subscriber is to be tracked */
+      if (scone_packet_signal(p.payload) <= t) {
+        unsigned ms0 = f->max_sig[d][0];
+        if (ms0 == SCONE_SIGNAL_UNKNOWN || ms0 < t)
+          return 0;
+        if (f->ssub != SCONED_NO_SSUB) {
+          ms0 = e->ss.s[f->ssub].max_sig[d][0];
+          if (ms0 == SCONE_SIGNAL_UNKNOWN || ms0 < t)
+            return 0;
+        }
+        scone = 2;
+      } else if (f->initial[d] < e->cfg->initial_rewrites ||
+                 f->slot[d] != (uint8_t)e->slot_idx) {
+        return 0; /* a rewrite is due */
+      }
+    }
+  }
+  uint32_t add = (uint32_t)(p.plen >> 4);
+  sconed_ssub *ss = NULL;
+  int advised = 0;
+  if (flags & FL_SCONE) {
+    /* A window that may be over its allowance is judged by the slow path;
+     * the sum at full weight bounds it from above. */
+    advised = s->advise[d] && mon_advised(f->max_sig[d]);
+    if (advised && !(flags & NC_FLAG(d))) {
+      int lim = mon_limit(f->max_sig[d]);
+      if (lim >= 0 && (uint64_t)f->cur[d] + add + f->prev[d] > e->allow16[lim])
+        return 0;
+    }
+    if (f->ssub != SCONED_NO_SSUB) {
+      ss = &e->ss.s[f->ssub];
+      if (ss->pidx != (uint32_t)e->p_idx || (ss->nc & MON_NC(d)))
+        return 0;
+      int lim = mon_limit(ss->max_sig[d]);
+      if (lim >= 0 &&
+          (uint64_t)ss->cur[d] + add + ss->prev[d] > e->allow16[lim])
+        return 0;
+    }
+  }
+  int32_t tokens[2];
+  if (s->action != SCONED_ENFORCE_NONE) {
+    int exempt = advised && !(flags & NC_FLAG(d));
+    tokens[0] = f->tokens[0];
+    tokens[1] = f->tokens[1];
+    refill(tokens, s, nowu - f->last_seen);
+    if (s->rate_fp[d] && !exempt &&
+        !((flags & (FL_ANNOUNCED | FL_SCONE)) == FL_ANNOUNCED &&
+          npkts <= e->cfg->announce_grace)) {
+      if (tokens[d] < (int64_t)p.bytes)
+        return 0; /* police or shape: the slow path */
+      tokens[d] -= (int32_t)p.bytes;
+    }
+    f->tokens[0] = tokens[0];
+    f->tokens[1] = tokens[1];
+  }
+
+  e->last_now = p.now;
+  f->last_seen = nowu;
+  f->flags = (uint16_t)flags;
+  f->npkts = npkts & 255U;
+  sconed_plan_metrics *m = &e->stats[f->stat].m;
+  m->packets++;
+  m->bytes += p.bytes;
+  if (scone) {
+    m->scone_packets++;
+    m->confirms += scone == 2;
+  }
+  if (flags & FL_SCONE) {
+    mon_add(&f->cur[d], add);
+    if (ss)
+      mon_add(&ss->cur[d], add);
+  }
+  return 1;
+}
+
+static inline void pkt_from_fast(sconed_pkt *p, uint8_t *pkt, size_t len,
+                                 const sconed_fast_udp *u, scone_tstamp now) {
+  p->ipv6 = u->ipv6;
+  p->src = u->src;
+  p->dst = u->dst;
+  p->sport = u->sport;
+  p->dport = u->dport;
+  p->payload = pkt + u->payload_off;
+  p->plen = u->payload_len;
+  p->ip = pkt;
+  p->iplen = len;
+  p->now = now;
+}
+
+/* The uncommon shapes (options, extension headers, fragments, errors):
+ * the library's full parser. Returns 1 when the packet goes on. */
+COLD static int parse_slow(sconed_engine *e, uint8_t *pkt, size_t len,
+                           scone_tstamp now, sconed_pkt *p) {
+  scone_ipudp u;
+  int rc = scone_ipudp_parse(&u, pkt, len);
+  if (rc == SCONE_ERR_NOT_SCONE) {
+    e->st.not_udp++;
+    return 0;
+  }
+  if (rc < 0) {
+    e->st.malformed++;
+    return 0;
+  }
+  if (u.is_fragment) {
+    e->st.fragments++;
+    return 0;
+  }
+  p->ipv6 = u.ip_version == 6;
+  p->src = u.src;
+  p->dst = u.dst;
+  p->sport = u.sport;
+  p->dport = u.dport;
+  p->payload = pkt + u.payload_off;
+  p->plen = u.payload_len;
+  p->ip = pkt;
+  p->iplen = len;
+  p->now = now;
+  return 1;
+}
+
+static inline void verdict_init(sconed_engine *e, sconed_verdict *v) {
+  v->action = SCONED_PASS;
+  v->modified = 0;
+  v->release_at = 0;
+  e->st.packets++;
+}
+
+/* A packet that is not the common shape, or not a common packet. */
+__attribute__((noinline)) static void
+process_slow(sconed_engine *e, uint8_t *pkt, size_t len, scone_tstamp now,
+             const sconed_fast_udp *u, uint64_t fp, int src_is_a, long slot,
+             sconed_verdict *v) {
+  sconed_pkt p;
+  if (u) {
+    pkt_from_fast(&p, pkt, len, u, now);
+  } else {
+    if (!parse_slow(e, pkt, len, now, &p))
+      return;
+    fp = sconed_fingerprint(e->t.key, p.ipv6, p.src, p.dst, p.sport, p.dport,
+                            &src_is_a);
+  }
+  handle_slow(e, &p, fp, src_is_a, slot, v);
+}
+
+static inline uint64_t fast_fingerprint(const sconed_engine *e,
+                                        const sconed_fast_udp *u,
+                                        int *src_is_a) {
+  return sconed_fingerprint(e->t.key, u->ipv6, u->src, u->dst, u->sport,
+                            u->dport, src_is_a);
+}
+
+void sconed_engine_process_ip(sconed_engine *e, uint8_t *pkt, size_t len,
+                              scone_tstamp now, sconed_verdict *v) {
+  verdict_init(e, v);
+  sconed_fast_udp u;
+  if (!sconed_fast_parse(pkt, len, &u)) {
+    process_slow(e, pkt, len, now, NULL, 0, 0, -1, v);
+    return;
+  }
+  int a;
+  uint64_t fp = fast_fingerprint(e, &u, &a);
+  long slot = -1;
+  fast_in in = {pkt + u.payload_off, u.payload_len, len, now};
+  if (!handle_fast(e, in, fp, a, &slot))
+    process_slow(e, pkt, len, now, &u, fp, a, slot, v);
+}
+
+/* Passes over a group, each giving the memory system time to bring in
+ * what the next needs: parse, hash and prefetch both buckets' tags; find
+ * the slots and prefetch the flows; prefetch the subscribers' state
+ * lines; then the real work, reusing the slots found (flows may have moved
+ * since, which handle_fast's tag check catches). */
+#define BATCH 32
+void sconed_engine_process_ip_batch(sconed_engine *e, uint8_t *const *pkts,
+                                    const size_t *lens, size_t n,
+                                    scone_tstamp now, sconed_verdict *v) {
+  sconed_fast_udp u[BATCH];
+  uint64_t fp[BATCH];
+  long slot[BATCH];
+  int a[BATCH], ok[BATCH];
+  for (size_t base = 0; base < n; base += BATCH) {
+    size_t m = n - base < BATCH ? n - base : BATCH;
+    uint8_t *const *pk = pkts + base;
+    for (size_t i = 0; i < m; i++) {
+      ok[i] = sconed_fast_parse(pk[i], lens[base + i], &u[i]);
+      if (ok[i]) {
+        fp[i] = fast_fingerprint(e, &u[i], &a[i]);
+        sconed_table_prefetch(&e->t, fp[i]);
+      }
+    }
+    for (size_t i = 0; i < m; i++) {
+      slot[i] = ok[i] ? sconed_table_find(&e->t, fp[i]) : -1;
+      if (slot[i] >= 0)
+        __builtin_prefetch(&e->t.flows[slot[i]], 1);
+    }
+    if (e->ss.nbuckets)
+      for (size_t i = 0; i < m; i++)
+        if (slot[i] >= 0) {
+          uint32_t ss = e->t.flows[slot[i]].ssub;
+          if (ss != SCONED_NO_SSUB)
+            __builtin_prefetch(&e->ss.s[ss], 1);
+        }
+    for (size_t i = 0; i < m; i++) {
+      sconed_verdict *vi = &v[base + i];
+      size_t len = lens[base + i];
+      verdict_init(e, vi);
+      if (!ok[i]) {
+        process_slow(e, pk[i], len, now, NULL, 0, 0, -1, vi);
+        continue;
+      }
+      fast_in in = {pk[i] + u[i].payload_off, u[i].payload_len, len, now};
+      if (!handle_fast(e, in, fp[i], a[i], &slot[i]))
+        process_slow(e, pk[i], len, now, &u[i], fp[i], a[i], slot[i], vi);
+    }
+  }
+}
+
+void sconed_engine_process_udp(sconed_engine *e, const sconed_tuple *t,
+                               uint8_t *payload, size_t len, scone_tstamp now,
+                               sconed_verdict *v) {
+  verdict_init(e, v);
+  if (!t || (t->ip_version != 4 && t->ip_version != 6) || (!payload && len)) {
+    e->st.malformed++;
+    return;
+  }
+  sconed_pkt p = {t->ip_version == 6,
+                  t->src,
+                  t->dst,
+                  t->sport,
+                  t->dport,
+                  payload,
+                  len,
+                  NULL,
+                  0,
+                  now};
+  int src_is_a;
+  uint64_t fp = sconed_fingerprint(e->t.key, p.ipv6, p.src, p.dst, p.sport,
+                                   p.dport, &src_is_a);
+  long slot = -1;
+  fast_in in = {payload, len, len, now};
+  if (!handle_fast(e, in, fp, src_is_a, &slot))
+    handle_slow(e, &p, fp, src_is_a, slot, v);
+}

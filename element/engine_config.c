@@ -1,0 +1,274 @@
+/*
+ * Engine lifetime and the control side: creation, config swaps, run-time
+ * capacities. Everything the packet path needs per subscriber is derived
+ * here once, so a swap costs O(subscribers + plans) and packets pay none.
+ */
+#include "engine_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+void sconed_engine_settings_default(sconed_engine_settings *s) {
+  memset(s, 0, sizeof(*s));
+  s->version = SCONED_ENGINE_SETTINGS_V1;
+  s->max_flows = 65536;
+  s->idle_timeout = 120 * SCONE_SECONDS;
+  s->young_timeout = 2 * SCONE_SECONDS;
+  s->admit_per_second = 1000;
+  s->seed_source = SCONED_SEED_GETRANDOM;
+  s->max_subscribers = 65536;
+  s->subscriber_prefix_v6 = 64;
+}
+
+/* splitmix64: spreads a test seed over the whole hash key. */
+static uint64_t splitmix(uint64_t *x) {
+  uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+/* Words 0..7 key the flow table, 8..11 the subscriber table. */
+#define KEY_WORDS 12
+static int make_key(const sconed_engine_settings *s, uint64_t key[KEY_WORDS]) {
+  if (s->seed_source == SCONED_SEED_FIXED) {
+    uint64_t x = s->seed;
+    for (int i = 0; i < KEY_WORDS; i++)
+      key[i] = splitmix(&x);
+  } else {
+    size_t got = 0;
+    uint8_t *p = (uint8_t *)key;
+    while (got < KEY_WORDS * sizeof(uint64_t)) {
+      ssize_t r = getrandom(p + got, KEY_WORDS * sizeof(uint64_t) - got, 0);
+      if (r <= 0)
+        return -1;
+      got += (size_t)r;
+    }
+  }
+  /* Odd multipliers keep the final mixes bijections. */
+  key[7] |= 1;
+  key[11] |= 1;
+  return 0;
+}
+
+sconed_engine *sconed_engine_new(const sconed_engine_settings *s) {
+  sconed_engine_settings def;
+  if (!s) {
+    sconed_engine_settings_default(&def);
+    s = &def;
+  }
+  if (s->version != SCONED_ENGINE_SETTINGS_V1 || s->max_flows == 0 ||
+      s->max_subscribers > SCONED_MAX_SSUB || s->subscriber_prefix_v6 == 0 ||
+      s->subscriber_prefix_v6 > 128)
+    return NULL;
+  sconed_engine *e = calloc(1, sizeof(*e));
+  if (!e)
+    return NULL;
+  e->s = *s;
+  uint64_t key[KEY_WORDS];
+  if (make_key(s, key))
+    goto fail;
+  if (sconed_table_init(&e->t, s->max_flows, key) ||
+      sconed_ssub_init(&e->ss, s->max_subscribers, key + 8))
+    goto fail;
+  e->stats = calloc(SCONED_MAX_STAT_SLOTS + 1, sizeof(*e->stats));
+  if (!e->stats)
+    goto fail;
+  uint64_t idle = s->idle_timeout >> 20, young = s->young_timeout >> 20;
+  e->idle_units = idle > 0x7fffffff ? 0x7fffffff : idle ? (uint32_t)idle : 1;
+  e->young_units = young > 0x7fffffff ? 0x7fffffff : (uint32_t)young;
+  e->admit_tokens = s->admit_per_second;
+  /* One flow bucket per step: the sweep goes round the table once per
+   * idle timeout. */
+  e->sweep_step = s->idle_timeout / e->t.nbuckets;
+  if (e->sweep_step == 0)
+    e->sweep_step = 1;
+  e->st.max_flows = s->max_flows;
+  e->st.flow_bytes = sizeof(sconed_flow) + sizeof(uint64_t);
+  e->st.max_subscribers = e->ss.nslots;
+  e->st.subscriber_bytes = sizeof(sconed_ssub);
+  sconed_config *c = sconed_config_default(0, SCONED_ENFORCE_NONE);
+  if (!c || sconed_engine_set_config(e, c))
+    goto fail;
+  return e;
+fail:
+  sconed_engine_free(e);
+  return NULL;
+}
+
+void sconed_engine_free(sconed_engine *e) {
+  if (!e)
+    return;
+  sconed_table_free(&e->t);
+  sconed_ssub_free(&e->ss);
+  sconed_config_free(e->cfg);
+  free(e->subs);
+  free(e->cap_bps);
+  free(e->plan_stat);
+  free(e->stats);
+  free(e);
+}
+
+static uint16_t stat_slot(sconed_engine *e, const char *name) {
+  size_t free_slot = SCONED_MAX_STAT_SLOTS;
+  for (size_t i = 0; i < SCONED_MAX_STAT_SLOTS; i++) {
+    if (e->stats[i].used && !strcmp(e->stats[i].name, name))
+      return (uint16_t)i;
+    if (!e->stats[i].used && free_slot == SCONED_MAX_STAT_SLOTS)
+      free_slot = i;
+  }
+  if (free_slot == SCONED_MAX_STAT_SLOTS) {
+    /* Many reloads with ever new plan names: recycle a slot of a plan that
+     * is gone and has no flows left. */
+    for (size_t i = 0; i < SCONED_MAX_STAT_SLOTS; i++) {
+      int live = 0;
+      for (size_t j = 0; e->cfg && j < e->cfg->nplans; j++)
+        live |= e->plan_stat && e->plan_stat[j] == i;
+      if (!live && e->stats[i].m.flows == 0 &&
+          e->stats[i].m.nonconforming_subscribers == 0) {
+        free_slot = i;
+        break;
+      }
+    }
+    if (free_slot == SCONED_MAX_STAT_SLOTS)
+      return SCONED_NO_STAT;
+  }
+  sconed_stat_slot *sl = &e->stats[free_slot];
+  memset(sl, 0, sizeof(*sl));
+  strcpy(sl->name, name);
+  sl->used = 1;
+  return (uint16_t)free_slot;
+}
+
+static uint64_t fp_rate(uint64_t bps) {
+  /* bytes per 2^20 ns in 16.16: bps / 8e9 * 2^20 * 2^16 */
+  return (uint64_t)(((unsigned __int128)bps << 36) / 8000000000ULL);
+}
+
+static uint64_t fp_ns_per_byte(uint64_t bps) {
+  return bps ? (uint64_t)(((unsigned __int128)8000000000ULL << 16) / bps) : 0;
+}
+
+static void derive_sub(sconed_sub_rt *r, const sconed_config *c,
+                       const sconed_subscriber *sub, const uint64_t *caps,
+                       const uint16_t *plan_stat) {
+  const sconed_plan *p = &c->plans[sub->plan];
+  uint64_t down = p->downlink_bps;
+  if (sub->capacity != SCONED_NO_CAPACITY) {
+    uint64_t cap = caps[sub->capacity];
+    if (cap && (!down || cap < down))
+      down = cap;
+  }
+  memset(r, 0, sizeof(*r));
+  r->sig[SCONE_DIR_DOWNLINK] =
+      (uint8_t)(down ? scone_rate_to_signal(down) : SCONE_SIGNAL_UNKNOWN);
+  r->sig[SCONE_DIR_UPLINK] =
+      (uint8_t)(p->uplink_bps ? scone_rate_to_signal(p->uplink_bps)
+                              : SCONE_SIGNAL_UNKNOWN);
+  r->opt_in = sub->opt_in;
+  for (int d = 0; d < 2; d++)
+    r->advise[d] = sub->opt_in && r->sig[d] != SCONE_SIGNAL_UNKNOWN;
+  r->action = (uint8_t)p->action;
+  r->plan = sub->plan;
+  r->stat = plan_stat[sub->plan];
+  r->burst = (int32_t)p->burst_bytes;
+  r->max_delay = p->max_delay;
+  if (p->action != SCONED_ENFORCE_NONE) {
+    r->rate_bps[SCONE_DIR_DOWNLINK] = p->rate_bps ? p->rate_bps : down;
+    r->rate_bps[SCONE_DIR_UPLINK] =
+        p->uplink_rate_bps ? p->uplink_rate_bps : p->uplink_bps;
+  }
+  for (int d = 0; d < 2; d++) {
+    r->rate_fp[d] = fp_rate(r->rate_bps[d]);
+    r->ns_per_byte_fp[d] = fp_ns_per_byte(r->rate_bps[d]);
+    if (r->rate_bps[d] && !r->rate_fp[d])
+      r->rate_fp[d] = 1;
+  }
+}
+
+void sconed_engine_clock_reset(sconed_engine *e) {
+  const sconed_config *c = e->cfg;
+  e->period = c->period;
+  e->period_u = c->period >> 20;
+  e->slot_ns = c->period / c->rewrites_per_period;
+  e->p_idx = e->last_now / e->period;
+  e->p_start = e->p_idx * e->period;
+  e->slot_idx = e->last_now / e->slot_ns;
+  e->slot_start = e->slot_idx * e->slot_ns;
+  for (unsigned s = 0; s <= SCONE_SIGNAL_MAX; s++) {
+    unsigned __int128 a = (unsigned __int128)scone_rate_from_signal(s) *
+                          c->period * (100 + c->tolerance_pct);
+    a /= (unsigned __int128)8 * 16 * 100 * SCONE_SECONDS;
+    e->allow16[s] = a > (1ULL << 33) ? (1ULL << 33) : (uint64_t)a;
+  }
+  sconed_engine_next_tick(e);
+}
+
+void sconed_engine_next_tick(sconed_engine *e) {
+  e->epoch = (uint32_t)e->gen << 16 | (uint16_t)e->p_idx;
+  if (!e->clock_set) {
+    e->next_tick = 0; /* the first packet sets the clock */
+    return;
+  }
+  scone_tstamp t = e->p_start + e->period;
+  if (e->slot_start + e->slot_ns < t)
+    t = e->slot_start + e->slot_ns;
+  if (e->next_sweep < t)
+    t = e->next_sweep;
+  e->next_tick = t;
+}
+
+int sconed_engine_set_config(sconed_engine *e, sconed_config *c) {
+  if (!c)
+    return -1;
+  sconed_sub_rt *subs = calloc(c->nsubs ? c->nsubs : 1, sizeof(*subs));
+  uint64_t *caps = calloc(c->ncaps ? c->ncaps : 1, sizeof(*caps));
+  uint16_t *ps = calloc(c->nplans ? c->nplans : 1, sizeof(*ps));
+  if (!subs || !caps || !ps) {
+    free(subs);
+    free(caps);
+    free(ps);
+    sconed_config_free(c);
+    return -1;
+  }
+  for (size_t i = 0; i < c->ncaps; i++)
+    caps[i] = c->caps[i].bps;
+  /* Slots are looked up before the swap so that a recycled slot is never
+   * one the outgoing config's flows still count in. */
+  for (size_t i = 0; i < c->nplans; i++)
+    ps[i] = stat_slot(e, c->plans[i].name);
+  for (size_t i = 0; i < c->nsubs; i++)
+    derive_sub(&subs[i], c, &c->subs[i], caps, ps);
+  sconed_config_free(e->cfg);
+  free(e->subs);
+  free(e->cap_bps);
+  free(e->plan_stat);
+  e->cfg = c;
+  e->subs = subs;
+  e->cap_bps = caps;
+  e->plan_stat = ps;
+  /* Generation 0 never matches, so zeroed slots always resolve. */
+  if (++e->gen == 0)
+    e->gen = 1;
+  sconed_engine_clock_reset(e);
+  return 0;
+}
+
+const sconed_config *sconed_engine_config(const sconed_engine *e) {
+  return e->cfg;
+}
+
+int sconed_engine_set_capacity(sconed_engine *e, const char *name, uint64_t bps,
+                               scone_tstamp now) {
+  (void)now; /* flows see the new advice on their next SCONE packet */
+  long i = sconed_config_find_capacity(e->cfg, name);
+  if (i < 0)
+    return -1;
+  e->cap_bps[i] = bps;
+  for (size_t j = 0; j < e->cfg->nsubs; j++)
+    if (e->cfg->subs[j].capacity == (uint16_t)i)
+      derive_sub(&e->subs[j], e->cfg, &e->cfg->subs[j], e->cap_bps,
+                 e->plan_stat);
+  return 0;
+}

@@ -1,0 +1,68 @@
+/*
+ * The common IP/UDP shape, parsed inline on the per-packet path: IPv4
+ * without options or IPv6 without extension headers, not a fragment,
+ * carrying a whole UDP datagram within the captured bytes. For such a
+ * packet the result is exactly what scone_ipudp_parse gives; anything else
+ * (options, extension headers, fragments, truncation, other protocols,
+ * malformed lengths) is left to scone_ipudp_parse, which knows every case.
+ */
+#ifndef SCONED_FASTPARSE_H
+#define SCONED_FASTPARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sconed_fast_udp {
+  const uint8_t *src, *dst; /* addresses inside the packet */
+  uint16_t sport, dport;
+  uint32_t payload_off;
+  uint32_t payload_len;
+  int ipv6;
+} sconed_fast_udp;
+
+static inline unsigned sconed_be16(const uint8_t *p) {
+  return (unsigned)p[0] << 8 | p[1];
+}
+
+static inline uint32_t sconed_be32(const uint8_t *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+         p[3];
+}
+
+/* 1 when the packet has the common shape and *u is filled, else 0. */
+static inline int sconed_fast_parse(const uint8_t *pkt, size_t len,
+                                    sconed_fast_udp *u) {
+  if (len >= 28 && pkt[0] == 0x45) {
+    size_t tot = sconed_be16(pkt + 2);
+    size_t ulen = sconed_be16(pkt + 24);
+    /* Protocol UDP, and neither MF nor a fragment offset. */
+    if (pkt[9] != 17 || (sconed_be16(pkt + 6) & 0x3fffU) || tot > len ||
+        ulen < 8 || ulen + 20 > tot)
+      return 0;
+    u->ipv6 = 0;
+    u->src = pkt + 12;
+    u->dst = pkt + 16;
+    u->sport = (uint16_t)sconed_be16(pkt + 20);
+    u->dport = (uint16_t)sconed_be16(pkt + 22);
+    u->payload_off = 28;
+    u->payload_len = (uint32_t)(ulen - 8);
+    return 1;
+  }
+  if (len >= 48 && (pkt[0] >> 4) == 6 && pkt[6] == 17) {
+    size_t end = 40 + (size_t)sconed_be16(pkt + 4);
+    size_t ulen = sconed_be16(pkt + 44);
+    if (end > len || ulen < 8 || ulen + 40 > end)
+      return 0;
+    u->ipv6 = 1;
+    u->src = pkt + 8;
+    u->dst = pkt + 24;
+    u->sport = (uint16_t)sconed_be16(pkt + 40);
+    u->dport = (uint16_t)sconed_be16(pkt + 42);
+    u->payload_off = 48;
+    u->payload_len = (uint32_t)(ulen - 8);
+    return 1;
+  }
+  return 0;
+}
+
+#endif

@@ -1,0 +1,32 @@
+#include "flow_table.h"
+
+#include "table_mem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int sconed_table_init(sconed_table *t, size_t max_flows,
+                      const uint64_t key[8]) {
+  memset(t, 0, sizeof(*t));
+  t->nbuckets = (max_flows + SCONED_BUCKET_SLOTS - 1) / SCONED_BUCKET_SLOTS;
+  if (t->nbuckets == 0 || t->nbuckets > 0xffffffffU)
+    return -1;
+  t->nslots = t->nbuckets * SCONED_BUCKET_SLOTS;
+  /* Fingerprints share cache lines with their bucket-mates: a probe of one
+   * bucket is one line. */
+  t->tags = sconed_table_mem(t->nslots * sizeof(*t->tags));
+  t->flows = sconed_table_mem(t->nslots * sizeof(*t->flows));
+  if (!t->tags || !t->flows) {
+    sconed_table_free(t);
+    return -1;
+  }
+  memcpy(t->key, key, sizeof(t->key));
+  return 0;
+}
+
+void sconed_table_free(sconed_table *t) {
+  free(t->tags);
+  free(t->flows);
+  t->tags = NULL;
+  t->flows = NULL;
+}

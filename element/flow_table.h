@@ -1,0 +1,192 @@
+/*
+ * The flow table: a fixed number of flow slots allocated up front, found by
+ * a 64-bit keyed fingerprint of the address tuple. Slots are grouped in
+ * buckets of 8 (one cache line of fingerprints); a flow lives in one of two
+ * buckets chosen by its fingerprint, which keeps probes bounded whatever an
+ * attacker sends and lets the table fill to ~95% before a bucket overflows.
+ *
+ * No addresses are stored: two tuples with the same fingerprint (odds
+ * about n / 2^64 per new flow) would share state, which costs at most a
+ * mistaken rewrite budget, never memory safety.
+ */
+#ifndef SCONED_FLOW_TABLE_H
+#define SCONED_FLOW_TABLE_H
+
+#include "keyed_hash.h"
+
+#include <scone/scone.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#define SCONED_BUCKET_SLOTS 8
+
+/* Flow flags. A and B are the tuple's endpoints in canonical order. */
+enum {
+  FL_INIT_A = 1U << 0,   /* the subscriber side (initiator) is A */
+  FL_QUIC = 1U << 1,     /* classified: looks like QUIC */
+  FL_NOT_QUIC = 1U << 2, /* classified: not QUIC, never modified */
+  FL_ANNOUNCED = 1U << 3,
+  FL_SCONE = 1U << 4, /* a SCONE packet was seen: SCONE-active */
+  FL_SEEN_A = 1U << 5,
+  FL_SEEN_B = 1U << 6,
+  /* Bits 7..10 use the monitor's layout (monitor.h), shifted by 7, so
+   * flows and subscribers share one window implementation. */
+  FL_NC_UP = 1U << 7, /* non-conforming, per direction (scone_dir) */
+  FL_NC_DOWN = 1U << 8,
+  FL_NCFULL_UP = 1U << 9, /* non-conforming since a period start */
+  FL_NCFULL_DOWN = 1U << 10,
+  FL_NO_SUB = 1U << 11, /* neither side is a subscriber */
+  /* Bits 12..14: of the first few datagrams, how many looked like QUIC;
+   * only meaningful until the flow is classified. */
+  FL_QUICISH_SHIFT = 12,
+  FL_QUICISH_MASK = 7U << 12,
+  /* The subscriber table had no room this period: do not look again
+   * before the next one. */
+  FL_SSUB_FULL = 1U << 15,
+};
+#define FL_MON_SHIFT 7
+
+/* No subscriber-state slot (flow_table's ssub field is 24 bits). */
+#define SCONED_NO_SSUB 0xffffffU
+
+/* 56 bytes; with its 8-byte fingerprint a flow costs 64 bytes. Counters
+ * are in 16-byte units (floor), which monitors slightly loosely, as the
+ * draft allows, and reach 64 GiB per period (8 Gbit/s sustained). */
+typedef struct sconed_flow {
+  uint32_t last_seen; /* now >> 20 (~1.05 ms units), wraps every 52 days */
+  uint32_t sub;       /* subscriber entry of config generation gen */
+  unsigned npkts : 8; /* packets seen, saturating at 255 */
+  unsigned ssub : 24; /* subscriber-state slot (sub_table.h) or NO_SSUB */
+  /* Monitoring period of cur[], low 16 bits: a flow idle for 2^16 periods
+   * (50 days) is long gone from the table. */
+  uint16_t pidx;
+  uint16_t gen;
+  uint16_t stat; /* per-plan metrics slot; 0xffff when none */
+  uint16_t flags;
+  uint32_t cur[2]; /* per scone_dir: bytes/16 in period pidx */
+  uint32_t prev[2];
+  int32_t tokens[2];     /* enforcement token buckets, bytes */
+  uint8_t max_sig[2][3]; /* highest advice applied in pidx, -1, -2 */
+  uint8_t target[2];     /* advice last applied (127: none yet) */
+  uint8_t initial[2];    /* rewrites since start or last advice change */
+  uint8_t slot[2];       /* rewrite slot of the last rewrite, mod 256 */
+} sconed_flow;
+
+_Static_assert(sizeof(sconed_flow) == 56, "flow state must stay compact");
+
+/* Period and config generation in one word: a flow whose epoch is the
+ * engine's needs neither a roll-over nor a re-resolve. */
+static inline uint32_t sconed_flow_epoch(const sconed_flow *f) {
+  return (uint32_t)f->gen << 16 | f->pidx;
+}
+
+typedef struct sconed_table {
+  uint64_t *tags; /* fingerprint per slot; 0 = empty */
+  sconed_flow *flows;
+  size_t nbuckets;
+  size_t nslots;
+  size_t count;
+  size_t sweep; /* next slot the idle sweep looks at */
+  uint64_t key[8];
+} sconed_table;
+
+int sconed_table_init(sconed_table *t, size_t max_flows, const uint64_t key[8]);
+void sconed_table_free(sconed_table *t);
+
+/*
+ * Keyed fingerprint of a tuple in canonical order (A = the lower of the two
+ * address+port pairs), so both directions find one entry. *src_is_a tells
+ * which end sent this packet. The mixing is multiply-xor with a random
+ * 512-bit key (wyhash's construction): fast enough for the per-packet path
+ * and, without the key, an attacker cannot aim tuples at one bucket.
+ */
+static inline uint64_t sconed_fingerprint(const uint64_t key[8], int ipv6,
+                                          const uint8_t *src,
+                                          const uint8_t *dst, uint16_t sport,
+                                          uint16_t dport, int *src_is_a) {
+  uint64_t h;
+  int a_is_src;
+  if (!ipv6) {
+    uint64_t s = ((uint64_t)sconed_load32(src) << 16) | sport;
+    uint64_t d = ((uint64_t)sconed_load32(dst) << 16) | dport;
+    a_is_src = s <= d;
+    uint64_t lo = a_is_src ? s : d, hi = a_is_src ? d : s;
+    h = sconed_mix(lo ^ key[0], hi ^ key[1]);
+  } else {
+    uint64_t s0 = sconed_load64(src), s1 = sconed_load64(src + 8);
+    uint64_t d0 = sconed_load64(dst), d1 = sconed_load64(dst + 8);
+    a_is_src =
+        s0 < d0 || (s0 == d0 && (s1 < d1 || (s1 == d1 && sport <= dport)));
+    uint64_t a0 = a_is_src ? s0 : d0, a1 = a_is_src ? s1 : d1;
+    uint64_t b0 = a_is_src ? d0 : s0, b1 = a_is_src ? d1 : s1;
+    uint64_t ports = a_is_src ? ((uint64_t)sport << 16 | dport)
+                              : ((uint64_t)dport << 16 | sport);
+    h = sconed_mix(a0 ^ key[0], a1 ^ key[1]) ^
+        sconed_mix(b0 ^ key[2], b1 ^ key[3]);
+    h = sconed_mix(h ^ ports ^ key[4], key[5]);
+    *src_is_a = a_is_src;
+    return h | 1;
+  }
+  *src_is_a = a_is_src;
+  h = sconed_mix(h ^ key[6], key[7]);
+  return h | 1; /* 0 marks an empty slot */
+}
+
+static inline size_t sconed_bucket1(const sconed_table *t, uint64_t fp) {
+  return (size_t)(((fp >> 32) * (uint64_t)t->nbuckets) >> 32);
+}
+
+static inline size_t sconed_bucket2(const sconed_table *t, uint64_t fp) {
+  return (size_t)(((fp & 0xffffffffU) * (uint64_t)t->nbuckets) >> 32);
+}
+
+/* Only the first bucket: it holds most flows (see admit in engine.c), and
+ * fetching the second for all would cost more bandwidth than the few
+ * misses it saves. */
+static inline void sconed_table_prefetch(const sconed_table *t, uint64_t fp) {
+  __builtin_prefetch(t->tags + sconed_bucket1(t, fp) * SCONED_BUCKET_SLOTS);
+}
+
+/* The slot holding fp in the bucket starting at b, or -1. */
+static inline long sconed_bucket_match(const uint64_t *tags, size_t b,
+                                       uint64_t fp) {
+  const uint64_t *tg = tags + b;
+#ifdef __SSE2__
+  /* All eight tags at once and no branch until the end: the position is
+   * random, so an early exit would mostly buy a mispredicted branch. The
+   * 32-bit halves are compared and packed down to one byte each; a slot
+   * matches when both of its bytes do. */
+  __m128i k = _mm_set1_epi64x((long long)fp);
+  const __m128i *v = (const __m128i *)tg; /* buckets are 64-byte aligned */
+  __m128i c0 = _mm_cmpeq_epi32(_mm_load_si128(v), k);
+  __m128i c1 = _mm_cmpeq_epi32(_mm_load_si128(v + 1), k);
+  __m128i c2 = _mm_cmpeq_epi32(_mm_load_si128(v + 2), k);
+  __m128i c3 = _mm_cmpeq_epi32(_mm_load_si128(v + 3), k);
+  __m128i p = _mm_packs_epi16(_mm_packs_epi32(c0, c1), _mm_packs_epi32(c2, c3));
+  unsigned m = (unsigned)_mm_movemask_epi8(p);
+  m &= (m >> 1) & 0x5555U;
+  return m ? (long)(b + ((unsigned)__builtin_ctz(m) >> 1)) : -1;
+#else
+  for (unsigned i = 0; i < SCONED_BUCKET_SLOTS; i++)
+    if (tg[i] == fp)
+      return (long)(b + i);
+  return -1;
+#endif
+}
+
+/* The slot holding fp, or -1. */
+static inline long sconed_table_find(const sconed_table *t, uint64_t fp) {
+  long s = sconed_bucket_match(t->tags,
+                               sconed_bucket1(t, fp) * SCONED_BUCKET_SLOTS, fp);
+  if (s >= 0)
+    return s;
+  return sconed_bucket_match(t->tags,
+                             sconed_bucket2(t, fp) * SCONED_BUCKET_SLOTS, fp);
+}
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * The mixing step of the engine's keyed hashes (flow fingerprints,
+ * subscriber slots): multiply-xor with a random key, wyhash's
+ * construction. Fast enough for the per-packet path and, without the key,
+ * an attacker cannot aim inputs at one bucket.
+ */
+#ifndef SCONED_KEYED_HASH_H
+#define SCONED_KEYED_HASH_H
+
+#include <stdint.h>
+#include <string.h>
+
+static inline uint64_t sconed_mix(uint64_t a, uint64_t b) {
+  unsigned __int128 r = (unsigned __int128)a * b;
+  return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/* Native-order loads: hashes only need the same bytes to give the same
+ * value, not a numeric order. */
+static inline uint64_t sconed_load64(const uint8_t *p) {
+  uint64_t v;
+  memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+static inline uint32_t sconed_load32(const uint8_t *p) {
+  uint32_t v;
+  memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+#endif

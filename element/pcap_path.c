@@ -1,0 +1,297 @@
+#include "pcap_path.h"
+
+#include <pcap/pcap.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef DLT_LINUX_SLL2
+#define DLT_LINUX_SLL2 276
+#endif
+#ifndef DLT_IPV4
+#define DLT_IPV4 228
+#endif
+#ifndef DLT_IPV6
+#define DLT_IPV6 229
+#endif
+
+static int ip_ethertype(unsigned type) {
+  return type == 0x0800 || type == 0x86dd;
+}
+
+long sconed_pcap_ip_offset(int dlt, const uint8_t *f, size_t caplen) {
+  switch (dlt) {
+  case DLT_EN10MB: {
+    size_t off = 12;
+    /* 802.1Q, 802.1ad and the old QinQ tag, stacked. */
+    for (;;) {
+      if (caplen < off + 2)
+        return -1;
+      unsigned type = ((unsigned)f[off] << 8) | f[off + 1];
+      if (type == 0x8100 || type == 0x88a8 || type == 0x9100) {
+        off += 4;
+        continue;
+      }
+      return ip_ethertype(type) ? (long)(off + 2) : -1;
+    }
+  }
+  case DLT_RAW:
+  case DLT_IPV4:
+  case DLT_IPV6:
+    return 0;
+  case DLT_LINUX_SLL:
+    if (caplen < 16)
+      return -1;
+    return ip_ethertype(((unsigned)f[14] << 8) | f[15]) ? 16 : -1;
+  case DLT_LINUX_SLL2:
+    if (caplen < 20)
+      return -1;
+    return ip_ethertype(((unsigned)f[0] << 8) | f[1]) ? 20 : -1;
+  case DLT_NULL:
+  case DLT_LOOP: {
+    if (caplen < 4)
+      return -1;
+    /* DLT_NULL is in the capturing host's order, DLT_LOOP in network
+     * order; the families are small, so either order is recognisable. */
+    uint32_t be = ((uint32_t)f[0] << 24) | ((uint32_t)f[1] << 16) |
+                  ((uint32_t)f[2] << 8) | f[3];
+    uint32_t le = ((uint32_t)f[3] << 24) | ((uint32_t)f[2] << 16) |
+                  ((uint32_t)f[1] << 8) | f[0];
+    uint32_t fam = be < 256 ? be : le;
+    return fam == 2 || fam == 10 || fam == 24 || fam == 28 || fam == 30 ? 4
+                                                                        : -1;
+  }
+  default:
+    return -1;
+  }
+}
+
+static int supported(int dlt) {
+  switch (dlt) {
+  case DLT_EN10MB:
+  case DLT_RAW:
+  case DLT_IPV4:
+  case DLT_IPV6:
+  case DLT_LINUX_SLL:
+  case DLT_LINUX_SLL2:
+  case DLT_NULL:
+  case DLT_LOOP:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+/* Delayed packets wait in a min-heap on (release time, arrival order), so
+ * the output stays in time order and ties keep their input order. */
+typedef struct held {
+  scone_tstamp at;
+  uint64_t seq;
+  uint32_t caplen, len;
+  uint8_t *data;
+} held;
+
+typedef struct heap {
+  held *h;
+  size_t n, cap;
+} heap;
+
+static int before(const held *a, const held *b) {
+  return a->at < b->at || (a->at == b->at && a->seq < b->seq);
+}
+
+static int heap_push(heap *q, held x) {
+  if (q->n == q->cap) {
+    size_t cap = q->cap ? q->cap * 2 : 256;
+    held *h = realloc(q->h, cap * sizeof(*h));
+    if (!h)
+      return -1;
+    q->h = h;
+    q->cap = cap;
+  }
+  size_t i = q->n++;
+  while (i > 0 && before(&x, &q->h[(i - 1) / 2])) {
+    q->h[i] = q->h[(i - 1) / 2];
+    i = (i - 1) / 2;
+  }
+  q->h[i] = x;
+  return 0;
+}
+
+static held heap_pop(heap *q) {
+  held top = q->h[0];
+  held last = q->h[--q->n];
+  size_t i = 0;
+  for (;;) {
+    size_t c = 2 * i + 1;
+    if (c >= q->n)
+      break;
+    if (c + 1 < q->n && before(&q->h[c + 1], &q->h[c]))
+      c++;
+    if (!before(&q->h[c], &last))
+      break;
+    q->h[i] = q->h[c];
+    i = c;
+  }
+  if (q->n)
+    q->h[i] = last;
+  return top;
+}
+
+typedef struct writer {
+  pcap_dumper_t *d;
+  int nano;
+} writer;
+
+static void write_at(writer *w, scone_tstamp at, const uint8_t *data,
+                     uint32_t caplen, uint32_t len) {
+  struct pcap_pkthdr h;
+  memset(&h, 0, sizeof(h));
+  h.ts.tv_sec = (time_t)(at / SCONE_SECONDS);
+  uint64_t frac = at % SCONE_SECONDS;
+  /* A microsecond file cannot say a release time exactly: round up, so a
+   * packet is never written earlier than the shaper released it. */
+  h.ts.tv_usec = (suseconds_t)(w->nano ? frac : (frac + 999) / 1000);
+  if (!w->nano && h.ts.tv_usec >= 1000000) {
+    h.ts.tv_sec++;
+    h.ts.tv_usec -= 1000000;
+  }
+  h.caplen = caplen;
+  h.len = len;
+  pcap_dump((u_char *)w->d, &h, data);
+}
+
+/* libpcap hides whether a savefile had micro- or nanosecond stamps once it
+ * is opened at nanosecond precision, so the magic says it. */
+static int file_is_nano(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return 0;
+  uint8_t m[4] = {0};
+  size_t n = fread(m, 1, 4, f);
+  fclose(f);
+  if (n != 4)
+    return 0;
+  uint32_t be = ((uint32_t)m[0] << 24) | ((uint32_t)m[1] << 16) |
+                ((uint32_t)m[2] << 8) | m[3];
+  return be == 0xa1b23c4dU || be == 0x4d3cb2a1U ||
+         be == 0x0a0d0d0aU; /* pcapng may hold any resolution: lose none */
+}
+
+int sconed_pcap_run(sconed_engine *e, const char *in, const char *out,
+                    sconed_pcap_counts *c, char *err, size_t errlen) {
+  char ebuf[PCAP_ERRBUF_SIZE] = "";
+  memset(c, 0, sizeof(*c));
+  pcap_t *rd = pcap_open_offline_with_tstamp_precision(
+      in, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+  if (!rd) {
+    snprintf(err, errlen, "%s: %s", in, ebuf);
+    return -1;
+  }
+  int dlt = pcap_datalink(rd);
+  if (!supported(dlt)) {
+    snprintf(err, errlen,
+             "%s: link type %s not supported (Ethernet, raw IP, Linux "
+             "cooked SLL/SLL2, loopback)",
+             in,
+             pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt)
+                                            : "?");
+    pcap_close(rd);
+    return -1;
+  }
+  c->linktype = pcap_datalink_val_to_name(dlt);
+  writer w = {NULL, file_is_nano(in)};
+  pcap_t *dead = pcap_open_dead_with_tstamp_precision(
+      dlt, pcap_snapshot(rd) > 0 ? pcap_snapshot(rd) : 262144,
+      w.nano ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO);
+  w.d = dead ? pcap_dump_open(dead, out) : NULL;
+  if (!w.d) {
+    snprintf(err, errlen, "%s: %s", out, dead ? pcap_geterr(dead) : "");
+    if (dead)
+      pcap_close(dead);
+    pcap_close(rd);
+    return -1;
+  }
+
+  heap q = {NULL, 0, 0};
+  uint8_t *buf = NULL;
+  size_t bufcap = 0;
+  int rc = 0;
+  struct pcap_pkthdr *h;
+  const u_char *data;
+  int r;
+  while ((r = pcap_next_ex(rd, &h, &data)) == 1) {
+    c->read++;
+    scone_tstamp now =
+        (scone_tstamp)h->ts.tv_sec * SCONE_SECONDS + (uint64_t)h->ts.tv_usec;
+    while (q.n && q.h[0].at <= now) {
+      held x = heap_pop(&q);
+      write_at(&w, x.at, x.data, x.caplen, x.len);
+      c->written++;
+      free(x.data);
+    }
+    if (h->caplen > bufcap) {
+      uint8_t *nb = realloc(buf, h->caplen);
+      if (!nb) {
+        snprintf(err, errlen, "out of memory");
+        rc = -1;
+        break;
+      }
+      buf = nb;
+      bufcap = h->caplen;
+    }
+    memcpy(buf, data, h->caplen);
+    sconed_verdict v = {SCONED_PASS, 0, 0};
+    long off = sconed_pcap_ip_offset(dlt, buf, h->caplen);
+    if (off < 0)
+      c->not_ip++;
+    else
+      sconed_engine_process_ip(e, buf + off, h->caplen - (size_t)off, now, &v);
+    if (v.modified)
+      c->modified++;
+    if (v.action == SCONED_DROP) {
+      c->dropped++;
+      continue;
+    }
+    if (v.action == SCONED_DELAY && v.release_at > now) {
+      held x = {v.release_at, c->read, h->caplen, h->len, malloc(h->caplen)};
+      if (x.data)
+        memcpy(x.data, buf, h->caplen);
+      if (q.n >= SCONED_PCAP_MAX_HELD || !x.data || heap_push(&q, x)) {
+        free(x.data);
+        c->overflow++;
+        c->dropped++;
+        continue;
+      }
+      c->delayed++;
+      if (q.n > c->max_held)
+        c->max_held = q.n;
+      continue;
+    }
+    write_at(&w, now, buf, h->caplen, h->len);
+    c->written++;
+  }
+  if (rc == 0 && r == PCAP_ERROR) {
+    snprintf(err, errlen, "%s: %s", in, pcap_geterr(rd));
+    rc = -1;
+  }
+  while (q.n) {
+    held x = heap_pop(&q);
+    if (rc == 0) {
+      write_at(&w, x.at, x.data, x.caplen, x.len);
+      c->written++;
+    }
+    free(x.data);
+  }
+  free(q.h);
+  free(buf);
+  if (pcap_dump_flush(w.d) && rc == 0) {
+    snprintf(err, errlen, "%s: write failed", out);
+    rc = -1;
+  }
+  pcap_dump_close(w.d);
+  pcap_close(dead);
+  pcap_close(rd);
+  return rc;
+}

@@ -1,0 +1,213 @@
+/* Config parsing: the good file, and every error with its file:line. */
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static const char *good = "; comment\n"
+                          "[global]\n"
+                          "period = 90s\n"
+                          "tolerance = 20%\n"
+                          "initial_rewrites = 2\n"
+                          "rewrites_per_period = 3\n"
+                          "announce_grace = 10\n"
+                          "\n"
+                          "[plan hd]\n"
+                          "downlink = 2.5Mbit\n"
+                          "uplink = 800k\n"
+                          "action = shape\n"
+                          "rate = 3M\n"
+                          "uplink_rate = 1M\n"
+                          "burst = 64kB\n"
+                          "max_delay = 150ms\n"
+                          "[capacity cell.7]\n"
+                          "rate = 1G\n"
+                          "[subscribers]\n"
+                          "subscriber = 10.0.0.0/8 hd opt-in capacity=cell.7\n"
+                          "subscriber = 2001:db8::/32 hd\n"
+                          "subscriber = 192.0.2.7 hd opt-out\n";
+
+static void good_config(void **state) {
+  (void)state;
+  char err[256] = "";
+  sconed_config *c = sconed_config_parse(good, "good.ini", err, sizeof(err));
+  if (!c)
+    fail_msg("%s", err);
+  assert_int_equal(sconed_config_plan_count(c), 1);
+  sconed_plan_info p;
+  assert_int_equal(sconed_config_plan(c, 0, &p), 0);
+  assert_string_equal(p.name, "hd");
+  assert_int_equal(p.downlink_bps, 2500000);
+  assert_int_equal(p.uplink_bps, 800000);
+  assert_int_equal(p.action, SCONED_ENFORCE_SHAPE);
+  assert_int_equal(p.rate_bps, 3000000);
+  assert_int_equal(p.burst_bytes, 64000);
+  assert_int_equal(p.max_delay, 150 * SCONE_MILLISECONDS);
+  assert_int_equal(sconed_config_plan(c, 1, &p), -1);
+  uint64_t bps = 0;
+  assert_string_equal(sconed_config_capacity(c, 0, &bps), "cell.7");
+  assert_int_equal(bps, 1000000000);
+  assert_null(sconed_config_capacity(c, 1, &bps));
+  assert_int_equal(sconed_config_subscriber_count(c), 3);
+  sconed_config_free(c);
+
+  c = sconed_config_default(0, SCONED_ENFORCE_POLICE);
+  assert_int_equal(sconed_config_plan(c, 0, &p), 0);
+  assert_string_equal(p.name, "default");
+  assert_int_equal(p.downlink_bps, SCONED_DEFAULT_ADVICE_BPS);
+  assert_int_equal(p.action, SCONED_ENFORCE_POLICE);
+  sconed_config_free(c);
+}
+
+static void load_from_file(void **state) {
+  (void)state;
+  char path[] = "/tmp/sconed-test-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  FILE *f = fdopen(fd, "w");
+  fputs(good, f);
+  fputs("[plan x]\ndownlink = fast\n", f);
+  fclose(f);
+  char err[256] = "";
+  assert_null(sconed_config_load(path, err, sizeof(err)));
+  char want[300];
+  snprintf(want, sizeof(want), "%s:24: downlink 'fast'", path);
+  assert_true(strncmp(err, want, strlen(want)) == 0);
+  unlink(path);
+  assert_null(sconed_config_load(path, err, sizeof(err)));
+  snprintf(want, sizeof(want), "%s:0: cannot open", path);
+  assert_true(strncmp(err, want, strlen(want)) == 0);
+}
+
+typedef struct bad_case {
+  const char *text;
+  const char *error; /* expected prefix, after "bad.ini:" */
+} bad_case;
+
+static const bad_case bad[] = {
+    {"junk\n", "1: syntax error"},
+    {"[plan a\ndownlink = 1M\n", "1: syntax error"},
+    {"downlink = 1M\n", "1: key 'downlink' before any [section]"},
+    {"[nope]\nx = 1\n", "2: unknown section [nope]"},
+    {"[global]\nperiod = 30s\n", "2: period '30s'"},
+    {"[global]\nperiod = 67\n", "2: period '67'"},
+    {"[global]\ntolerance = lots\n", "2: tolerance 'lots'"},
+    {"[global]\nrewrites_per_period = 1\n", "2: rewrites_per_period '1'"},
+    {"[global]\ninitial_rewrites = 99\n", "2: initial_rewrites '99'"},
+    {"[global]\nannounce_grace = 300\n", "2: announce_grace '300'"},
+    {"[global]\ncolour = blue\n", "2: unknown key 'colour' in [global]"},
+    {"[global]\ntolerance = 5\ntolerance = 6\n", "3: duplicate key"},
+    {"[plan a]\ndownlink = 5Q\n", "2: downlink '5Q'"},
+    {"[plan a]\ndownlink = 50k\n", "2: downlink '50k': below 100k"},
+    {"[plan a]\ndownlink = 1.0000001M\n", "2: downlink '1.0000001M'"},
+    {"[plan a]\ndownlink = 99999999999999999999\n", "2: downlink"},
+    {"[plan a]\naction = throttle\n", "2: action 'throttle'"},
+    {"[plan a]\naction = police\n", "2: plan a: action police needs"},
+    {"[plan a]\nburst = 10\n", "2: burst '10'"},
+    {"[plan a]\nmax_delay = 1h\n", "2: max_delay '1h'"},
+    {"[plan a]\nspeed = 1M\n", "2: unknown key 'speed' in [plan a]"},
+    {"[plan a b]\ndownlink = 1M\n", "2: plan name 'a b'"},
+    {"[plan ]\ndownlink = 1M\n", "2: plan section needs a name"},
+    {"[plan a]\ndownlink = 1M\ndownlink = 2M\n", "3: duplicate key"},
+    {"[capacity c]\nbps = 1M\n", "2: unknown key 'bps' in [capacity c]"},
+    {"[capacity c]\nrate = 1M\n[capacity d]\nrate = x\n", "4: rate 'x'"},
+    {"[subscribers]\n10.0.0.0/8 = a\n", "2: unknown key '10.0.0.0/8'"},
+    {"[subscribers]\nsubscriber = 10.0.0.1/8 a\n", "2: '10.0.0.1/8' is not"},
+    {"[subscribers]\nsubscriber = 10.0.0.0/33 a\n", "2: '10.0.0.0/33' is not"},
+    {"[subscribers]\nsubscriber = fe80::/200 a\n", "2: 'fe80::/200' is not"},
+    {"[subscribers]\nsubscriber = 10.0.0.0/8\n", "2: subscriber 10.0.0.0/8 "
+                                                 "needs a plan"},
+    {"[plan a]\ndownlink = 1M\n[subscribers]\n"
+     "subscriber = 10.0.0.0/8 a opt-in opt-out\n",
+     "4: opt-in/opt-out given twice"},
+    {"[plan a]\ndownlink = 1M\n[subscribers]\n"
+     "subscriber = 10.0.0.0/8 a sometimes\n",
+     "4: unknown word 'sometimes'"},
+    {"[plan a]\ndownlink = 1M\n[subscribers]\n"
+     "subscriber = 10.0.0.0/8 a\nsubscriber = 10.1.0.0/16 b\n",
+     "5: unknown plan 'b'"},
+    {"[subscribers]\nsubscriber = 10.0.0.0/8 a capacity=c\n"
+     "[plan a]\ndownlink = 1M\n",
+     "2: unknown capacity 'c'"},
+    {"[plan a]\ndownlink = 1M\n[subscribers]\n"
+     "subscriber = 2001:db8::/32 a\nsubscriber = 2001:db8:0::/32 a\n",
+     "5: subscriber prefix given twice"},
+    {"[capacity c]\n", NULL}, /* an empty section is no error */
+};
+
+static void bad_configs(void **state) {
+  (void)state;
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    char err[256] = "";
+    sconed_config *c =
+        sconed_config_parse(bad[i].text, "bad.ini", err, sizeof(err));
+    if (!bad[i].error) {
+      assert_non_null(c);
+      sconed_config_free(c);
+      continue;
+    }
+    if (c)
+      fail_msg("case %zu parsed: %s", i, bad[i].text);
+    char want[256];
+    snprintf(want, sizeof(want), "bad.ini:%s", bad[i].error);
+    if (strncmp(err, want, strlen(want)))
+      fail_msg("case %zu: got '%s', want '%s...'", i, err, want);
+  }
+  /* A line longer than inih can hold is an error, not two lines. */
+  char longline[400] = "[plan a]\ndownlink = 1M";
+  size_t n = strlen(longline);
+  memset(longline + n, ' ', 300);
+  strcpy(longline + n + 300, "\n");
+  char err[256];
+  assert_null(sconed_config_parse(longline, "long.ini", err, sizeof(err)));
+  assert_true(strncmp(err, "long.ini:2: line longer", 23) == 0);
+}
+
+static void units(void **state) {
+  (void)state;
+  uint64_t v;
+  assert_int_equal(sconed_parse_bps("5M", &v), 0);
+  assert_int_equal(v, 5000000);
+  assert_int_equal(sconed_parse_bps("2.5mbit/s", &v), 0);
+  assert_int_equal(v, 2500000);
+  assert_int_equal(sconed_parse_bps("800kbps", &v), 0);
+  assert_int_equal(v, 800000);
+  assert_int_equal(sconed_parse_bps("1G", &v), 0);
+  assert_int_equal(v, 1000000000);
+  assert_int_equal(sconed_parse_bps("", &v), -1);
+  assert_int_equal(sconed_parse_bps("-5M", &v), -1);
+  assert_int_equal(sconed_parse_bps("5.M", &v), -1);
+  assert_int_equal(sconed_parse_bps("0.5", &v), -1);
+  sconed_enforce en;
+  assert_int_equal(sconed_enforce_parse("shape", &en), 0);
+  assert_int_equal(en, SCONED_ENFORCE_SHAPE);
+  assert_int_equal(sconed_enforce_parse("Shape", &en), -1);
+}
+
+static void bad_reload_keeps_running_config(void **state) {
+  (void)state;
+  sconed_engine *e = h_engine("[plan a]\ndownlink = 2M\n[subscribers]\n"
+                              "subscriber = 0.0.0.0/0 a opt-in\n",
+                              0);
+  char err[256];
+  sconed_config *c =
+      sconed_config_parse("[plan a]\ndownlink = x\n", "r.ini", err, 256);
+  assert_null(c);
+  assert_int_equal(sconed_engine_set_config(e, c), -1);
+  sconed_plan_info p;
+  assert_int_equal(sconed_config_plan(sconed_engine_config(e), 0, &p), 0);
+  assert_int_equal(p.downlink_bps, 2000000);
+  sconed_engine_free(e);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(good_config),
+      cmocka_unit_test(load_from_file),
+      cmocka_unit_test(bad_configs),
+      cmocka_unit_test(units),
+      cmocka_unit_test(bad_reload_keeps_running_config),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

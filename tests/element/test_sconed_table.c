@@ -1,0 +1,215 @@
+/* The flow table: budget, idle eviction, floods, reloads, bad input. */
+#include "harness.h"
+
+#include <stdlib.h>
+
+static void establish(sconed_engine *e, const pg_flow *f, scone_tstamp t) {
+  h_hello(e, f, 1, t);
+  h_pkt k;
+  for (int i = 0; i < 4; i++)
+    h_short(e, f, i & 1, 100, t + 1 + (scone_tstamp)i, &k);
+}
+
+static void budget_and_memory(void **state) {
+  (void)state;
+  sconed_engine *e = h_engine(NULL, 1000);
+  sconed_engine_stats st;
+  sconed_engine_stats_get(e, &st);
+  assert_int_equal(st.flow_bytes, 64);
+  assert_int_equal(st.max_flows, 1000);
+  uint64_t mem = st.memory_bytes;
+  assert_true(mem >= 1000 * 64);
+  for (uint32_t i = 0; i < 5000; i++) {
+    pg_flow f;
+    pg_flow_make(&f, i & 1, i, (uint16_t)(1024 + i));
+    h_hello(e, &f, 1, T0 + i);
+  }
+  sconed_engine_stats_get(e, &st);
+  assert_true(st.flows <= 1000);
+  assert_true(st.flows >= 900); /* two-choice buckets fill the table */
+  assert_int_equal(st.memory_bytes, mem);
+  assert_int_equal(sconed_engine_flow_count(e), st.flows);
+  sconed_engine_free(e);
+}
+
+static void idle_flows_evicted(void **state) {
+  (void)state;
+  sconed_engine *e = h_engine(NULL, 64);
+  for (uint32_t i = 0; i < 64; i++) {
+    pg_flow f;
+    pg_flow_make(&f, 0, i, 2000);
+    establish(e, &f, T0);
+  }
+  size_t n = sconed_engine_flow_count(e);
+  assert_true(n > 48);
+  sconed_engine_stats before;
+  sconed_engine_stats_get(e, &before);
+  /* Two minutes later every one of them is idle: new flows take their
+   * slots, and the sweep clears the rest. */
+  for (uint32_t i = 0; i < 64; i++) {
+    pg_flow f;
+    pg_flow_make(&f, 0, 1000 + i, 2000);
+    h_hello(e, &f, 1, T0 + SEC(121) + i);
+  }
+  sconed_engine_stats st;
+  sconed_engine_stats_get(e, &st);
+  uint64_t admitted = 64 - (st.unadmitted - before.unadmitted);
+  assert_true(admitted >= 48);
+  /* All old flows are gone (taken over or swept), all new ones are in. */
+  assert_int_equal(st.evicted_idle, n);
+  assert_int_equal(st.flows, admitted);
+  sconed_plan_metrics m = h_plan(e, "default");
+  assert_int_equal(m.flows, st.flows);
+  assert_int_equal(m.flows_total, n + admitted);
+  sconed_engine_free(e);
+}
+
+static void flood_keeps_established_flows(void **state) {
+  (void)state;
+  sconed_engine_settings s;
+  sconed_engine_settings_default(&s);
+  s.seed_source = SCONED_SEED_FIXED;
+  s.max_flows = 1024;
+  s.admit_per_second = 100;
+  sconed_engine *e = sconed_engine_new(&s);
+  assert_non_null(e);
+  enum { EST = 700 };
+  pg_flow est[EST];
+  for (uint32_t i = 0; i < EST; i++) {
+    pg_flow_make(&est[i], i & 1, i, 3000);
+    establish(e, &est[i], T0);
+    /* Their first SCONE packets use up the early-rewrite budget. */
+    for (int j = 0; j < 4; j++) {
+      h_pkt k;
+      h_scone(e, &est[i], 0, SCONE_SIGNAL_UNKNOWN, 100, T0 + 10 + j, &k);
+      assert_true(k.v.modified);
+    }
+  }
+  sconed_engine_stats st;
+  sconed_engine_stats_get(e, &st);
+  uint64_t mem = st.memory_bytes;
+  assert_int_equal(st.flows, EST);
+  /* 200,000 fake SCONE packets from random tuples over 10 s. */
+  srand(7);
+  for (int i = 0; i < 200000; i++) {
+    pg_flow f;
+    pg_flow_make(&f, i & 1, (uint32_t)rand(), (uint16_t)rand());
+    f.sport = (uint16_t)rand();
+    h_pkt k;
+    h_scone(e, &f, 0, SCONE_SIGNAL_UNKNOWN, 100,
+            T0 + SEC(1) + (scone_tstamp)i * 50000, &k);
+    assert_int_equal(k.v.action, SCONED_PASS);
+  }
+  sconed_engine_stats_get(e, &st);
+  assert_int_equal(st.memory_bytes, mem);
+  assert_true(st.flows <= 1024);
+  assert_true(st.unadmitted > 150000);
+  /* Young fakes displace young fakes at the admission rate, no faster. */
+  assert_true(st.evicted_young <= 100 + 100 * 11);
+  /* Every established flow is still there: still within its period slot,
+   * a further SCONE packet is not rewritten (a new flow's would be). */
+  for (uint32_t i = 0; i < EST; i++) {
+    h_pkt k;
+    h_scone(e, &est[i], 0, SCONE_SIGNAL_UNKNOWN, 100, T0 + SEC(12), &k);
+    assert_false(k.v.modified);
+  }
+  /* Every admitted flow is either in the table or was evicted. */
+  sconed_plan_metrics m = h_plan(e, "default");
+  assert_int_equal(m.flows_total,
+                   st.flows + st.evicted_young + st.evicted_idle);
+  assert_int_equal(m.flows, st.flows);
+  sconed_engine_free(e);
+}
+
+static void reload_re_resolves_lazily(void **state) {
+  (void)state;
+  sconed_engine *e = h_engine("[plan a]\ndownlink = 5M\n"
+                              "[subscribers]\n"
+                              "subscriber = 10.0.0.0/8 a opt-in\n",
+                              0);
+  pg_flow f;
+  pg_flow_make(&f, 0, 1, 4000);
+  establish(e, &f, T0);
+  h_pkt k;
+  h_scone(e, &f, 0, SCONE_SIGNAL_UNKNOWN, 200, T0 + 100, &k);
+  assert_int_equal(pg_signal(k.b, k.len), (int)scone_rate_to_signal(5000000));
+  assert_int_equal(h_plan(e, "a").flows, 1);
+  /* A failed reload leaves the running config. */
+  assert_int_equal(sconed_engine_set_config(e, NULL), -1);
+  char err[256];
+  sconed_config *c = sconed_config_parse("[plan b]\ndownlink = 1M\n"
+                                         "[subscribers]\n"
+                                         "subscriber = 10.0.0.0/8 b opt-in\n",
+                                         "new.ini", err, sizeof(err));
+  assert_non_null(c);
+  assert_int_equal(sconed_engine_set_config(e, c), 0);
+  /* The flow keeps its state and moves to plan b on its next packet; the
+   * advice change allows early rewrites again. */
+  h_scone(e, &f, 0, SCONE_SIGNAL_UNKNOWN, 200, T0 + 200, &k);
+  assert_true(k.v.modified);
+  assert_int_equal(pg_signal(k.b, k.len), (int)scone_rate_to_signal(1000000));
+  assert_int_equal(h_plan(e, "b").flows, 1);
+  sconed_plan_metrics a = h_plan(e, "a"); /* reported with zero gauges */
+  assert_int_equal(a.flows, 0);
+  assert_int_equal(a.scone_packets, 1);
+  assert_int_equal(sconed_engine_flow_count(e), 1);
+  sconed_engine_free(e);
+}
+
+static void malformed_pass_untouched(void **state) {
+  (void)state;
+  sconed_engine *e = h_engine(NULL, 0);
+  pg_flow f;
+  pg_flow_make(&f, 0, 1, 5000);
+  uint8_t pl[300], b[400], orig[400];
+  pg_scone(pl, sizeof(pl), SCONE_SIGNAL_UNKNOWN);
+  size_t n = pg_ip(b, sizeof(b), &f, 0, pl, sizeof(pl), 1);
+  sconed_verdict v;
+  /* Every truncation of a SCONE datagram, and garbage of every length. */
+  srand(3);
+  for (size_t cut = 0; cut < n; cut++) {
+    memcpy(orig, b, n);
+    uint8_t tmp[400];
+    memcpy(tmp, b, cut);
+    sconed_engine_process_ip(e, tmp, cut, T0 + cut, &v);
+    assert_int_equal(v.action, SCONED_PASS);
+    if (cut < 28 + 5)
+      assert_false(v.modified);
+  }
+  for (int i = 0; i < 20000; i++) {
+    size_t len = (size_t)rand() % sizeof(b);
+    for (size_t j = 0; j < len; j++)
+      b[j] = (uint8_t)rand();
+    if (i & 1)
+      b[0] = (uint8_t)((b[0] & 0x0f) | (i & 2 ? 0x40 : 0x60));
+    sconed_engine_process_ip(e, b, len, T0 + SEC(1) + (scone_tstamp)i, &v);
+    assert_int_equal(v.action, SCONED_PASS);
+  }
+  /* A packet claiming more UDP bytes than the IP packet holds. */
+  n = pg_ip(b, sizeof(b), &f, 0, pl, sizeof(pl), 1);
+  b[20 + 4] = 0xff;
+  memcpy(orig, b, n);
+  sconed_engine_process_ip(e, b, n, T0 + SEC(2), &v);
+  assert_false(v.modified);
+  assert_memory_equal(b, orig, n);
+  sconed_engine_stats st;
+  sconed_engine_stats_get(e, &st);
+  assert_true(st.malformed > 0);
+  assert_true(st.not_udp > 0);
+  /* Time going backwards is taken as "now" and breaks nothing. */
+  h_pkt k;
+  h_scone(e, &f, 0, SCONE_SIGNAL_UNKNOWN, 200, T0, &k);
+  assert_int_equal(k.v.action, SCONED_PASS);
+  sconed_engine_free(e);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(budget_and_memory),
+      cmocka_unit_test(idle_flows_evicted),
+      cmocka_unit_test(flood_keeps_established_flows),
+      cmocka_unit_test(reload_re_resolves_lazily),
+      cmocka_unit_test(malformed_pass_untouched),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
