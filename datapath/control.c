@@ -77,6 +77,10 @@ static enum MHD_Result set_capacity(sconed_control *c,
   sconed_dp_lock_ctl(c->dp);
   int r = sconed_engine_set_capacity(c->dp->engine, name, bps, sconed_dp_now());
   sconed_dp_unlock_ctl(c->dp);
+  if (r == -2)
+    return text(conn, MHD_HTTP_BAD_REQUEST,
+                "capacity %s: at most 1T (1 Tbit/s), or 0 for no ceiling",
+                name);
   if (r < 0)
     return text(conn, MHD_HTTP_NOT_FOUND, "no capacity named '%s'", name);
   sconed_dp_log("control: capacity %s set to %llu bit/s", name,

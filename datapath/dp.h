@@ -36,7 +36,6 @@ typedef struct sconed_dp_counters {
   uint64_t sends;          /* sendmsg calls carrying verdicts or datagrams */
   uint64_t send_errors;
   uint64_t kernel_errors; /* netlink error replies */
-  uint64_t csum_partial;  /* checksum left to offload: field restored */
   uint64_t truncated;     /* copied short: passed untouched */
   uint64_t reloads, reload_errors;
   uint64_t relay_clients; /* gauge */

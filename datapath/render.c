@@ -78,15 +78,26 @@ static void collect(const sconed_plan_metrics *m, void *arg) {
   row->m.plan = NULL;
 }
 
-typedef struct plan_family {
+/* A metric family read as a uint64_t (every field of the stats structs is
+ * one) at off in its struct, so that each exported field is one table line
+ * rather than one call. */
+typedef struct family {
   const char *name, *type, *help;
   size_t off;
-} plan_family;
+} family;
 
-#define PF(n, t, field, h)                                                     \
-  { n, t, h, offsetof(sconed_plan_metrics, field) }
+#define FAM(st, n, t, field, h)                                                \
+  { n, t, h, offsetof(st, field) }
+#define PF(n, t, field, h) FAM(sconed_plan_metrics, n, t, field, h)
+#define COUNT(a) (sizeof(a) / sizeof(*(a)))
 
-static const plan_family plan_families[] = {
+static uint64_t field_at(const void *st, const family *f) {
+  uint64_t v;
+  memcpy(&v, (const char *)st + f->off, sizeof(v));
+  return v;
+}
+
+static const family plan_families[] = {
     PF("sconed_packets_total", "counter", packets,
        "UDP packets of the plan's subscribers."),
     PF("sconed_bytes_total", "counter", bytes, "Their bytes."),
@@ -109,19 +120,22 @@ static const plan_family plan_families[] = {
        "Flows over their advice."),
     PF("sconed_nonconforming_transitions_total", "counter", transitions,
        "Times a flow became non-conforming."),
+    PF("sconed_subscribers_nonconforming", "gauge", nonconforming_subscribers,
+       "Subscribers whose flows together are over their advice."),
+    PF("sconed_subscriber_nonconforming_transitions_total", "counter",
+       subscriber_transitions, "Times a subscriber became non-conforming."),
 };
 
 static void plan_metrics(sbuf *b, const plan_rows *r) {
-  for (size_t f = 0; f < sizeof(plan_families) / sizeof(*plan_families); f++) {
-    const plan_family *pf = &plan_families[f];
+  for (size_t f = 0; f < COUNT(plan_families); f++) {
+    const family *pf = &plan_families[f];
     sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", pf->name, pf->help, pf->name,
               pf->type);
     for (size_t i = 0; i < r->n; i++) {
-      uint64_t v;
-      memcpy(&v, (const char *)&r->row[i].m + pf->off, sizeof(v));
       sb_printf(b, "%s{plan=\"", pf->name);
       sb_label(b, r->row[i].name);
-      sb_printf(b, "\"} %llu\n", (unsigned long long)v);
+      sb_printf(b, "\"} %llu\n",
+                (unsigned long long)field_at(&r->row[i].m, pf));
     }
   }
   sb_printf(b, "# HELP sconed_advice_bps Advice of the plan (before "
@@ -143,6 +157,72 @@ static void one(sbuf *b, const char *name, const char *type, const char *help,
             type, name, labels, (unsigned long long)v);
 }
 
+static void families(sbuf *b, const family *f, size_t n, const void *st,
+                     const char *labels) {
+  for (size_t i = 0; i < n; i++)
+    one(b, f[i].name, f[i].type, f[i].help, labels, field_at(st, &f[i]));
+}
+
+#define EF(n, t, field, h) FAM(sconed_engine_stats, n, t, field, h)
+
+static const family engine_families[] = {
+    EF("sconed_engine_packets_total", "counter", packets,
+       "Packets offered to the engine."),
+    EF("sconed_engine_not_udp_total", "counter", not_udp,
+       "Passed untouched: not UDP."),
+    EF("sconed_engine_malformed_total", "counter", malformed,
+       "Passed untouched: truncated or bad lengths."),
+    EF("sconed_engine_fragments_total", "counter", fragments,
+       "Passed untouched: IP fragments."),
+    EF("sconed_engine_unadmitted_total", "counter", unadmitted,
+       "Packets of flows a full table turned away."),
+    EF("sconed_engine_flows", "gauge", flows, "Flows in the table."),
+    EF("sconed_engine_max_flows", "gauge", max_flows, "Flow table size."),
+    EF("sconed_engine_subscribers", "gauge", subscribers,
+       "Subscriber states in use."),
+    EF("sconed_engine_max_subscribers", "gauge", max_subscribers,
+       "Subscriber state slots."),
+    EF("sconed_engine_subscriber_slot_bytes", "gauge", subscriber_bytes,
+       "Bytes of state per subscriber slot."),
+    EF("sconed_engine_untracked_subscriber_flows_total", "counter",
+       untracked_subscriber_flows,
+       "SCONE flows whose subscriber found no free state slot."),
+};
+
+#define DF(n, t, field, h) FAM(sconed_dp_counters, n, t, field, h)
+
+/* Labelled with the path: "nfqueue" or "relay". */
+static const family dp_families[] = {
+    DF("sconed_datapath_received_total", "counter", rx,
+       "Packets or datagrams the datapath received."),
+    DF("sconed_datapath_modified_total", "counter", modified,
+       "Forwarded with rewritten bytes."),
+    DF("sconed_datapath_dropped_total", "counter", dropped,
+       "Dropped on the engine's verdict."),
+    DF("sconed_datapath_delayed_total", "counter", delayed,
+       "Held back for the shaper."),
+    DF("sconed_datapath_hold_overflow_total", "counter", held_overflow,
+       "Dropped because the shaper's hold was full."),
+    DF("sconed_datapath_send_errors_total", "counter", send_errors,
+       "Failed sends of verdicts or datagrams."),
+    DF("sconed_datapath_kernel_errors_total", "counter", kernel_errors,
+       "Verdicts the kernel refused (NFQUEUE)."),
+    DF("sconed_datapath_truncated_total", "counter", truncated,
+       "Packets copied short, passed untouched (NFQUEUE)."),
+    DF("sconed_datapath_batch_verdicts_total", "counter", batch_verdicts,
+       "Batch verdicts sent for runs of untouched packets (NFQUEUE)."),
+    DF("sconed_datapath_relay_clients", "gauge", relay_clients,
+       "Relay client entries (relay)."),
+};
+
+/* Process-wide: no path label. */
+static const family reload_families[] = {
+    DF("sconed_reloads_total", "counter", reloads,
+       "Successful config reloads."),
+    DF("sconed_reload_errors_total", "counter", reload_errors,
+       "Failed config reloads."),
+};
+
 char *sconed_render_metrics(sconed_dp *dp, size_t *len) {
   plan_rows rows = {0};
   sconed_engine_stats st;
@@ -160,46 +240,11 @@ char *sconed_render_metrics(sconed_dp *dp, size_t *len) {
   free(rows.row);
   char lbl[64];
   snprintf(lbl, sizeof(lbl), "{path=\"%s\"}", dp->mode ? dp->mode : "");
-  one(&b, "sconed_engine_packets_total", "counter",
-      "Packets offered to the engine.", "", st.packets);
-  one(&b, "sconed_engine_not_udp_total", "counter",
-      "Passed untouched: not UDP.", "", st.not_udp);
-  one(&b, "sconed_engine_malformed_total", "counter",
-      "Passed untouched: truncated or bad lengths.", "", st.malformed);
-  one(&b, "sconed_engine_fragments_total", "counter",
-      "Passed untouched: IP fragments.", "", st.fragments);
-  one(&b, "sconed_engine_unadmitted_total", "counter",
-      "Packets of flows a full table turned away.", "", st.unadmitted);
-  one(&b, "sconed_engine_flows", "gauge", "Flows in the table.", "", st.flows);
-  one(&b, "sconed_engine_max_flows", "gauge", "Flow table size.", "",
-      st.max_flows);
-  one(&b, "sconed_datapath_received_total", "counter",
-      "Packets or datagrams the datapath received.", lbl, c.rx);
-  one(&b, "sconed_datapath_modified_total", "counter",
-      "Forwarded with rewritten bytes.", lbl, c.modified);
-  one(&b, "sconed_datapath_dropped_total", "counter",
-      "Dropped on the engine's verdict.", lbl, c.dropped);
-  one(&b, "sconed_datapath_delayed_total", "counter",
-      "Held back for the shaper.", lbl, c.delayed);
+  families(&b, engine_families, COUNT(engine_families), &st, "");
+  families(&b, dp_families, COUNT(dp_families), &c, lbl);
   one(&b, "sconed_datapath_held", "gauge", "Packets held for the shaper now.",
       lbl, held);
-  one(&b, "sconed_datapath_hold_overflow_total", "counter",
-      "Dropped because the shaper's hold was full.", lbl, c.held_overflow);
-  one(&b, "sconed_datapath_send_errors_total", "counter",
-      "Failed sends of verdicts or datagrams.", lbl, c.send_errors);
-  one(&b, "sconed_datapath_kernel_errors_total", "counter",
-      "Verdicts the kernel refused (NFQUEUE).", lbl, c.kernel_errors);
-  one(&b, "sconed_datapath_truncated_total", "counter",
-      "Packets copied short, passed untouched (NFQUEUE).", lbl, c.truncated);
-  one(&b, "sconed_datapath_batch_verdicts_total", "counter",
-      "Batch verdicts sent for runs of untouched packets (NFQUEUE).", lbl,
-      c.batch_verdicts);
-  one(&b, "sconed_datapath_relay_clients", "gauge",
-      "Relay client entries (relay).", lbl, c.relay_clients);
-  one(&b, "sconed_reloads_total", "counter", "Successful config reloads.", "",
-      c.reloads);
-  one(&b, "sconed_reload_errors_total", "counter", "Failed config reloads.", "",
-      c.reload_errors);
+  families(&b, reload_families, COUNT(reload_families), &c, "");
   if (b.oom) {
     free(b.p);
     return NULL;

@@ -1,87 +1,11 @@
 #include "pcap_path.h"
 
 #include <pcap/pcap.h>
+#include <scone/scone.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#ifndef DLT_LINUX_SLL2
-#define DLT_LINUX_SLL2 276
-#endif
-#ifndef DLT_IPV4
-#define DLT_IPV4 228
-#endif
-#ifndef DLT_IPV6
-#define DLT_IPV6 229
-#endif
-
-static int ip_ethertype(unsigned type) {
-  return type == 0x0800 || type == 0x86dd;
-}
-
-long sconed_pcap_ip_offset(int dlt, const uint8_t *f, size_t caplen) {
-  switch (dlt) {
-  case DLT_EN10MB: {
-    size_t off = 12;
-    /* 802.1Q, 802.1ad and the old QinQ tag, stacked. */
-    for (;;) {
-      if (caplen < off + 2)
-        return -1;
-      unsigned type = ((unsigned)f[off] << 8) | f[off + 1];
-      if (type == 0x8100 || type == 0x88a8 || type == 0x9100) {
-        off += 4;
-        continue;
-      }
-      return ip_ethertype(type) ? (long)(off + 2) : -1;
-    }
-  }
-  case DLT_RAW:
-  case DLT_IPV4:
-  case DLT_IPV6:
-    return 0;
-  case DLT_LINUX_SLL:
-    if (caplen < 16)
-      return -1;
-    return ip_ethertype(((unsigned)f[14] << 8) | f[15]) ? 16 : -1;
-  case DLT_LINUX_SLL2:
-    if (caplen < 20)
-      return -1;
-    return ip_ethertype(((unsigned)f[0] << 8) | f[1]) ? 20 : -1;
-  case DLT_NULL:
-  case DLT_LOOP: {
-    if (caplen < 4)
-      return -1;
-    /* DLT_NULL is in the capturing host's order, DLT_LOOP in network
-     * order; the families are small, so either order is recognisable. */
-    uint32_t be = ((uint32_t)f[0] << 24) | ((uint32_t)f[1] << 16) |
-                  ((uint32_t)f[2] << 8) | f[3];
-    uint32_t le = ((uint32_t)f[3] << 24) | ((uint32_t)f[2] << 16) |
-                  ((uint32_t)f[1] << 8) | f[0];
-    uint32_t fam = be < 256 ? be : le;
-    return fam == 2 || fam == 10 || fam == 24 || fam == 28 || fam == 30 ? 4
-                                                                        : -1;
-  }
-  default:
-    return -1;
-  }
-}
-
-static int supported(int dlt) {
-  switch (dlt) {
-  case DLT_EN10MB:
-  case DLT_RAW:
-  case DLT_IPV4:
-  case DLT_IPV6:
-  case DLT_LINUX_SLL:
-  case DLT_LINUX_SLL2:
-  case DLT_NULL:
-  case DLT_LOOP:
-    return 1;
-  default:
-    return 0;
-  }
-}
 
 /* Delayed packets wait in a min-heap on (release time, arrival order), so
  * the output stays in time order and ties keep their input order. */
@@ -190,7 +114,7 @@ int sconed_pcap_run(sconed_engine *e, const char *in, const char *out,
     return -1;
   }
   int dlt = pcap_datalink(rd);
-  if (!supported(dlt)) {
+  if (!scone_link_supported(dlt)) {
     snprintf(err, errlen,
              "%s: link type %s not supported (Ethernet, raw IP, Linux "
              "cooked SLL/SLL2, loopback)",
@@ -243,11 +167,11 @@ int sconed_pcap_run(sconed_engine *e, const char *in, const char *out,
     }
     memcpy(buf, data, h->caplen);
     sconed_verdict v = {SCONED_PASS, 0, 0};
-    long off = sconed_pcap_ip_offset(dlt, buf, h->caplen);
-    if (off < 0)
+    size_t off;
+    if (scone_link_ip_offset(dlt, buf, h->caplen, &off) != 0)
       c->not_ip++;
     else
-      sconed_engine_process_ip(e, buf + off, h->caplen - (size_t)off, now, &v);
+      sconed_engine_process_ip(e, buf + off, h->caplen - off, now, &v);
     if (v.modified)
       c->modified++;
     if (v.action == SCONED_DROP) {

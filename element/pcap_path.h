@@ -32,8 +32,4 @@ typedef struct sconed_pcap_counts {
 int sconed_pcap_run(sconed_engine *e, const char *in, const char *out,
                     sconed_pcap_counts *counts, char *err, size_t errlen);
 
-/* Offset of the IP header in a frame of the given DLT, or -1 when the frame
- * does not carry IPv4/IPv6 (ARP, truncated link header, ...). */
-long sconed_pcap_ip_offset(int dlt, const uint8_t *frame, size_t caplen);
-
 #endif

@@ -533,6 +533,80 @@ static void seeds_ipudp(void) {
   emit(t, "v6-csum-ffff-before", 3, k.b, k.len);
 }
 
+/* Byte 0 indexes fuzz_link.c's table of link types. */
+enum {
+  L_NULL,
+  L_ETHERNET,
+  L_DLT_RAW,
+  L_RAW,
+  L_LOOP,
+  L_SLL,
+  L_IPV4,
+  L_IPV6,
+  L_SLL2,
+  L_UNSUPPORTED
+};
+
+/* A link header of hl bytes in front of an IP packet, as one seed. */
+static void link_seed(const char *name, uint8_t lt, const uint8_t *hdr,
+                      size_t hl, const ippkt *k, size_t iplen) {
+  static uint8_t f[2048 + 64];
+  memcpy(f, hdr, hl);
+  memcpy(f + hl, k->b, iplen);
+  emit("link", name, lt, f, hl + iplen);
+}
+
+static void seeds_link(void) {
+  static ippkt k4, k6;
+  uint8_t pl[300];
+  const uint8_t no[1] = {0};
+  size_t n = dgram(pl, 200, 127, 8);
+  v4(&k4, no, 0, 17, 0x4000, pl, n);
+  v6(&k6, no, 0, 17, pl, n);
+
+  uint8_t eth[48] = {2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2};
+  put16(eth + 12, 0x0800);
+  link_seed("eth-v4", L_ETHERNET, eth, 14, &k4, k4.len);
+  put16(eth + 12, 0x88a8); /* QinQ: service tag, customer tag, IPv6 */
+  put16(eth + 14, 0x0064);
+  put16(eth + 16, 0x8100);
+  put16(eth + 18, 0x000a);
+  put16(eth + 20, 0x86dd);
+  link_seed("eth-qinq-v6", L_ETHERNET, eth, 22, &k6, k6.len);
+  link_seed("eth-trunc-in-tag", L_ETHERNET, eth, 17, &k6, 0);
+  put16(eth + 12, 0x0806);
+  static const uint8_t arp[28] = {0, 1, 8, 0, 6, 4, 0, 1};
+  memcpy(eth + 14, arp, sizeof arp);
+  link_seed("eth-arp", L_ETHERNET, eth, 14 + sizeof arp, &k4, 0);
+
+  uint8_t sll[20] = {0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1};
+  put16(sll + 14, 0x0800);
+  link_seed("sll-v4", L_SLL, sll, 16, &k4, k4.len);
+  put16(sll + 14, 0x8100);
+  put16(sll + 16, 0x0064);
+  put16(sll + 18, 0x86dd);
+  link_seed("sll-vlan-v6", L_SLL, sll, 20, &k6, k6.len);
+
+  uint8_t sll2[20] = {0x86, 0xdd, 0, 0, 0, 0, 0, 2, 0,
+                      1,    0,    6, 2, 0, 0, 0, 0, 1};
+  link_seed("sll2-v6", L_SLL2, sll2, 20, &k6, k6.len);
+  link_seed("sll2-snap30", L_SLL2, sll2, 20, &k6, 10);
+
+  const uint8_t inet_le[4] = {2, 0, 0, 0}, inet6_be[4] = {0, 0, 0, 30};
+  const uint8_t unix_le[4] = {1, 0, 0, 0};
+  link_seed("null-v4-le", L_NULL, inet_le, 4, &k4, k4.len);
+  link_seed("loop-v6-be", L_LOOP, inet6_be, 4, &k6, k6.len);
+  link_seed("null-not-ip-family", L_NULL, unix_le, 4, &k4, k4.len);
+
+  link_seed("raw-v4", L_RAW, no, 0, &k4, k4.len);
+  link_seed("dlt-raw-v6", L_DLT_RAW, no, 0, &k6, k6.len);
+  link_seed("ipv4-carrying-v6", L_IPV4, no, 0, &k6, k6.len);
+  link_seed("ipv6-empty", L_IPV6, no, 0, &k6, 0);
+  k4.b[0] = 0x55;
+  link_seed("raw-version5", L_RAW, no, 0, &k4, k4.len);
+  link_seed("unsupported-80211", L_UNSUPPORTED, eth, 14, &k6, k6.len);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s CORPUS_ROOT\n", argv[0]);
@@ -543,5 +617,6 @@ int main(int argc, char **argv) {
   seeds_quic_hdr();
   seeds_tp();
   seeds_ipudp();
+  seeds_link();
   return 0;
 }

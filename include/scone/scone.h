@@ -241,6 +241,38 @@ int scone_ipudp_parse(scone_ipudp *v, const uint8_t *pkt, size_t len);
 int scone_ipudp_rewrite(uint8_t *pkt, size_t len, unsigned target,
                         unsigned *old_signal);
 
+/* ------------------------------------------------------ link-layer frames */
+
+/* pcap link types, as plain ints so that callers need no libpcap headers.
+ * These are the LINKTYPE_* values of the file formats, which are also what
+ * pcap_datalink() returns, except that raw IP comes back as DLT_RAW (12 on
+ * most systems), which is therefore accepted as well. */
+#define SCONE_LINK_NULL 0         /* BSD loopback, family in host order */
+#define SCONE_LINK_ETHERNET 1     /* Ethernet II, any 802.1Q/802.1ad tags */
+#define SCONE_LINK_DLT_RAW 12     /* raw IPv4/IPv6 (DLT_RAW of libpcap) */
+#define SCONE_LINK_RAW 101        /* raw IPv4/IPv6 (LINKTYPE_RAW) */
+#define SCONE_LINK_LOOP 108       /* BSD loopback, family in network order */
+#define SCONE_LINK_LINUX_SLL 113  /* Linux cooked capture v1 */
+#define SCONE_LINK_IPV4 228       /* raw IP, announced as IPv4 */
+#define SCONE_LINK_IPV6 229       /* raw IP, announced as IPv6 */
+#define SCONE_LINK_LINUX_SLL2 276 /* Linux cooked capture v2 */
+
+/* 1 if frames of this link type can be walked by scone_link_ip_offset(),
+ * else 0: lets a reader refuse a whole capture up front. */
+int scone_link_supported(int linktype);
+
+/* Finds the IPv4/IPv6 packet in a captured frame of len bytes and sets
+ * *ip_off to its offset, before len. The EtherType (after any VLAN tags)
+ * or the cooked protocol field must announce IPv4/IPv6; for loopback the
+ * address family must be an IP one and, as for raw IP, the version nibble
+ * 4 or 6. Returns 0, SCONE_ERR_TRUNCATED when the capture ends inside the
+ * link header (or right after it), SCONE_ERR_NOT_SCONE when the frame
+ * carries something other than IP (ARP, LLC, ...: to be passed on
+ * untouched), or SCONE_ERR_INVALID_ARGUMENT for an unsupported link type or
+ * a NULL pointer. *ip_off is written only on success. */
+int scone_link_ip_offset(int linktype, const uint8_t *frame, size_t len,
+                         size_t *ip_off);
+
 /* ------------------------------------------------- bucketed sliding window */
 
 #define SCONE_WINDOW_MAX_BUCKETS 68

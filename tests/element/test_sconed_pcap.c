@@ -195,8 +195,8 @@ static void check_output(const char *path, int dlt, const trace *tr,
   const u_char *data;
   int i = 0, seen_arp = 0;
   while (pcap_next_ex(rd, &h, &data) == 1) {
-    long off = sconed_pcap_ip_offset(dlt, data, h->caplen);
-    if (off < 0) {
+    size_t off;
+    if (scone_link_ip_offset(dlt, data, h->caplen, &off) != 0) {
       assert_true(with_arp);
       seen_arp++;
       continue;
@@ -206,8 +206,8 @@ static void check_output(const char *path, int dlt, const trace *tr,
     scone_tstamp t =
         (scone_tstamp)h->ts.tv_sec * SCONE_SECONDS + (uint64_t)h->ts.tv_usec;
     assert_int_equal(t, r->t);
-    assert_int_equal(h->caplen - (size_t)off, r->caplen);
-    assert_int_equal(h->len - (size_t)off, r->iplen);
+    assert_int_equal(h->caplen - off, r->caplen);
+    assert_int_equal(h->len - off, r->iplen);
     const uint8_t *ip = data + off;
     uint8_t l2want[32];
     size_t l2 = l2_header(dlt, (r->ip[0] >> 4) == 6, l2want);

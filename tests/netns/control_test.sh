@@ -70,6 +70,19 @@ echo "ok: sconed_packets_total{plan=\"video\"} $p0 -> $p1"
 r1=$(metric 'sconed_rewrites_total{plan="video"}')
 [ "$r1" -ge 1 ] || fail "sconed_rewrites_total=$r1"
 echo "ok: sconed_rewrites_total{plan=\"video\"} $r1"
+# Subscriber monitoring, per plan and engine-wide; never per subscriber.
+grep -q '^sconed_subscribers_nonconforming{plan="video"} ' "$work/m" ||
+	fail "no sconed_subscribers_nonconforming for the plan"
+grep -q '^sconed_subscriber_nonconforming_transitions_total{plan="video"} ' \
+	"$work/m" || fail "no sconed_subscriber_nonconforming_transitions_total"
+[ "$(metric sconed_engine_subscribers)" -ge 1 ] ||
+	fail "sconed_engine_subscribers: the client has no state"
+[ "$(metric sconed_engine_max_subscribers)" -ge 1 ] ||
+	fail "sconed_engine_max_subscribers"
+grep -q '^sconed_engine_untracked_subscriber_flows_total 0$' "$work/m" ||
+	fail "sconed_engine_untracked_subscriber_flows_total"
+echo "ok: subscriber metrics: $(metric sconed_engine_subscribers) of" \
+	"$(metric sconed_engine_max_subscribers) slots in use"
 
 # 2. A capacity lowers the advice of a flow already running.
 "$SENDER" server --listen $upstream --idle-ms 800 >"$work/cap.srv" &

@@ -3,7 +3,6 @@
 #include "decode_print.h"
 #include "flows.h"
 #include "fmt.h"
-#include "linktype.h"
 
 #include <scone/scone.h>
 
@@ -108,9 +107,9 @@ static int handle_frame(listing *l, flow_table *flows, int dlt,
   }
 
   size_t ip_off;
-  int lr = link_ip_offset(dlt, frame, h->caplen, &ip_off);
-  if (lr != LINK_OK) {
-    if (lr == LINK_NOT_IP)
+  int lr = scone_link_ip_offset(dlt, frame, h->caplen, &ip_off);
+  if (lr != 0) {
+    if (lr == SCONE_ERR_NOT_SCONE)
       st->non_udp++;
     else
       st->malformed++;
@@ -202,7 +201,7 @@ int pcap_cmd(const char *path, int json, int absolute) {
     return CLI_EXIT_DATA;
   }
   int dlt = pcap_datalink(p);
-  if (!link_supported(dlt)) {
+  if (!scone_link_supported(dlt)) {
     const char *name = pcap_datalink_val_to_name(dlt);
     cli_error("decode", "%s: unsupported link type %s (%d)", path,
               name ? name : "unknown", dlt);
