@@ -89,6 +89,8 @@ static int remove_connection_id(ngtcp2_conn *qc, const ngtcp2_cid *cid,
 
 static int handshake_completed(ngtcp2_conn *qc, void *user_data) {
   scone_quic_conn *c = user_data;
+  if (c->is_server)
+    c->hs_confirmed = 1;
   /* An idle connection sends nothing that a SCONE packet could ride on.
    * Whichever side's keep-alive fires first sends a PING and the other only
    * ACKs it, so each side gets a datagram at least every half interval and
@@ -100,6 +102,15 @@ static int handshake_completed(ngtcp2_conn *qc, void *user_data) {
   if (c->app != NULL && c->app->on_handshake_completed != NULL &&
       c->app->on_handshake_completed(c, c->app_data) != 0)
     return NGTCP2_ERR_CALLBACK_FAILURE;
+  return 0;
+}
+
+/* Clients only: ngtcp2 does not call it on servers, for which completion
+ * is confirmation. */
+static int handshake_confirmed(ngtcp2_conn *qc, void *user_data) {
+  (void)qc;
+  scone_quic_conn *c = user_data;
+  c->hs_confirmed = 1;
   return 0;
 }
 
@@ -219,6 +230,7 @@ static void fill_callbacks(ngtcp2_callbacks *cb, int is_server) {
   cb->get_new_connection_id = get_new_connection_id;
   cb->remove_connection_id = remove_connection_id;
   cb->handshake_completed = handshake_completed;
+  cb->handshake_confirmed = handshake_confirmed;
   cb->recv_stream_data = recv_stream_data;
   cb->acked_stream_data_offset = acked_stream_data_offset;
   cb->stream_close = stream_close;
@@ -250,12 +262,11 @@ static void fill_settings(scone_quic_conn *c, ngtcp2_settings *st,
   st->handshake_timeout = SQ_HANDSHAKE_TIMEOUT;
   st->max_window = 24 * 1024 * 1024;
   st->max_stream_window = 16 * 1024 * 1024;
-  /* The full max_udp_payload, SCONE or not: sq_conn_write already keeps the
-   * front gap and the indication out of each write's budget (and, when a
-   * SCONE packet is due, keeps the whole datagram within the probed path
-   * size), so the datagram stays within max_udp_payload. Taking the SCONE
-   * room off here too would cap PMTUD below its 1406-byte probe for the
-   * whole connection and cost ~7 % goodput on a 1500-byte path. */
+  /* The full max_udp_payload, SCONE or not: sq_conn_write keeps the SCONE
+   * packet in headroom before ngtcp2's output and, when one is due, asks for
+   * less (sq_tx_write_cap), so datagrams stay within max_udp_payload.
+   * Taking the SCONE room off here would cap PMTUD below 1406 bytes and cost
+   * ~7 % goodput on a 1500-byte path. */
   st->max_tx_udp_payload_size = c->s.max_udp_payload;
   st->qlog.write = sq_qlog_write_cb;
   st->qlog.odcid = *odcid;
@@ -314,7 +325,7 @@ static int conn_alloc(scone_quic_conn **pc, const sq_conn_params *p,
     c->rng = 0x9E3779B97F4A7C15ULL;
   scone_netinfo_state_init(&c->ni, NULL);
   ngtcp2_connection_close_error_default(&c->ccerr);
-  c->txcap = c->s.max_udp_payload;
+  c->txcap = SQ_TX_HEADROOM + c->s.max_udp_payload;
   c->txbuf = malloc(c->txcap);
   if (c->txbuf == NULL) {
     free(c);

@@ -197,24 +197,29 @@ int sq_conn_write(scone_quic_conn *c, scone_tstamp now) {
   if (burst > SQ_MAX_BURST)
     burst = SQ_MAX_BURST;
   for (size_t i = 0; i < burst; i++) {
-    size_t front = sq_tx_front_room(c);
+    /* ngtcp2 is offered the whole max_udp_payload (less the indication):
+     * the SCONE packet goes into the headroom before its output. */
     size_t tail = c->indicating ? SCONE_INDICATION_LEN : 0;
-    if (front + tail >= c->txcap)
-      front = 0;
+    uint8_t *out = c->txbuf + SQ_TX_HEADROOM;
+    size_t cap = sq_tx_write_cap(c, c->s.max_udp_payload - tail,
+                                 sq_tx_front_room(c), now);
     ngtcp2_path_storage ps;
     ngtcp2_path_storage_zero(&ps);
     c->tx_path_frame = 0;
-    size_t cap = sq_tx_write_cap(c, c->txcap - front - tail, front, now);
-    ngtcp2_ssize n = write_one(c, &ps.path, c->txbuf + front, cap, now);
+    ngtcp2_ssize n = write_one(c, &ps.path, out, cap, now);
     if (n < 0)
       return (int)n;
     if (n == 0)
       break;
+    if (c->tx_path_frame)
+      c->path_response_due = 0;
+    else if (c->path_response_due > 0)
+      c->path_response_due--;
     sq_addr local, remote;
     ngtcp2_path_to_addrs(&ps.path, &local, &remote);
     sq_path *path = sq_path_get(c, &local, &remote, now);
     size_t len;
-    uint8_t *dg = sq_tx_finish(c, path, c->txbuf, front, (size_t)n, &len, now);
+    uint8_t *dg = sq_tx_finish(c, path, out, (size_t)n, &len, now);
     send_dgram(c, &remote, dg, len);
   }
   ngtcp2_conn_update_pkt_tx_time(c->qc, now);

@@ -24,6 +24,14 @@
 #define SQ_MAX_CIDS 16
 #define SQ_MIN_UDP_PAYLOAD 1280
 #define SQ_MAX_UDP_PAYLOAD 65527
+/* Room before ngtcp2's output for the largest SCONE packet we build: long
+ * header, the longest DCID ngtcp2 accepts and our SCID. Kept outside the
+ * write budget so that datagrams without a SCONE packet may use the whole
+ * max_udp_payload (ngtcp2 silently skips a PMTUD probe that does not fit). */
+/* ngtcp2 answers a PATH_CHALLENGE in one of its next writes; bounded so
+ * that a challenge it ignores costs only a few smaller datagrams. */
+#define SQ_PATH_RESPONSE_WRITES 4
+#define SQ_TX_HEADROOM (SCONE_PACKET_MIN_LEN + NGTCP2_MAX_CIDLEN + SQ_SCIDLEN)
 
 typedef struct sq_addr {
   struct sockaddr_storage sa;
@@ -106,6 +114,8 @@ struct scone_quic_conn {
   int peer_scone;
   int tp_error;
   int keepalive_set;
+  /* Handshake confirmed: no more Initial packets, which need 1200 bytes. */
+  int hs_confirmed;
   int indicating; /* client: first flight, nothing received yet */
 
   sq_path paths[SQ_MAX_PATHS];
@@ -114,6 +124,9 @@ struct scone_quic_conn {
   /* Raised by the qlog sink during one ngtcp2 read or write call. */
   int rx_processed;
   int tx_path_frame;
+  /* Writes left in which a PATH_RESPONSE is expected (a PATH_CHALLENGE
+   * arrived): ngtcp2 pads it to the full path size. */
+  int path_response_due;
 
   FILE *qlog;
   scone_tstamp qlog_ref; /* ngtcp2's initial_ts: qlog times count from it */
@@ -134,7 +147,7 @@ struct scone_quic_conn {
   /* Server: CIDs that route to this connection. */
   ngtcp2_cid cids[SQ_MAX_CIDS];
   size_t ncids;
-  uint8_t *txbuf;
+  uint8_t *txbuf; /* SQ_TX_HEADROOM, then max_udp_payload */
   size_t txcap;
 };
 
@@ -194,16 +207,16 @@ scone_duration sq_jittered_interval(scone_quic_conn *c);
 /* SCONE send side (scone_tx.c): room to keep in front of ngtcp2's output. */
 size_t sq_tx_front_room(const scone_quic_conn *c);
 /* The buffer size to offer ngtcp2 (at most cap) so that, when a SCONE
- * packet is due, it still fits within the path's probed datagram size. */
+ * packet of up to front bytes is due, it still fits within the path's
+ * confirmed datagram size. */
 size_t sq_tx_write_cap(scone_quic_conn *c, size_t cap, size_t front,
                        scone_tstamp now);
-/* Given ngtcp2's datagram at buf + front (len bytes), prepends a SCONE packet
- * if one is due and appends the indication while the client is still in
- * its first flight. Returns the final datagram's start within buf and sets
- * *outlen. tail capacity for the indication was kept by the caller. */
-uint8_t *sq_tx_finish(scone_quic_conn *c, sq_path *path, uint8_t *buf,
-                      size_t front, size_t len, size_t *outlen,
-                      scone_tstamp now);
+/* Given ngtcp2's datagram at dg (len bytes, SQ_TX_HEADROOM bytes free before
+ * it, max_udp_payload - len after it), prepends a SCONE packet if one is due
+ * and fits, and appends the indication while the client is still in its
+ * first flight. Returns the final datagram's start and sets *outlen. */
+uint8_t *sq_tx_finish(scone_quic_conn *c, sq_path *path, uint8_t *dg,
+                      size_t len, size_t *outlen, scone_tstamp now);
 
 /* SCONE receive side (scone_rx.c): reads one datagram through ngtcp2. */
 int sq_rx_datagram(scone_quic_conn *c, sq_path *path, const ngtcp2_path *np,

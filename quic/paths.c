@@ -40,6 +40,14 @@ sq_path *sq_path_get(scone_quic_conn *c, const sq_addr *local,
     for (uint32_t i = 2; i < c->npaths; i++)
       if (c->paths[i].last_used < p->last_used)
         p = &c->paths[i];
+    /* The application holds this id's advice until told otherwise; the
+     * id now names a path with none. ("expiry": the advice is forgotten,
+     * not replaced by a signal.) */
+    unsigned old = p->tracker.current;
+    path_init(c, p, local, remote, now);
+    if (old != SCONE_SIGNAL_UNKNOWN)
+      sq_event_advice_changed(c, p, old, SCONE_APP_TRIGGER_EXPIRY, now);
+    return p;
   }
   path_init(c, p, local, remote, now);
   return p;

@@ -20,6 +20,8 @@ void sq_qlog_write_cb(void *user_data, uint32_t flags, const void *data,
   if (has(data, len, "\"name\":\"transport:packet_received\"")) {
     c->rx_processed = 1;
     c->pkts_received++;
+    if (has(data, len, "\"frame_type\":\"path_challenge\""))
+      c->path_response_due = SQ_PATH_RESPONSE_WRITES;
   } else if (has(data, len, "\"name\":\"transport:packet_sent\"")) {
     c->pkts_sent++;
     if (has(data, len, "\"frame_type\":\"path_challenge\"") ||

@@ -1,8 +1,8 @@
 /*
  * The send side of SCONE: where SCONE packets go and when.
  *
- * ngtcp2 writes each datagram after a gap kept at the front of the buffer,
- * big enough for a SCONE packet with the CIDs in use. Only once the datagram
+ * ngtcp2 writes each datagram after headroom kept at the front of the
+ * buffer, big enough for any SCONE packet. Only once the datagram
  * exists is it known whether it needs one (ngtcp2 may have put a
  * PATH_CHALLENGE or PATH_RESPONSE in it) and which CIDs the first packet
  * carries, so the SCONE packet is then built into the gap, right before it.
@@ -22,17 +22,24 @@ static int due(scone_quic_conn *c, const sq_path *path, scone_tstamp now) {
   return path->initial_left > 0 || now >= path->next_due || c->tx_path_frame;
 }
 
+static size_t path_max(const scone_quic_conn *c) {
+  return ngtcp2_conn_get_path_max_tx_udp_payload_size(c->qc);
+}
+
 size_t sq_tx_write_cap(scone_quic_conn *c, size_t cap, size_t front,
                        scone_tstamp now) {
-  if (front == 0)
+  /* Before confirmation the write may carry Initial packets, which must fill
+   * 1200 bytes; ngtcp2 gets the whole budget and sq_tx_finish leaves the
+   * SCONE packet out of any datagram it would push past 1200 (a later one
+   * takes it), so the handshake never depends on more than 1200 bytes. */
+  if (front == 0 || !c->hs_confirmed)
     return cap;
-  /* ngtcp2 fills datagrams up to the size PMTUD proved for the path; a SCONE
-   * packet in front of a full one would make it bigger than anything known
-   * to get through, and a PMTUD probe would then test the wrong size. So
-   * ngtcp2 is asked for less when one is due (which also holds probes back),
-   * but never below 1200 bytes, which datagrams with Initial packets need.
-   * (A path frame's SCONE packet, only known afterwards, rides on ngtcp2's
-   * 1200-byte padding.) */
+  /* ngtcp2 fills datagrams up to the size PMTUD confirmed for the path (1200
+   * until it has confirmed more); a SCONE packet in front of a full one
+   * would make it bigger than anything known to get through (1245 bytes
+   * would not cross an IPv6 minimum-MTU path), and a PMTUD probe would test
+   * the wrong size. So ngtcp2 is asked for less when one is due, which also
+   * holds probes back until the next datagram. */
   const ngtcp2_path *np = ngtcp2_conn_get_path(c->qc);
   sq_addr local, remote;
   sq_addr_set(&local, (const struct sockaddr *)np->local.addr,
@@ -40,12 +47,12 @@ size_t sq_tx_write_cap(scone_quic_conn *c, size_t cap, size_t front,
   sq_addr_set(&remote, (const struct sockaddr *)np->remote.addr,
               np->remote.addrlen);
   const sq_path *path = sq_path_get(c, &local, &remote, now);
-  if (path->initial_left == 0 && now < path->next_due)
+  /* A PATH_RESPONSE answering a full-size challenge is padded to the
+   * path's size, so it is made room for in the next few writes too. */
+  if (path->initial_left == 0 && now < path->next_due &&
+      c->path_response_due == 0)
     return cap;
-  size_t pmax = ngtcp2_conn_get_path_max_tx_udp_payload_size(c->qc);
-  size_t limit = pmax > NGTCP2_MAX_UDP_PAYLOAD_SIZE + front
-                     ? pmax - front
-                     : NGTCP2_MAX_UDP_PAYLOAD_SIZE;
+  size_t limit = path_max(c) - front; /* >= 1200 - 45 */
   return limit < cap ? limit : cap;
 }
 
@@ -89,23 +96,30 @@ static size_t prepend_scone(scone_quic_conn *c, uint8_t *dg, size_t len,
   return (size_t)n;
 }
 
-uint8_t *sq_tx_finish(scone_quic_conn *c, sq_path *path, uint8_t *buf,
-                      size_t front, size_t len, size_t *outlen,
-                      scone_tstamp now) {
-  uint8_t *dg = buf + front;
+uint8_t *sq_tx_finish(scone_quic_conn *c, sq_path *path, uint8_t *dg,
+                      size_t len, size_t *outlen, scone_tstamp now) {
   size_t total = len;
-  if (front > 0 && due(c, path, now)) {
-    /* ngtcp2 keeps its own packets within the peer's max_udp_payload_size;
-     * the SCONE packet added in front must not push the datagram past it. */
-    size_t room = front;
+  if (sq_tx_front_room(c) > 0 && due(c, path, now)) {
+    /* ngtcp2 keeps its own packets within our max_udp_payload and the
+     * peer's max_udp_payload_size; the SCONE packet must too. */
+    size_t limit = c->s.max_udp_payload;
+    if (c->indicating)
+      limit -= SCONE_INDICATION_LEN;
     const ngtcp2_transport_params *rp =
         ngtcp2_conn_get_remote_transport_params(c->qc);
-    if (rp != NULL) {
-      uint64_t peer_max = rp->max_udp_payload_size;
-      uint64_t left = peer_max > len ? peer_max - len : 0;
-      if (left < room)
-        room = (size_t)left;
-    }
+    if (rp != NULL && rp->max_udp_payload_size < limit)
+      limit = (size_t)rp->max_udp_payload_size;
+    /* A scheduled one also stays within the confirmed path size, for which
+     * sq_tx_write_cap made room. A path frame's is decided only now: ngtcp2
+     * pads PATH_CHALLENGE / PATH_RESPONSE datagrams to 1200 bytes, and the
+     * SCONE packet rides on top (the datagram probes a path whose size is
+     * not known anyway), unless the datagram is fuller than that. */
+    size_t pmax = path_max(c);
+    if (!c->tx_path_frame || len > NGTCP2_MAX_UDP_PAYLOAD_SIZE)
+      limit = pmax < limit ? pmax : limit;
+    size_t room = limit > len ? limit - len : 0;
+    if (room > SQ_TX_HEADROOM)
+      room = SQ_TX_HEADROOM;
     size_t n = prepend_scone(c, dg, len, room, now);
     if (n > 0) {
       dg -= n;

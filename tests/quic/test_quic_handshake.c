@@ -181,9 +181,15 @@ static void test_periodic_scone_on_idle_connection(void **state) {
 /* A path whose MTU passes ngtcp2's 1342-byte PMTUD probe (a 1390-byte
  * tunnel under IPv6) and nothing bigger. */
 #define T_PATH_PAYLOAD 1342
+/* The UDP payload an IPv6 minimum-MTU (1280) path carries. */
+#define T_MIN_PATH_PAYLOAD 1232
+/* ngtcp2 0.12's largest PMTUD probe that fits the default max_udp_payload. */
+#define T_FULL_PROBE 1444
 
 typedef struct mtu_path {
+  size_t limit; /* bigger datagrams are dropped */
   uint64_t scone_dropped[2];
+  size_t scone_max_len[2]; /* biggest forwarded datagram with SCONE */
 } mtu_path;
 
 static int mtu_hook(h_fwd *f, h_dir dir, uint8_t *buf, size_t *len, size_t cap,
@@ -191,18 +197,21 @@ static int mtu_hook(h_fwd *f, h_dir dir, uint8_t *buf, size_t *len, size_t cap,
   (void)f;
   (void)cap;
   mtu_path *m = arg;
-  if (*len <= T_PATH_PAYLOAD)
-    return 0;
-  if (scone_packet_is_scone(buf, *len))
-    m->scone_dropped[dir]++;
-  return 1;
+  int scone = scone_packet_is_scone(buf, *len);
+  if (*len > m->limit) {
+    if (scone)
+      m->scone_dropped[dir]++;
+    return 1;
+  }
+  if (scone && *len > m->scone_max_len[dir])
+    m->scone_max_len[dir] = *len;
+  return 0;
 }
 
-/* Once PMTUD has raised the path's datagram size, a SCONE packet must not
- * push a full datagram past it: such datagrams would all be lost, and with
- * them the SCONE packets of a busy connection. */
-static void test_scone_datagrams_fit_probed_path(void **state) {
-  (void)state;
+/* A 20 MB GET through a path of m->limit bytes with a SCONE packet due
+ * every 20 ms, so that many are due while PMTUD is at work. */
+static void run_mtu_path(mtu_path *m, size_t max_len[2],
+                         scone_quic_counters *cc) {
   h_env e;
   h_env_init(&e);
   scone_quic_settings st;
@@ -212,28 +221,73 @@ static void test_scone_datagrams_fit_probed_path(void **state) {
   st.send_interval = SCONE_SECONDS / 50;
   h_server s;
   h_server_start(&s, &e, &st);
-  mtu_path m = {{0, 0}};
   h_fwd f;
-  h_fwd_start(&f, h_server_port(&s), mtu_hook, &m);
+  h_fwd_start(&f, h_server_port(&s), mtu_hook, m);
   h_client c;
   h_client_start(&c, h_fwd_port(&f), &st, NULL);
 
   assert_int_equal(h_client_get(&c, "/bytes/20000000", T_GET), 0);
   assert_int_equal(c.last_status, 200);
   assert_true(c.body_ok);
-  scone_quic_counters cc;
-  h_client_counters(&c, &cc);
+  h_client_counters(&c, cc);
   h_client_free(&c);
   h_server_stop(&s, NULL);
   h_fwd_stop(&f);
+  max_len[H_C2S] = f.max_len[H_C2S];
+  max_len[H_S2C] = f.max_len[H_S2C];
+  h_server_free(&s);
+  h_env_cleanup(&e);
+}
+
+/* Once PMTUD has raised the path's datagram size, a SCONE packet must not
+ * push a full datagram past it: such datagrams would all be lost, and with
+ * them the SCONE packets of a busy connection. */
+static void test_scone_datagrams_fit_probed_path(void **state) {
+  (void)state;
+  mtu_path m = {.limit = T_PATH_PAYLOAD};
+  size_t max_len[2];
+  scone_quic_counters cc;
+  run_mtu_path(&m, max_len, &cc);
   /* PMTUD took the path past 1200 + a SCONE packet, so datagrams were full
    * beyond what the 1200-byte floor allows for. */
-  assert_true(f.max_len[H_S2C] > 1300);
+  assert_true(max_len[H_S2C] > 1300);
   assert_true(cc.scone_received > SCONE_QUIC_DEFAULT_INITIAL_DATAGRAMS + 2);
   assert_int_equal(m.scone_dropped[H_S2C], 0);
   assert_int_equal(m.scone_dropped[H_C2S], 0);
-  h_server_free(&s);
-  h_env_cleanup(&e);
+}
+
+/* Until PMTUD confirms more than 1200 bytes, datagrams with a SCONE packet
+ * stay within 1200 bytes too (handshake included), so none is lost on a
+ * path that carries no more than the IPv6 minimum. */
+static void test_scone_datagrams_fit_min_mtu_path(void **state) {
+  (void)state;
+  mtu_path m = {.limit = T_MIN_PATH_PAYLOAD};
+  size_t max_len[2];
+  scone_quic_counters cc;
+  run_mtu_path(&m, max_len, &cc);
+  assert_true(cc.scone_received > SCONE_QUIC_DEFAULT_INITIAL_DATAGRAMS + 2);
+  assert_int_equal(m.scone_dropped[H_S2C], 0);
+  assert_int_equal(m.scone_dropped[H_C2S], 0);
+  /* Full datagrams were in use: 1200 bytes, or 1232 once PMTUD got past
+   * its failed bigger probes (the transfer may end first). */
+  assert_true(max_len[H_S2C] >= 1200);
+}
+
+/* The SCONE headroom is not taken from ngtcp2's budget: PMTUD reaches its
+ * largest probe that fits max_udp_payload, as without SCONE, while the
+ * datagrams with a SCONE packet keep within the confirmed size. */
+static void test_scone_pmtud_reaches_full_size(void **state) {
+  (void)state;
+  mtu_path m = {.limit = SCONE_QUIC_DEFAULT_MAX_UDP_PAYLOAD};
+  size_t max_len[2];
+  scone_quic_counters cc;
+  run_mtu_path(&m, max_len, &cc);
+  assert_int_equal(max_len[H_S2C], T_FULL_PROBE);
+  assert_true(cc.scone_received > SCONE_QUIC_DEFAULT_INITIAL_DATAGRAMS + 2);
+  assert_true(m.scone_max_len[H_S2C] <= T_FULL_PROBE);
+  assert_true(m.scone_max_len[H_C2S] <= T_FULL_PROBE);
+  assert_int_equal(m.scone_dropped[H_S2C], 0);
+  assert_int_equal(m.scone_dropped[H_C2S], 0);
 }
 
 int main(void) {
@@ -241,6 +295,8 @@ int main(void) {
       cmocka_unit_test(test_negotiated_both_ways),
       cmocka_unit_test(test_datagrams_fit_max_udp_payload),
       cmocka_unit_test(test_scone_datagrams_fit_probed_path),
+      cmocka_unit_test(test_scone_datagrams_fit_min_mtu_path),
+      cmocka_unit_test(test_scone_pmtud_reaches_full_size),
       cmocka_unit_test(test_periodic_scone_on_idle_connection),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,7 +16,14 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <arpa/inet.h>
+
+/* The path table is exercised directly: ngtcp2 0.12 hardly lets a test
+ * drive five paths through one connection. */
+#include "internal.h"
 
 #define T_GET (10 * SCONE_SECONDS)
 
@@ -103,9 +110,79 @@ static void test_scone_with_path_validation(void **state) {
   h_env_cleanup(&e);
 }
 
+typedef struct advice_log {
+  uint32_t n;
+  uint32_t path_id;
+  unsigned signal;
+} advice_log;
+
+static void log_advice(scone_quic_conn *conn, uint32_t path_id, scone_dir dir,
+                       const scone_advice *adv, void *user_data) {
+  (void)conn;
+  (void)dir;
+  advice_log *l = user_data;
+  l->n++;
+  l->path_id = path_id;
+  l->signal = adv->signal;
+}
+
+static void addr_port(sq_addr *a, uint16_t port) {
+  struct sockaddr_in sin;
+  memset(&sin, 0, sizeof(sin));
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons(port);
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sq_addr_set(a, (const struct sockaddr *)&sin, sizeof(sin));
+}
+
+/* A fifth path takes the slot of the least recently used one (never path
+ * 0); the advice held for that slot's id is gone, and the application
+ * hears so: advice_changed with no advice for that id. */
+static void test_recycled_path_reports_advice_gone(void **state) {
+  (void)state;
+  scone_quic_conn *c = calloc(1, sizeof(*c));
+  assert_non_null(c);
+  advice_log l = {0};
+  c->is_server = 1;
+  c->s.send_interval = SCONE_SECONDS;
+  c->s.advice_period = SCONE_PERIOD;
+  c->rng = 1;
+  c->cb.advice_changed = log_advice;
+  c->user_data = &l;
+  sq_addr local, remote[SQ_MAX_PATHS + 2];
+  addr_port(&local, 443);
+  for (uint16_t i = 0; i < SQ_MAX_PATHS + 2; i++)
+    addr_port(&remote[i], (uint16_t)(1000 + i));
+  scone_tstamp now = SCONE_SECONDS;
+  for (uint32_t i = 0; i < SQ_MAX_PATHS; i++)
+    assert_int_equal(sq_path_id(c, sq_path_get(c, &local, &remote[i], now++)),
+                     i);
+  /* Advice on path 1, the least recently used after path 0. */
+  sq_path *p1 = &c->paths[1];
+  unsigned old = p1->tracker.current;
+  assert_true(scone_advice_tracker_on_signal(&p1->tracker, 40, now));
+  sq_event_advice_changed(c, p1, old, SCONE_APP_TRIGGER_SIGNAL, now);
+  assert_int_equal(l.n, 1);
+  assert_int_equal(l.signal, 40);
+
+  sq_path *p = sq_path_get(c, &local, &remote[SQ_MAX_PATHS], ++now);
+  assert_ptr_equal(p, p1);
+  assert_int_equal(l.n, 2);
+  assert_int_equal(l.path_id, 1);
+  assert_int_equal(l.signal, SCONE_SIGNAL_UNKNOWN);
+  assert_int_equal(c->npaths, SQ_MAX_PATHS);
+
+  /* Path 2 held no advice: nothing changes for its id. */
+  p = sq_path_get(c, &local, &remote[SQ_MAX_PATHS + 1], ++now);
+  assert_int_equal(sq_path_id(c, p), 2);
+  assert_int_equal(l.n, 2);
+  free(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_scone_with_path_validation),
+      cmocka_unit_test(test_recycled_path_reports_advice_gone),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
