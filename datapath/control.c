@@ -79,7 +79,7 @@ static enum MHD_Result set_capacity(sconed_control *c,
   sconed_dp_unlock_ctl(c->dp);
   if (r == -2)
     return text(conn, MHD_HTTP_BAD_REQUEST,
-                "capacity %s: at most 1T (1 Tbit/s), or 0 for no ceiling",
+                "capacity %s: at most 1000G (1 Tbit/s), or 0 for no ceiling",
                 name);
   if (r < 0)
     return text(conn, MHD_HTTP_NOT_FOUND, "no capacity named '%s'", name);

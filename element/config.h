@@ -32,6 +32,12 @@ typedef enum sconed_enforce {
 /* Packets an announced flow (first datagram ends in 0xc8 0x13) is spared
  * enforcement while its server has the chance to send SCONE packets. */
 #define SCONED_DEFAULT_ANNOUNCE_GRACE_PACKETS 64
+/* A flow's packet count saturates at 255, so a grace of 255 would never
+ * end. */
+#define SCONED_MAX_ANNOUNCE_GRACE_PACKETS 254
+/* 1 Tbit/s: the token refill multiplies rate by elapsed time in 64 bits,
+ * which holds up to about 2 Tbit/s; no link a subscriber has is faster. */
+#define SCONED_MAX_RATE_BPS 1000000000000ULL
 #define SCONED_DEFAULT_PLAN_NAME "default"
 
 /* Parses an INI file. On failure returns NULL and writes

@@ -160,8 +160,9 @@ static int on_global(parser *p, const char *k, const char *v) {
   } else if (!strcmp(k, "announce_grace")) {
     if (!once(p, &p->global_seen, G_GRACE, k))
       return 0;
-    if (sconed_parse_uint(v, 255, &x))
-      return fail(p, p->lineno, "announce_grace '%s': 0 to 255 packets", v);
+    if (sconed_parse_uint(v, SCONED_MAX_ANNOUNCE_GRACE_PACKETS, &x))
+      return fail(p, p->lineno, "announce_grace '%s': 0 to %d packets", v,
+                  SCONED_MAX_ANNOUNCE_GRACE_PACKETS);
     c->announce_grace = (uint32_t)x;
   } else {
     return fail(p, p->lineno, "unknown key '%s' in [global]", k);
@@ -212,6 +213,9 @@ static int rate_value(parser *p, const char *k, const char *v, uint64_t *out) {
   if (*out < 100000)
     return fail(p, p->lineno,
                 "%s '%s': below 100k, the lowest rate SCONE can signal", k, v);
+  if (*out > SCONED_MAX_RATE_BPS)
+    return fail(p, p->lineno,
+                "%s '%s': above 1000G (1 Tbit/s), the most sconed takes", k, v);
   return 1;
 }
 

@@ -92,6 +92,15 @@ static inline int young(const sconed_flow *f) {
          f->npkts < SCONED_YOUNG_PACKETS;
 }
 
+/* May a flow quiet for young_timeout give its slot to a new one? Young
+ * ones, and those that never showed they are QUIC (not classified QUIC,
+ * no SCONE packet): otherwise spoofed datagrams both ways would fill both
+ * buckets with "established" fakes and lock new flows out for a whole
+ * idle timeout. A flow that showed QUIC keeps its slot until idle. */
+static inline int replaceable(const sconed_flow *f) {
+  return young(f) || !(f->flags & (FL_QUIC | FL_SCONE));
+}
+
 static void sweep_flows(sconed_engine *e, uint32_t nowu) {
   size_t b = e->t.sweep;
   e->t.sweep =
@@ -127,8 +136,8 @@ static int take_admission(sconed_engine *e, scone_tstamp now) {
 
 /* A slot for a new flow, or -1 when the flow is not admitted: a free slot
  * in its first bucket, else in its second, else an idle flow's, else (at a
- * bounded rate) the slot of the quietest flow that never got past its
- * first packets. Established flows are never pushed out. Filling the
+ * bounded rate) the slot of the quietest replaceable flow. Established
+ * QUIC flows are never pushed out. Filling the
  * first bucket first keeps most flows there (over 90% at 80% load), so a
  * lookup mostly reads one bucket and prefetching that one is enough. */
 static long admit(sconed_engine *e, uint64_t fp, uint32_t nowu,
@@ -174,7 +183,7 @@ static long admit(sconed_engine *e, uint64_t fp, uint32_t nowu,
       size_t s = b[k] + i;
       const sconed_flow *f = &e->t.flows[s];
       uint32_t age = nowu - f->last_seen;
-      if (young(f) && age >= e->young_units && age >= victim_age) {
+      if (replaceable(f) && age >= e->young_units && age >= victim_age) {
         victim = (long)s;
         victim_age = age;
       }
@@ -221,9 +230,33 @@ COLD static void tick(sconed_engine *e, scone_tstamp now) {
 
 /* ------------------------------------------------------ subscribers */
 
+/* Ports QUIC servers commonly listen on: the privileged range (443 above
+ * all) and the usual unprivileged HTTPS/QUIC test ports. Clients send
+ * from ephemeral ports, which are above these. */
+static int server_port(uint16_t port) {
+  return port < 1024 || port == 4433 || port == 8443;
+}
+
+/* When both ends match equally: is the subscriber (the client) the sender
+ * of p (1), its receiver (0), or unknown (-1)? Only a flow's first
+ * datagram with a long header that is a handshake (not a SCONE packet,
+ * not a server's Version Negotiation) shows the client; a short header
+ * may come from either end when sconed starts mid-flow, and then only a
+ * server port on exactly one end tells. */
+static int tie_side(const sconed_pkt *p, int first) {
+  if (first && p->plen >= 5 && (p->payload[0] & 0x80) &&
+      sconed_be32(p->payload + 1) != 0 &&
+      !scone_packet_is_scone(p->payload, p->plen))
+    return 1;
+  int ss = server_port(p->sport), ds = server_port(p->dport);
+  return ss != ds ? ds : -1;
+}
+
 /* Finds the subscriber side and entry: the side whose address matches the
  * longer prefix; on a tie (e.g. the default catch-all) the side the flow
- * already has, which for a new flow is the first sender. */
+ * already has, or for a new flow what tie_side says. When that is unknown
+ * the sender stands in (enforcement needs a side) but no advice is
+ * written. */
 static void resolve(sconed_engine *e, sconed_flow *f, const sconed_pkt *p,
                     int src_is_a, int fresh) {
   const sconed_config *c = e->cfg;
@@ -244,13 +277,21 @@ static void resolve(sconed_engine *e, sconed_flow *f, const sconed_pkt *p,
     f->stat = SCONED_NO_STAT;
   } else {
     int src_side;
-    if (ms && md && ls == ld)
-      src_side = fresh ? 1 : (!!(f->flags & FL_INIT_A) == src_is_a);
-    else
+    unsigned unknown = 0;
+    if (ms && md && ls == ld && (fresh || (f->flags & FL_NO_SUB))) {
+      int t = tie_side(p, fresh);
+      src_side = t != 0;
+      unknown = t < 0 ? FL_DIR_UNKNOWN : 0;
+    } else if (ms && md && ls == ld) {
+      src_side = !!(f->flags & FL_INIT_A) == src_is_a;
+      unknown = f->flags & FL_DIR_UNKNOWN;
+    } else {
       src_side = ms && (!md || ls > ld);
+    }
     int init_a = src_side ? src_is_a : !src_is_a;
-    f->flags = (uint16_t)((f->flags & ~(FL_INIT_A | FL_NO_SUB)) |
-                          (init_a ? FL_INIT_A : 0));
+    unsigned keep = ~(unsigned)(FL_INIT_A | FL_NO_SUB | FL_DIR_UNKNOWN);
+    f->flags =
+        (uint16_t)((f->flags & keep) | (init_a ? FL_INIT_A : 0) | unknown);
     f->sub = src_side ? vs : vd;
     uint16_t stat = e->subs[f->sub].stat;
     if (fresh || stat != f->stat) {
@@ -311,9 +352,13 @@ static void classify(sconed_engine *e, sconed_flow *f, const sconed_pkt *p) {
   }
   unsigned quicish =
       ((f->flags & FL_QUICISH_MASK) >> FL_QUICISH_SHIFT) + (unsigned)q;
-  f->flags =
-      (uint16_t)((f->flags & ~FL_QUICISH_MASK) | (quicish << FL_QUICISH_SHIFT));
-  if (f->npkts + 1 >= SCONED_CLASSIFY_PACKETS) {
+  if (f->npkts + 1 < SCONED_CLASSIFY_PACKETS) {
+    _Static_assert(SCONED_CLASSIFY_PACKETS - 1 <=
+                       (FL_QUICISH_MASK >> FL_QUICISH_SHIFT),
+                   "the count kept must not spill into FL_DIR_UNKNOWN");
+    f->flags = (uint16_t)((f->flags & ~FL_QUICISH_MASK) |
+                          (quicish << FL_QUICISH_SHIFT));
+  } else {
     f->flags &= (uint16_t)~FL_QUICISH_MASK;
     if (quicish >= SCONED_CLASSIFY_NEEDED) {
       f->flags |= FL_QUIC;
@@ -337,6 +382,10 @@ static void roll(sconed_engine *e, sconed_flow *f) {
   /* A new period: a full subscriber table may have room again. */
   f->flags = (uint16_t)((f->flags & ~(15U << FL_MON_SHIFT | FL_SSUB_FULL)) |
                         (nc << FL_MON_SHIFT));
+  /* A new period: an advice change may reopen the early rewrites once
+   * more. Before classification these bits count datagrams instead. */
+  if (f->flags & (FL_QUIC | FL_NOT_QUIC))
+    f->flags &= (uint16_t)~(FL_REBURST_UP | FL_REBURST_DOWN);
   if (was_nc && !(nc & MON_NC_ANY))
     e->stats[f->stat].m.nonconforming--;
   f->pidx = (uint16_t)e->p_idx;
@@ -372,13 +421,26 @@ COLD static void mark_flow(sconed_engine *e, sconed_flow *f, int d,
 
 /* ---------------------------------------------------------- signalling */
 
+/* New advice may be rewritten at once ("MAY update more often
+ * immediately after a change"), but only once per period and direction:
+ * advice that keeps changing (a flapping capacity) would otherwise make
+ * every SCONE packet a rewrite, where the draft allows a few per period.
+ * Later changes in the period wait for the next rewrite slot. */
+static void advice_changed(sconed_flow *f, int d, unsigned t) {
+  uint16_t once = (uint16_t)(FL_REBURST_UP << d);
+  if (f->target[d] == SCONE_SIGNAL_UNKNOWN || f->target[d] == t ||
+      (f->flags & once))
+    return;
+  f->flags |= once;
+  f->initial[d] = 0;
+}
+
 static void apply_advice(sconed_engine *e, sconed_flow *f, int d,
                          const sconed_sub_rt *s, const sconed_pkt *p,
                          sconed_verdict *v) {
   unsigned t = s->sig[d];
   sconed_plan_metrics *m = &e->stats[f->stat].m;
-  if (f->target[d] != SCONE_SIGNAL_UNKNOWN && f->target[d] != t)
-    f->initial[d] = 0; /* new advice: early rewrites again */
+  advice_changed(f, d, t);
   uint8_t slot = (uint8_t)e->slot_idx;
   unsigned old = scone_packet_signal(p->payload);
   if (old <= t) {
@@ -426,7 +488,9 @@ COLD static unsigned long_header(sconed_engine *e, sconed_flow *f, int d,
     f->flags |= FL_SCONE;
     m->scone_flows++;
   }
-  if (!s->opt_in || s->sig[d] == SCONE_SIGNAL_UNKNOWN)
+  /* Without a known direction, advice could land on the wrong end. */
+  if (!s->opt_in || s->sig[d] == SCONE_SIGNAL_UNKNOWN ||
+      (f->flags & FL_DIR_UNKNOWN))
     return f->flags;
   /* Subscribers are tracked once a flow carries advice and has heard from
    * both ends (spoofed one-way floods never get that far). */
@@ -619,13 +683,16 @@ typedef struct fast_in {
  * has one, and not a SCONE packet that needs a rewrite or new state. Everything
  * is checked before anything is written, so a packet that turns out not to be
  * common goes to handle_slow as if it had come there first. Returns 1 when
- * done; otherwise *slot is the flow's slot or -1.
+ * done; otherwise *slot is the flow's slot or -1. The caller has checked
+ * fast_clock_ok (once per batch: all its packets share one time).
  */
+static inline int fast_clock_ok(const sconed_engine *e, scone_tstamp now) {
+  return now >= e->last_now && now < e->next_tick;
+}
+
 __attribute__((always_inline)) static inline int
 handle_fast(sconed_engine *e, fast_in p, uint64_t fp, int src_is_a,
             long *slot) {
-  if (p.now < e->last_now || p.now >= e->next_tick)
-    return 0;
   long i = *slot;
   if (i < 0 || e->t.tags[i] != fp) {
     i = sconed_table_find(&e->t, fp);
@@ -639,7 +706,11 @@ handle_fast(sconed_engine *e, fast_in p, uint64_t fp, int src_is_a,
     return 0;
   uint32_t nowu = (uint32_t)(p.now >> 20);
   unsigned npkts = f->npkts + (f->npkts != 255);
-  flags |= src_is_a ? FL_SEEN_A : FL_SEEN_B;
+  /* src_is_a is 0 or 1: shifts and xors instead of selects. */
+  _Static_assert(FL_SEEN_B == FL_SEEN_A << 1 && FL_INIT_A == 1 &&
+                     SCONE_DIR_UPLINK == 0,
+                 "the flag arithmetic below");
+  flags |= (unsigned)FL_SEEN_B >> src_is_a;
   if (flags & FL_NO_SUB) {
     e->last_now = p.now;
     f->last_seen = nowu;
@@ -649,8 +720,7 @@ handle_fast(sconed_engine *e, fast_in p, uint64_t fp, int src_is_a,
     return 1;
   }
   const sconed_sub_rt *s = &e->subs[f->sub];
-  int d = (!!(flags & FL_INIT_A) == src_is_a) ? SCONE_DIR_UPLINK
-                                              : SCONE_DIR_DOWNLINK;
+  int d = (int)((flags & FL_INIT_A) ^ (unsigned)src_is_a);
   /* A SCONE packet that changes nothing but counters: its flow already
    * has this period's advice, and no rewrite is due or it is a confirm. */
   int scone = 0; /* 1: a SCONE packet; 2: one that confirms our advice */
@@ -786,10 +856,14 @@ COLD static int parse_slow(sconed_engine *e, uint8_t *pkt, size_t len,
   return 1;
 }
 
-static inline void verdict_init(sconed_engine *e, sconed_verdict *v) {
+static inline void verdict_clear(sconed_verdict *v) {
   v->action = SCONED_PASS;
   v->modified = 0;
   v->release_at = 0;
+}
+
+static inline void verdict_init(sconed_engine *e, sconed_verdict *v) {
+  verdict_clear(v);
   e->st.packets++;
 }
 
@@ -829,7 +903,7 @@ void sconed_engine_process_ip(sconed_engine *e, uint8_t *pkt, size_t len,
   uint64_t fp = fast_fingerprint(e, &u, &a);
   long slot = -1;
   fast_in in = {pkt + u.payload_off, u.payload_len, len, now};
-  if (!handle_fast(e, in, fp, a, &slot))
+  if (!fast_clock_ok(e, now) || !handle_fast(e, in, fp, a, &slot))
     process_slow(e, pkt, len, now, &u, fp, a, slot, v);
 }
 
@@ -842,43 +916,61 @@ void sconed_engine_process_ip(sconed_engine *e, uint8_t *pkt, size_t len,
 void sconed_engine_process_ip_batch(sconed_engine *e, uint8_t *const *pkts,
                                     const size_t *lens, size_t n,
                                     scone_tstamp now, sconed_verdict *v) {
-  sconed_fast_udp u[BATCH];
+  /* Only what the last pass needs is kept per packet (fingerprint 0: not
+   * the common shape); the rare packet that leaves the fast path is
+   * parsed again rather than every packet storing its whole parse. */
   uint64_t fp[BATCH];
   long slot[BATCH];
-  int a[BATCH], ok[BATCH];
+  uint32_t poff[BATCH], plen[BATCH];
+  int a[BATCH];
   for (size_t base = 0; base < n; base += BATCH) {
     size_t m = n - base < BATCH ? n - base : BATCH;
     uint8_t *const *pk = pkts + base;
     for (size_t i = 0; i < m; i++) {
-      ok[i] = sconed_fast_parse(pk[i], lens[base + i], &u[i]);
-      if (ok[i]) {
-        fp[i] = fast_fingerprint(e, &u[i], &a[i]);
+      sconed_fast_udp u;
+      fp[i] = 0;
+      if (sconed_fast_parse(pk[i], lens[base + i], &u)) {
+        fp[i] = fast_fingerprint(e, &u, &a[i]);
+        poff[i] = u.payload_off;
+        plen[i] = u.payload_len;
         sconed_table_prefetch(&e->t, fp[i]);
       }
     }
     for (size_t i = 0; i < m; i++) {
-      slot[i] = ok[i] ? sconed_table_find(&e->t, fp[i]) : -1;
+      slot[i] = fp[i] ? sconed_table_find(&e->t, fp[i]) : -1;
       if (slot[i] >= 0)
         __builtin_prefetch(&e->t.flows[slot[i]], 1);
     }
     if (e->ss.nbuckets)
       for (size_t i = 0; i < m; i++)
         if (slot[i] >= 0) {
+          /* Half the flows have no subscriber state, at random: they
+           * prefetch slot 0 (soon cached) rather than take a branch
+           * that would mispredict every other time. */
           uint32_t ss = e->t.flows[slot[i]].ssub;
-          if (ss != SCONED_NO_SSUB)
-            __builtin_prefetch(&e->ss.s[ss], 1);
+          ss &= 0U - (uint32_t)(ss != SCONED_NO_SSUB);
+          __builtin_prefetch(&e->ss.s[ss], 1);
         }
+    /* One clock for the whole batch: checked once, and again only after
+     * the slow path (which may tick). */
+    int clock_ok = fast_clock_ok(e, now);
+    e->st.packets += m;
     for (size_t i = 0; i < m; i++) {
       sconed_verdict *vi = &v[base + i];
       size_t len = lens[base + i];
-      verdict_init(e, vi);
-      if (!ok[i]) {
+      verdict_clear(vi);
+      if (!fp[i]) {
         process_slow(e, pk[i], len, now, NULL, 0, 0, -1, vi);
+        clock_ok = fast_clock_ok(e, now);
         continue;
       }
-      fast_in in = {pk[i] + u[i].payload_off, u[i].payload_len, len, now};
-      if (!handle_fast(e, in, fp[i], a[i], &slot[i]))
-        process_slow(e, pk[i], len, now, &u[i], fp[i], a[i], slot[i], vi);
+      fast_in in = {pk[i] + poff[i], plen[i], len, now};
+      if (!clock_ok || !handle_fast(e, in, fp[i], a[i], &slot[i])) {
+        sconed_fast_udp u;
+        sconed_fast_parse(pk[i], len, &u);
+        process_slow(e, pk[i], len, now, &u, fp[i], a[i], slot[i], vi);
+        clock_ok = fast_clock_ok(e, now);
+      }
     }
   }
 }
@@ -906,6 +998,6 @@ void sconed_engine_process_udp(sconed_engine *e, const sconed_tuple *t,
                                    p.dport, &src_is_a);
   long slot = -1;
   fast_in in = {payload, len, len, now};
-  if (!handle_fast(e, in, fp, src_is_a, &slot))
+  if (!fast_clock_ok(e, now) || !handle_fast(e, in, fp, src_is_a, &slot))
     handle_slow(e, &p, fp, src_is_a, slot, v);
 }

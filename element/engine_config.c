@@ -265,6 +265,9 @@ int sconed_engine_set_capacity(sconed_engine *e, const char *name, uint64_t bps,
   long i = sconed_config_find_capacity(e->cfg, name);
   if (i < 0)
     return -1;
+  /* The config file's ceiling, which keeps the token refill exact. */
+  if (bps > SCONED_MAX_RATE_BPS)
+    return -2;
   e->cap_bps[i] = bps;
   for (size_t j = 0; j < e->cfg->nsubs; j++)
     if (e->cfg->subs[j].capacity == (uint16_t)i)

@@ -41,10 +41,19 @@ enum {
   FL_NCFULL_UP = 1U << 9, /* non-conforming since a period start */
   FL_NCFULL_DOWN = 1U << 10,
   FL_NO_SUB = 1U << 11, /* neither side is a subscriber */
-  /* Bits 12..14: of the first few datagrams, how many looked like QUIC;
-   * only meaningful until the flow is classified. */
+  /* Bits 12..13: of the first few datagrams, how many looked like QUIC;
+   * only meaningful until the flow is classified (the count kept before
+   * the deciding datagram is at most SCONED_CLASSIFY_PACKETS - 1 = 3). */
   FL_QUICISH_SHIFT = 12,
-  FL_QUICISH_MASK = 7U << 12,
+  FL_QUICISH_MASK = 3U << 12,
+  /* Once classified, bits 12..13 say, per scone_dir, that an advice
+   * change already reopened the early rewrites this period: advice that
+   * keeps changing must not make every SCONE packet a rewrite. */
+  FL_REBURST_UP = 1U << 12,
+  FL_REBURST_DOWN = 1U << 13,
+  /* Both ends match subscriber prefixes equally and nothing told which
+   * one is the client: no advice is written (it could go the wrong way). */
+  FL_DIR_UNKNOWN = 1U << 14,
   /* The subscriber table had no room this period: do not look again
    * before the next one. */
   FL_SSUB_FULL = 1U << 15,
