@@ -691,8 +691,10 @@ static inline int fast_clock_ok(const sconed_engine *e, scone_tstamp now) {
 }
 
 __attribute__((always_inline)) static inline int
-handle_fast(sconed_engine *e, fast_in p, uint64_t fp, int src_is_a,
-            long *slot) {
+handle_fast(sconed_engine *e, fast_in p, uint64_t fp, int src_is_a, long *slot,
+            int clock_ok) {
+  if (!clock_ok)
+    return 0;
   long i = *slot;
   if (i < 0 || e->t.tags[i] != fp) {
     i = sconed_table_find(&e->t, fp);
@@ -796,7 +798,8 @@ handle_fast(sconed_engine *e, fast_in p, uint64_t fp, int src_is_a,
   f->last_seen = nowu;
   f->flags = (uint16_t)flags;
   f->npkts = npkts & 255U;
-  sconed_plan_metrics *m = &e->stats[f->stat].m;
+  /* f->stat is s->stat here: the flow is resolved in this generation. */
+  sconed_plan_metrics *m = s->m;
   m->packets++;
   m->bytes += p.bytes;
   if (scone) {
@@ -903,7 +906,7 @@ void sconed_engine_process_ip(sconed_engine *e, uint8_t *pkt, size_t len,
   uint64_t fp = fast_fingerprint(e, &u, &a);
   long slot = -1;
   fast_in in = {pkt + u.payload_off, u.payload_len, len, now};
-  if (!fast_clock_ok(e, now) || !handle_fast(e, in, fp, a, &slot))
+  if (!handle_fast(e, in, fp, a, &slot, fast_clock_ok(e, now)))
     process_slow(e, pkt, len, now, &u, fp, a, slot, v);
 }
 
@@ -928,12 +931,13 @@ void sconed_engine_process_ip_batch(sconed_engine *e, uint8_t *const *pkts,
     uint8_t *const *pk = pkts + base;
     for (size_t i = 0; i < m; i++) {
       sconed_fast_udp u;
-      fp[i] = 0;
       if (sconed_fast_parse(pk[i], lens[base + i], &u)) {
         fp[i] = fast_fingerprint(e, &u, &a[i]);
         poff[i] = u.payload_off;
         plen[i] = u.payload_len;
         sconed_table_prefetch(&e->t, fp[i]);
+      } else {
+        fp[i] = 0;
       }
     }
     for (size_t i = 0; i < m; i++) {
@@ -965,7 +969,7 @@ void sconed_engine_process_ip_batch(sconed_engine *e, uint8_t *const *pkts,
         continue;
       }
       fast_in in = {pk[i] + poff[i], plen[i], len, now};
-      if (!clock_ok || !handle_fast(e, in, fp[i], a[i], &slot[i])) {
+      if (!handle_fast(e, in, fp[i], a[i], &slot[i], clock_ok)) {
         sconed_fast_udp u;
         sconed_fast_parse(pk[i], len, &u);
         process_slow(e, pk[i], len, now, &u, fp[i], a[i], slot[i], vi);
@@ -998,6 +1002,6 @@ void sconed_engine_process_udp(sconed_engine *e, const sconed_tuple *t,
                                    p.dport, &src_is_a);
   long slot = -1;
   fast_in in = {payload, len, len, now};
-  if (!fast_clock_ok(e, now) || !handle_fast(e, in, fp, src_is_a, &slot))
+  if (!handle_fast(e, in, fp, src_is_a, &slot, fast_clock_ok(e, now)))
     handle_slow(e, &p, fp, src_is_a, slot, v);
 }

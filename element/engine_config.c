@@ -152,7 +152,7 @@ static uint64_t fp_ns_per_byte(uint64_t bps) {
 
 static void derive_sub(sconed_sub_rt *r, const sconed_config *c,
                        const sconed_subscriber *sub, const uint64_t *caps,
-                       const uint16_t *plan_stat) {
+                       const uint16_t *plan_stat, sconed_stat_slot *stats) {
   const sconed_plan *p = &c->plans[sub->plan];
   uint64_t down = p->downlink_bps;
   if (sub->capacity != SCONED_NO_CAPACITY) {
@@ -172,6 +172,7 @@ static void derive_sub(sconed_sub_rt *r, const sconed_config *c,
   r->action = (uint8_t)p->action;
   r->plan = sub->plan;
   r->stat = plan_stat[sub->plan];
+  r->m = &stats[r->stat].m;
   r->burst = (int32_t)p->burst_bytes;
   r->max_delay = p->max_delay;
   if (p->action != SCONED_ENFORCE_NONE) {
@@ -205,9 +206,16 @@ void sconed_engine_clock_reset(sconed_engine *e) {
   sconed_engine_next_tick(e);
 }
 
+void sconed_engine_slow_only(sconed_engine *e, int on) {
+  e->slow_only = on;
+  sconed_engine_next_tick(e);
+}
+
 void sconed_engine_next_tick(sconed_engine *e) {
   e->epoch = (uint32_t)e->gen << 16 | (uint16_t)e->p_idx;
-  if (!e->clock_set) {
+  /* slow_only: a tick per packet changes nothing (tick only acts on
+   * boundaries passed), so the slow path sees what it would anyway. */
+  if (!e->clock_set || e->slow_only) {
     e->next_tick = 0; /* the first packet sets the clock */
     return;
   }
@@ -239,7 +247,7 @@ int sconed_engine_set_config(sconed_engine *e, sconed_config *c) {
   for (size_t i = 0; i < c->nplans; i++)
     ps[i] = stat_slot(e, c->plans[i].name);
   for (size_t i = 0; i < c->nsubs; i++)
-    derive_sub(&subs[i], c, &c->subs[i], caps, ps);
+    derive_sub(&subs[i], c, &c->subs[i], caps, ps, e->stats);
   sconed_config_free(e->cfg);
   free(e->subs);
   free(e->cap_bps);
@@ -272,6 +280,6 @@ int sconed_engine_set_capacity(sconed_engine *e, const char *name, uint64_t bps,
   for (size_t j = 0; j < e->cfg->nsubs; j++)
     if (e->cfg->subs[j].capacity == (uint16_t)i)
       derive_sub(&e->subs[j], e->cfg, &e->cfg->subs[j], e->cap_bps,
-                 e->plan_stat);
+                 e->plan_stat, e->stats);
   return 0;
 }

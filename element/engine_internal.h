@@ -31,6 +31,9 @@ typedef struct sconed_sub_rt {
   uint64_t rate_fp[2];        /* bytes per (1 << 20) ns, 16.16 fixed point */
   uint64_t ns_per_byte_fp[2]; /* 16.16 fixed point */
   scone_duration max_delay;
+  /* &stats[stat].m: saves the per-packet index arithmetic (the stats
+   * array never moves). */
+  sconed_plan_metrics *m;
 } sconed_sub_rt;
 
 typedef struct sconed_stat_slot {
@@ -90,6 +93,9 @@ struct sconed_engine {
   scone_duration sweep_step;
   int64_t admit_tokens; /* admissions that may displace */
   scone_tstamp admit_last;
+  /* Tests only: every packet takes the full path, to compare the fast
+   * path against it (sconed_engine_slow_only). */
+  int slow_only;
 };
 
 /* Off the per-packet path: kept out of line so the common case stays
@@ -100,6 +106,9 @@ struct sconed_engine {
 void sconed_engine_clock_reset(sconed_engine *e);
 /* Recomputes what the fast path compares with: next_tick, epoch. */
 void sconed_engine_next_tick(sconed_engine *e);
+/* Tests only: on (1), no packet takes the fast path; results must not
+ * change, as the fast path is only a shortcut. */
+void sconed_engine_slow_only(sconed_engine *e, int on);
 
 /* Per-subscriber monitoring (engine_subs.c). */
 /* Ties a SCONE flow to the state of its subscriber, whose address is

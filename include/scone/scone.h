@@ -38,7 +38,8 @@ typedef uint64_t scone_duration;
 #define SCONE_ERR_NOT_SCONE (-2)           /* not a SCONE packet */
 #define SCONE_ERR_INVALID_ARGUMENT (-3)    /* caller passed a bad value */
 #define SCONE_ERR_NOBUF (-4)               /* output buffer too small */
-#define SCONE_ERR_TRANSPORT_PARAMETER (-5) /* QUIC TRANSPORT_PARAMETER_ERROR */
+#define SCONE_ERR_TRANSPORT_PARAMETER (-5) /* QUIC TRANSPORT_PARAMETER_ERROR   \
+                                            */
 #define SCONE_ERR_MALFORMED (-6)           /* input is not well formed */
 #define SCONE_ERR_NOT_QUIC (-7)            /* does not follow QUIC invariants */
 
@@ -66,7 +67,8 @@ const char *scone_strerror(int err);
 #define SCONE_INDICATION_BYTE1 0x13U
 #define SCONE_INDICATION_LEN 2
 
-#define SCONE_MAX_CIDLEN 255 /* invariants allow 0..255 bytes in long headers */
+#define SCONE_MAX_CIDLEN 255 /* invariants allow 0..255 bytes in long headers  \
+                              */
 
 /* Smallest SCONE packet: first byte, version, two zero length bytes. */
 #define SCONE_PACKET_MIN_LEN 7
@@ -85,9 +87,9 @@ unsigned scone_rate_to_signal(uint64_t bps);
 /* ------------------------------------------------------------ SCONE packet */
 
 typedef struct scone_packet {
-  uint8_t first_byte; /* header form, reserved bit, high signal bits */
-  uint8_t signal;     /* 7-bit rate signal, 0..127 */
-  uint32_t version;   /* SCONE_VERSION_EVEN or SCONE_VERSION_ODD */
+  uint8_t first_byte;  /* header form, reserved bit, high signal bits */
+  uint8_t signal;      /* 7-bit rate signal, 0..127 */
+  uint32_t version;    /* SCONE_VERSION_EVEN or SCONE_VERSION_ODD */
   const uint8_t *dcid; /* points into the parsed buffer */
   size_t dcidlen;
   const uint8_t *scid;
@@ -140,9 +142,9 @@ int scone_packet_rewrite(uint8_t *data, size_t datalen, unsigned target,
 /* -------------------------------------------------- QUIC invariants header */
 
 typedef struct scone_quic_hdr {
-  int is_long;        /* 1: long header (0x80 set); 0: short header */
+  int is_long; /* 1: long header (0x80 set); 0: short header */
   uint8_t first_byte;
-  uint32_t version;   /* long headers only; 0 means Version Negotiation */
+  uint32_t version; /* long headers only; 0 means Version Negotiation */
   const uint8_t *dcid;
   size_t dcidlen;
   const uint8_t *scid; /* long headers only */
@@ -218,13 +220,13 @@ typedef struct scone_ipudp {
   const uint8_t *src; /* 4 or 16 bytes */
   const uint8_t *dst;
   uint16_t sport, dport; /* host order */
-  size_t udp_off;     /* offset of the UDP header within the IP packet */
-  size_t payload_off; /* offset of the UDP payload */
-  size_t payload_len; /* from the UDP length field, bounded by the capture */
-  uint8_t tos;        /* IPv4 TOS / IPv6 traffic class */
-  int is_fragment;    /* MF set: payload incomplete (later fragments have no
-                         UDP header: parse gives SCONE_ERR_NOT_SCONE with
-                         is_fragment 1 if the datagram is UDP) */
+  size_t udp_off;        /* offset of the UDP header within the IP packet */
+  size_t payload_off;    /* offset of the UDP payload */
+  size_t payload_len;    /* from the UDP length field, bounded by the capture */
+  uint8_t tos;           /* IPv4 TOS / IPv6 traffic class */
+  int is_fragment;       /* MF set: payload incomplete (later fragments have no
+                            UDP header: parse gives SCONE_ERR_NOT_SCONE with
+                            is_fragment 1 if the datagram is UDP) */
 } scone_ipudp;
 
 /* Parses an IPv4 or IPv6 packet carrying UDP (IPv6 extension headers
@@ -283,8 +285,8 @@ int scone_link_ip_offset(int linktype, const uint8_t *frame, size_t len,
 typedef struct scone_window {
   scone_duration bucket_ns;
   uint32_t nbuckets;
-  uint32_t head;      /* index of the current bucket */
-  uint64_t head_idx;  /* absolute bucket number (now / bucket_ns) of head */
+  uint32_t head;     /* index of the current bucket */
+  uint64_t head_idx; /* absolute bucket number (now / bucket_ns) of head */
   uint64_t sum;
   uint64_t bytes[SCONE_WINDOW_MAX_BUCKETS];
 } scone_window;
@@ -303,8 +305,8 @@ uint64_t scone_window_sum(scone_window *w, scone_tstamp now);
  * A monotone deque keeps this exact in constant memory: at most one entry per
  * distinct signal value. */
 typedef struct scone_advice {
-  unsigned signal;         /* SCONE_SIGNAL_UNKNOWN when no advice in force */
-  uint64_t bps;            /* 0 when unknown */
+  unsigned signal;          /* SCONE_SIGNAL_UNKNOWN when no advice in force */
+  uint64_t bps;             /* 0 when unknown */
   scone_tstamp received_at; /* last time any advice was accepted */
   scone_tstamp expires_at;  /* when this advice lapses (or changes upward)
                                unless renewed; 0 when unknown */
@@ -369,17 +371,17 @@ typedef enum scone_dir {
 } scone_dir;
 
 typedef enum scone_conformance {
-  SCONE_CONFORMANCE_UNKNOWN = 0,  /* no advice applied long enough to judge */
+  SCONE_CONFORMANCE_UNKNOWN = 0, /* no advice applied long enough to judge */
   SCONE_CONFORMANCE_CONFORMING = 1,
   SCONE_CONFORMANCE_EXCEEDING = 2,
 } scone_conformance;
 
 #define SCONE_MONITOR_SETTINGS_V1 1
 typedef struct scone_monitor_settings {
-  uint32_t version;        /* SCONE_MONITOR_SETTINGS_V1 */
-  scone_duration period;   /* default SCONE_PERIOD; the spec says >= 67 s */
-  uint32_t nbuckets;       /* window buckets, default 67 */
-  uint32_t tolerance_pct;  /* allowed excess over advice, default 10 */
+  uint32_t version;       /* SCONE_MONITOR_SETTINGS_V1 */
+  scone_duration period;  /* default SCONE_PERIOD; the spec says >= 67 s */
+  uint32_t nbuckets;      /* window buckets, default 67 */
+  uint32_t tolerance_pct; /* allowed excess over advice, default 10 */
 } scone_monitor_settings;
 
 void scone_monitor_settings_default(scone_monitor_settings *s);
@@ -394,11 +396,11 @@ typedef struct scone_monitor {
   scone_tstamp origin; /* the time given to init: period 0 starts here */
   struct {
     scone_window win;
-    uint64_t period_idx;   /* absolute period number of max_sig[0] */
-    uint8_t max_sig[3];    /* highest signal applied: this period, -1, -2;
-                              SCONE_SIGNAL_UNKNOWN = some of the period
-                              passed without advice */
-    uint8_t last_sig;      /* advice configured now; carried into new periods */
+    uint64_t period_idx; /* absolute period number of max_sig[0] */
+    uint8_t max_sig[3];  /* highest signal applied: this period, -1, -2;
+                            SCONE_SIGNAL_UNKNOWN = some of the period
+                            passed without advice */
+    uint8_t last_sig;    /* advice configured now; carried into new periods */
   } d[2];
 } scone_monitor;
 
@@ -413,8 +415,7 @@ void scone_monitor_on_advice(scone_monitor *m, scone_dir dir, unsigned signal,
 void scone_monitor_on_bytes(scone_monitor *m, scone_dir dir, uint64_t bytes,
                             scone_tstamp now);
 /* The limit in force (bit/s, 0 = none) and the verdict for dir at now. */
-uint64_t scone_monitor_limit(scone_monitor *m, scone_dir dir,
-                             scone_tstamp now);
+uint64_t scone_monitor_limit(scone_monitor *m, scone_dir dir, scone_tstamp now);
 scone_conformance scone_monitor_check(scone_monitor *m, scone_dir dir,
                                       scone_tstamp now);
 
