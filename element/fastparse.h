@@ -29,40 +29,54 @@ static inline uint32_t sconed_be32(const uint8_t *p) {
          p[3];
 }
 
+/* The two shapes apart, for callers that sort packets by family first:
+ * the family is random from packet to packet, so a branch on it is not
+ * predictable. Each is 1 when the packet has that shape and *u is filled,
+ * else 0. */
+static inline int sconed_fast_parse4(const uint8_t *pkt, size_t len,
+                                     sconed_fast_udp *u) {
+  if (len < 28 || pkt[0] != 0x45)
+    return 0;
+  size_t tot = sconed_be16(pkt + 2);
+  size_t ulen = sconed_be16(pkt + 24);
+  /* Protocol UDP, and neither MF nor a fragment offset. */
+  if (pkt[9] != 17 || (sconed_be16(pkt + 6) & 0x3fffU) || tot > len ||
+      ulen < 8 || ulen + 20 > tot)
+    return 0;
+  u->ipv6 = 0;
+  u->src = pkt + 12;
+  u->dst = pkt + 16;
+  u->sport = (uint16_t)sconed_be16(pkt + 20);
+  u->dport = (uint16_t)sconed_be16(pkt + 22);
+  u->payload_off = 28;
+  u->payload_len = (uint32_t)(ulen - 8);
+  return 1;
+}
+
+static inline int sconed_fast_parse6(const uint8_t *pkt, size_t len,
+                                     sconed_fast_udp *u) {
+  if (len < 48 || (pkt[0] >> 4) != 6 || pkt[6] != 17)
+    return 0;
+  size_t end = 40 + (size_t)sconed_be16(pkt + 4);
+  size_t ulen = sconed_be16(pkt + 44);
+  if (end > len || ulen < 8 || ulen + 40 > end)
+    return 0;
+  u->ipv6 = 1;
+  u->src = pkt + 8;
+  u->dst = pkt + 24;
+  u->sport = (uint16_t)sconed_be16(pkt + 40);
+  u->dport = (uint16_t)sconed_be16(pkt + 42);
+  u->payload_off = 48;
+  u->payload_len = (uint32_t)(ulen - 8);
+  return 1;
+}
+
 /* 1 when the packet has the common shape and *u is filled, else 0. */
 static inline int sconed_fast_parse(const uint8_t *pkt, size_t len,
                                     sconed_fast_udp *u) {
-  if (len >= 28 && pkt[0] == 0x45) {
-    size_t tot = sconed_be16(pkt + 2);
-    size_t ulen = sconed_be16(pkt + 24);
-    /* Protocol UDP, and neither MF nor a fragment offset. */
-    if (pkt[9] != 17 || (sconed_be16(pkt + 6) & 0x3fffU) || tot > len ||
-        ulen < 8 || ulen + 20 > tot)
-      return 0;
-    u->ipv6 = 0;
-    u->src = pkt + 12;
-    u->dst = pkt + 16;
-    u->sport = (uint16_t)sconed_be16(pkt + 20);
-    u->dport = (uint16_t)sconed_be16(pkt + 22);
-    u->payload_off = 28;
-    u->payload_len = (uint32_t)(ulen - 8);
-    return 1;
-  }
-  if (len >= 48 && (pkt[0] >> 4) == 6 && pkt[6] == 17) {
-    size_t end = 40 + (size_t)sconed_be16(pkt + 4);
-    size_t ulen = sconed_be16(pkt + 44);
-    if (end > len || ulen < 8 || ulen + 40 > end)
-      return 0;
-    u->ipv6 = 1;
-    u->src = pkt + 8;
-    u->dst = pkt + 24;
-    u->sport = (uint16_t)sconed_be16(pkt + 40);
-    u->dport = (uint16_t)sconed_be16(pkt + 42);
-    u->payload_off = 48;
-    u->payload_len = (uint32_t)(ulen - 8);
-    return 1;
-  }
-  return 0;
+  if (len >= 28 && pkt[0] == 0x45)
+    return sconed_fast_parse4(pkt, len, u);
+  return sconed_fast_parse6(pkt, len, u);
 }
 
 #endif
