@@ -385,7 +385,7 @@ static void roll(sconed_engine *e, sconed_flow *f) {
   /* A new period: an advice change may reopen the early rewrites once
    * more. Before classification these bits count datagrams instead. */
   if (f->flags & (FL_QUIC | FL_NOT_QUIC))
-    f->flags &= (uint16_t)~(FL_REBURST_UP | FL_REBURST_DOWN);
+    f->flags &= (uint16_t) ~(FL_REBURST_UP | FL_REBURST_DOWN);
   if (was_nc && !(nc & MON_NC_ANY))
     e->stats[f->stat].m.nonconforming--;
   f->pidx = (uint16_t)e->p_idx;
@@ -683,25 +683,41 @@ typedef struct fast_in {
  * has one, and not a SCONE packet that needs a rewrite or new state. Everything
  * is checked before anything is written, so a packet that turns out not to be
  * common goes to handle_slow as if it had come there first. Returns 1 when
- * done; otherwise *slot is the flow's slot or -1. The caller has checked
- * fast_clock_ok (once per batch: all its packets share one time).
+ * done; otherwise *slot is the flow's slot or -1. state (fast_state) says
+ * what the caller knows; one word, so the common packet tests it once.
  */
 static inline int fast_clock_ok(const sconed_engine *e, scone_tstamp now) {
   return now >= e->last_now && now < e->next_tick;
 }
 
+enum {
+  /* *slot may be stale: only the slow path moves flows, so a batch needs
+   * the tag check only after it ran. */
+  FAST_RECHECK = 1,
+  /* fast_clock_ok failed (checked once per batch: all its packets share
+   * one time): the slow path must tick. */
+  FAST_NO_CLOCK = 2,
+};
+
+static inline unsigned fast_state(const sconed_engine *e, scone_tstamp now,
+                                  unsigned recheck) {
+  return recheck | (fast_clock_ok(e, now) ? 0U : (unsigned)FAST_NO_CLOCK);
+}
+
 __attribute__((always_inline)) static inline int
 handle_fast(sconed_engine *e, fast_in p, uint64_t fp, int src_is_a, long *slot,
-            int clock_ok) {
-  if (!clock_ok)
-    return 0;
+            unsigned state) {
   long i = *slot;
-  if (i < 0 || e->t.tags[i] != fp) {
-    i = sconed_table_find(&e->t, fp);
-    *slot = i;
-    if (i < 0)
+  if (UNLIKELY(state)) {
+    if (state & FAST_NO_CLOCK)
       return 0;
+    if (i < 0 || e->t.tags[i] != fp) {
+      i = sconed_table_find(&e->t, fp);
+      *slot = i;
+    }
   }
+  if (i < 0)
+    return 0;
   sconed_flow *f = &e->t.flows[i];
   unsigned flags = f->flags;
   if (sconed_flow_epoch(f) != e->epoch || !(flags & (FL_QUIC | FL_NOT_QUIC)))
@@ -860,9 +876,10 @@ COLD static int parse_slow(sconed_engine *e, uint8_t *pkt, size_t len,
 }
 
 static inline void verdict_clear(sconed_verdict *v) {
-  v->action = SCONED_PASS;
-  v->modified = 0;
-  v->release_at = 0;
+  /* SCONED_PASS is 0: one zeroing store of the whole record (the three
+   * field stores stay three instructions). */
+  _Static_assert(SCONED_PASS == 0, "an all-zero verdict passes");
+  *v = (sconed_verdict){0};
 }
 
 static inline void verdict_init(sconed_engine *e, sconed_verdict *v) {
@@ -906,7 +923,7 @@ void sconed_engine_process_ip(sconed_engine *e, uint8_t *pkt, size_t len,
   uint64_t fp = fast_fingerprint(e, &u, &a);
   long slot = -1;
   fast_in in = {pkt + u.payload_off, u.payload_len, len, now};
-  if (!handle_fast(e, in, fp, a, &slot, fast_clock_ok(e, now)))
+  if (!handle_fast(e, in, fp, a, &slot, fast_state(e, now, FAST_RECHECK)))
     process_slow(e, pkt, len, now, &u, fp, a, slot, v);
 }
 
@@ -925,8 +942,13 @@ void sconed_engine_process_ip_batch(sconed_engine *e, uint8_t *const *pkts,
    * parsed again rather than every packet storing its whole parse. */
   uint64_t fp[BATCH];
   long slot[BATCH];
-  uint32_t poff[BATCH], plen[BATCH];
+  uint8_t *pay[BATCH];
+  uint32_t plen[BATCH];
   int a[BATCH];
+  /* Fixed for the engine's life: loaded once, not per packet. */
+  const uint64_t *tags = e->t.tags;
+  const sconed_flow *flows = e->t.flows;
+  const uint64_t nbuckets = e->t.nbuckets;
   for (size_t base = 0; base < n; base += BATCH) {
     size_t m = n - base < BATCH ? n - base : BATCH;
     uint8_t *const *pk = pkts + base;
@@ -953,9 +975,9 @@ void sconed_engine_process_ip_batch(sconed_engine *e, uint8_t *const *pkts,
       if (sconed_fast_parse4(pk[i], lens[base + i], &u)) {
         fp[i] = sconed_fingerprint(e->t.key, 0, u.src, u.dst, u.sport, u.dport,
                                    &a[i]);
-        poff[i] = u.payload_off;
+        pay[i] = pk[i] + u.payload_off;
         plen[i] = u.payload_len;
-        sconed_table_prefetch(&e->t, fp[i]);
+        sconed_tags_prefetch(tags, nbuckets, fp[i]);
       } else {
         fp[i] = 0;
       }
@@ -966,9 +988,9 @@ void sconed_engine_process_ip_batch(sconed_engine *e, uint8_t *const *pkts,
       if (sconed_fast_parse6(pk[i], lens[base + i], &u)) {
         fp[i] = sconed_fingerprint(e->t.key, 1, u.src, u.dst, u.sport, u.dport,
                                    &a[i]);
-        poff[i] = u.payload_off;
+        pay[i] = pk[i] + u.payload_off;
         plen[i] = u.payload_len;
-        sconed_table_prefetch(&e->t, fp[i]);
+        sconed_tags_prefetch(tags, nbuckets, fp[i]);
       } else {
         fp[i] = 0;
       }
@@ -976,7 +998,7 @@ void sconed_engine_process_ip_batch(sconed_engine *e, uint8_t *const *pkts,
     for (size_t i = 0; i < m; i++) {
       slot[i] = fp[i] ? sconed_table_find(&e->t, fp[i]) : -1;
       if (slot[i] >= 0)
-        __builtin_prefetch(&e->t.flows[slot[i]], 1);
+        __builtin_prefetch(&flows[slot[i]], 1);
     }
     if (e->ss.nbuckets)
       for (size_t i = 0; i < m; i++)
@@ -984,13 +1006,13 @@ void sconed_engine_process_ip_batch(sconed_engine *e, uint8_t *const *pkts,
           /* Half the flows have no subscriber state, at random: they
            * prefetch slot 0 (soon cached) rather than take a branch
            * that would mispredict every other time. */
-          uint32_t ss = e->t.flows[slot[i]].ssub;
+          uint32_t ss = flows[slot[i]].ssub;
           ss &= 0U - (uint32_t)(ss != SCONED_NO_SSUB);
           __builtin_prefetch(&e->ss.s[ss], 1);
         }
     /* One clock for the whole batch: checked once, and again only after
      * the slow path (which may tick). */
-    int clock_ok = fast_clock_ok(e, now);
+    unsigned state = fast_state(e, now, 0);
     e->st.packets += m;
     for (size_t i = 0; i < m; i++) {
       sconed_verdict *vi = &v[base + i];
@@ -998,15 +1020,15 @@ void sconed_engine_process_ip_batch(sconed_engine *e, uint8_t *const *pkts,
       verdict_clear(vi);
       if (!fp[i]) {
         process_slow(e, pk[i], len, now, NULL, 0, 0, -1, vi);
-        clock_ok = fast_clock_ok(e, now);
+        state = fast_state(e, now, FAST_RECHECK);
         continue;
       }
-      fast_in in = {pk[i] + poff[i], plen[i], len, now};
-      if (!handle_fast(e, in, fp[i], a[i], &slot[i], clock_ok)) {
+      fast_in in = {pay[i], plen[i], len, now};
+      if (!handle_fast(e, in, fp[i], a[i], &slot[i], state)) {
         sconed_fast_udp u;
         sconed_fast_parse(pk[i], len, &u);
         process_slow(e, pk[i], len, now, &u, fp[i], a[i], slot[i], vi);
-        clock_ok = fast_clock_ok(e, now);
+        state = fast_state(e, now, FAST_RECHECK);
       }
     }
   }
@@ -1035,6 +1057,7 @@ void sconed_engine_process_udp(sconed_engine *e, const sconed_tuple *t,
                                    p.dport, &src_is_a);
   long slot = -1;
   fast_in in = {payload, len, len, now};
-  if (!handle_fast(e, in, fp, src_is_a, &slot, fast_clock_ok(e, now)))
+  if (!handle_fast(e, in, fp, src_is_a, &slot,
+                   fast_state(e, now, FAST_RECHECK)))
     handle_slow(e, &p, fp, src_is_a, slot, v);
 }

@@ -157,8 +157,16 @@ static inline size_t sconed_bucket2(const sconed_table *t, uint64_t fp) {
 /* Only the first bucket: it holds most flows (see admit in engine.c), and
  * fetching the second for all would cost more bandwidth than the few
  * misses it saves. */
+static inline void sconed_tags_prefetch(const uint64_t *tags, size_t nbuckets,
+                                        uint64_t fp) {
+  size_t b = (size_t)(((fp >> 32) * (uint64_t)nbuckets) >> 32);
+  __builtin_prefetch(tags + b * SCONED_BUCKET_SLOTS);
+}
+
+/* Callers in a loop pass the table's fields, loaded once, to
+ * sconed_tags_prefetch instead. */
 static inline void sconed_table_prefetch(const sconed_table *t, uint64_t fp) {
-  __builtin_prefetch(t->tags + sconed_bucket1(t, fp) * SCONED_BUCKET_SLOTS);
+  sconed_tags_prefetch(t->tags, t->nbuckets, fp);
 }
 
 /* The slot holding fp in the bucket starting at b, or -1. */

@@ -38,10 +38,9 @@ typedef uint64_t scone_duration;
 #define SCONE_ERR_NOT_SCONE (-2)           /* not a SCONE packet */
 #define SCONE_ERR_INVALID_ARGUMENT (-3)    /* caller passed a bad value */
 #define SCONE_ERR_NOBUF (-4)               /* output buffer too small */
-#define SCONE_ERR_TRANSPORT_PARAMETER (-5) /* QUIC TRANSPORT_PARAMETER_ERROR   \
-                                            */
+#define SCONE_ERR_TRANSPORT_PARAMETER (-5) /* TRANSPORT_PARAMETER_ERROR */
 #define SCONE_ERR_MALFORMED (-6)           /* input is not well formed */
-#define SCONE_ERR_NOT_QUIC (-7)            /* does not follow QUIC invariants */
+#define SCONE_ERR_NOT_QUIC (-7)            /* not per QUIC invariants */
 
 /* A short English description of a SCONE_ERR_* value ("unknown error" else). */
 const char *scone_strerror(int err);
@@ -67,8 +66,8 @@ const char *scone_strerror(int err);
 #define SCONE_INDICATION_BYTE1 0x13U
 #define SCONE_INDICATION_LEN 2
 
-#define SCONE_MAX_CIDLEN 255 /* invariants allow 0..255 bytes in long headers  \
-                              */
+/* The invariants allow 0..255 bytes of CID in long headers. */
+#define SCONE_MAX_CIDLEN 255
 
 /* Smallest SCONE packet: first byte, version, two zero length bytes. */
 #define SCONE_PACKET_MIN_LEN 7
