@@ -704,6 +704,14 @@ static inline unsigned fast_state(const sconed_engine *e, scone_tstamp now,
   return recheck | (fast_clock_ok(e, now) ? 0U : (unsigned)FAST_NO_CLOCK);
 }
 
+/* The flow's packet count after this packet, saturating. Computed again
+ * where it is needed rather than once: the flow's line is in L1 by then,
+ * and a value kept live across the whole fast path was spilled to the
+ * stack in the batch loop. */
+static inline unsigned fast_npkts(const sconed_flow *f) {
+  return f->npkts + (f->npkts != 255);
+}
+
 __attribute__((always_inline)) static inline int
 handle_fast(sconed_engine *e, fast_in p, uint64_t fp, int src_is_a, long *slot,
             unsigned state) {
@@ -723,7 +731,6 @@ handle_fast(sconed_engine *e, fast_in p, uint64_t fp, int src_is_a, long *slot,
   if (sconed_flow_epoch(f) != e->epoch || !(flags & (FL_QUIC | FL_NOT_QUIC)))
     return 0;
   uint32_t nowu = (uint32_t)(p.now >> 20);
-  unsigned npkts = f->npkts + (f->npkts != 255);
   /* src_is_a is 0 or 1: shifts and xors instead of selects. */
   _Static_assert(FL_SEEN_B == FL_SEEN_A << 1 && FL_INIT_A == 1 &&
                      SCONE_DIR_UPLINK == 0,
@@ -733,20 +740,27 @@ handle_fast(sconed_engine *e, fast_in p, uint64_t fp, int src_is_a, long *slot,
     e->last_now = p.now;
     f->last_seen = nowu;
     f->flags = (uint16_t)flags;
-    f->npkts = npkts & 255U;
+    f->npkts = fast_npkts(f);
     e->st.no_subscriber++;
     return 1;
   }
   const sconed_sub_rt *s = &e->subs[f->sub];
-  int d = (int)((flags & FL_INIT_A) ^ (unsigned)src_is_a);
+  /* Unsigned: it indexes arrays and shifts masks, and a signed int was
+   * sign-extended into a second copy that the batch loop kept on the
+   * stack. */
+  unsigned d = (flags & FL_INIT_A) ^ (unsigned)src_is_a;
   /* A SCONE packet that changes nothing but counters: its flow already
    * has this period's advice, and no rewrite is due or it is a confirm. */
-  int scone = 0; /* 1: a SCONE packet; 2: one that confirms our advice */
+  /* Above the 16 stored bits of flags: a SCONE packet, and one that
+   * confirms our advice. In flags rather than a variable of their own,
+   * which the batch loop had to keep on the stack until the end. */
+  enum { FAST_SCONE = 1U << 16, FAST_CONFIRM = 1U << 17 };
+  _Static_assert(sizeof(f->flags) == 2, "flags are 16 bits");
   if ((flags & FL_QUIC) && p.plen >= 5 && (p.payload[0] & 0x80) &&
       (sconed_be32(p.payload + 1) & 0x7fffffffU) == SCONE_VERSION_BITS) {
     if (!(flags & FL_SCONE))
       return 0;
-    scone = 1;
+    flags |= FAST_SCONE;
     if (s->advise[d]) {
       unsigned t = s->sig[d];
       if (f->target[d] != t)
@@ -764,7 +778,7 @@ handle_fast(sconed_engine *e, fast_in p, uint64_t fp, int src_is_a, long *slot,
           if (ms0 == SCONE_SIGNAL_UNKNOWN || ms0 < t)
             return 0;
         }
-        scone = 2;
+        flags |= FAST_CONFIRM;
       } else if (f->initial[d] < e->cfg->initial_rewrites ||
                  f->slot[d] != (uint8_t)e->slot_idx) {
         return 0; /* a rewrite is due */
@@ -801,7 +815,7 @@ handle_fast(sconed_engine *e, fast_in p, uint64_t fp, int src_is_a, long *slot,
     refill(tokens, s, nowu - f->last_seen);
     if (s->rate_fp[d] && !exempt &&
         !((flags & (FL_ANNOUNCED | FL_SCONE)) == FL_ANNOUNCED &&
-          npkts <= e->cfg->announce_grace)) {
+          fast_npkts(f) <= e->cfg->announce_grace)) {
       if (tokens[d] < (int64_t)p.bytes)
         return 0; /* police or shape: the slow path */
       tokens[d] -= (int32_t)p.bytes;
@@ -813,14 +827,14 @@ handle_fast(sconed_engine *e, fast_in p, uint64_t fp, int src_is_a, long *slot,
   e->last_now = p.now;
   f->last_seen = nowu;
   f->flags = (uint16_t)flags;
-  f->npkts = npkts & 255U;
+  f->npkts = fast_npkts(f);
   /* f->stat is s->stat here: the flow is resolved in this generation. */
   sconed_plan_metrics *m = s->m;
   m->packets++;
   m->bytes += p.bytes;
-  if (scone) {
+  if (flags & FAST_SCONE) {
     m->scone_packets++;
-    m->confirms += scone == 2;
+    m->confirms += (flags & FAST_CONFIRM) != 0;
   }
   if (flags & FL_SCONE) {
     mon_add(&f->cur[d], add);
@@ -1000,16 +1014,21 @@ void sconed_engine_process_ip_batch(sconed_engine *e, uint8_t *const *pkts,
       if (slot[i] >= 0)
         __builtin_prefetch(&flows[slot[i]], 1);
     }
-    if (e->ss.nbuckets)
+    if (e->ss.nbuckets) {
+      /* Half the flows have no subscriber state, at random: rather than
+       * take a branch that would mispredict every other time, they
+       * prefetch the line just before the states (soon cached; a
+       * prefetch never faults). Adding 1 in 24 bits turns NO_SSUB into
+       * 0 in one step where a compare and mask took four. The address
+       * is formed as an integer: it may lie outside the array. */
+      _Static_assert(SCONED_NO_SSUB == 0xffffffU, "the wrap below");
+      const uintptr_t ssb = (uintptr_t)e->ss.s - sizeof(*e->ss.s);
       for (size_t i = 0; i < m; i++)
         if (slot[i] >= 0) {
-          /* Half the flows have no subscriber state, at random: they
-           * prefetch slot 0 (soon cached) rather than take a branch
-           * that would mispredict every other time. */
-          uint32_t ss = flows[slot[i]].ssub;
-          ss &= 0U - (uint32_t)(ss != SCONED_NO_SSUB);
-          __builtin_prefetch(&e->ss.s[ss], 1);
+          uint32_t ss = (flows[slot[i]].ssub + 1U) & 0xffffffU;
+          __builtin_prefetch((const void *)(ssb + ss * sizeof(*e->ss.s)), 1);
         }
+    }
     /* One clock for the whole batch: checked once, and again only after
      * the slow path (which may tick). */
     unsigned state = fast_state(e, now, 0);
@@ -1025,9 +1044,15 @@ void sconed_engine_process_ip_batch(sconed_engine *e, uint8_t *const *pkts,
       }
       fast_in in = {pay[i], plen[i], len, now};
       if (!handle_fast(e, in, fp[i], a[i], &slot[i], state)) {
+        /* Read again from the arrays (volatile: the compiler would reuse
+         * the copies in registers) so that the fingerprint and side are
+         * not kept live, or spilled, across the whole fast path for the
+         * rare packet that leaves it. */
+        uint64_t fpi = ((volatile uint64_t *)fp)[i];
+        int ai = ((volatile int *)a)[i];
         sconed_fast_udp u;
         sconed_fast_parse(pk[i], len, &u);
-        process_slow(e, pk[i], len, now, &u, fp[i], a[i], slot[i], vi);
+        process_slow(e, pk[i], len, now, &u, fpi, ai, slot[i], vi);
         state = fast_state(e, now, FAST_RECHECK);
       }
     }
