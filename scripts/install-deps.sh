@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev llvm
- valgrind clang-format
+ valgrind clang-format python3
  libcmocka-dev libpcap-dev libjansson-dev libinih-dev libmicrohttpd-dev
  libgnutls28-dev gnutls-bin libngtcp2-dev libngtcp2-crypto-gnutls-dev libnghttp3-dev
  ngtcp2-client ngtcp2-server
