@@ -12,10 +12,6 @@
 
 #include "test_wire_util.h"
 
-static uint16_t get16(const uint8_t *p) {
-  return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 static void rfc1624_example(void **state) {
   (void)state;
   /* RFC 1624 Section 4: m = 0x5555 -> 0x3285 in a header whose other words
@@ -66,7 +62,7 @@ static void compute_matches_reference(void **state) {
   const size_t lens[3] = {4, 4, 100};
   for (int i = 0; i < 3; i++)
     for (size_t j = 0; j < lens[i]; j += 2)
-      sum += get16(parts[i] + j);
+      sum += tw_get16(parts[i] + j);
   sum += 17 + 100;
   while (sum >> 16)
     sum = (sum & 0xffff) + (sum >> 16);
@@ -90,7 +86,7 @@ static void update_matches_compute_random_words(void **state) {
     uint16_t c = scone_udp_csum_compute(s, d, al, udp, len);
     /* an even offset past the checksum field, with a whole word there */
     size_t off = 8 + 2 * (size_t)(tw_rand(&seed) % ((len - 8) / 2));
-    uint16_t old = get16(udp + off);
+    uint16_t old = tw_get16(udp + off);
     uint16_t neu = (uint16_t)tw_rand(&seed);
     if (i % 16 == 0)
       neu = (uint16_t)~old; /* the complement: a large swing */
@@ -134,7 +130,7 @@ static void ipudp_rewrite_matches_compute(void **state) {
     changed += r;
     assert_int_equal(scone_packet_signal(pkt + v.payload_off),
                      target < sig ? target : sig);
-    uint16_t stored = get16(pkt + v.udp_off + 6);
+    uint16_t stored = tw_get16(pkt + v.udp_off + 6);
     assert_int_equal(stored,
                      scone_udp_csum_compute(v.src, v.dst, v6 ? 16 : 4,
                                             pkt + v.udp_off, len - v.udp_off));
@@ -159,13 +155,13 @@ static size_t make_zero_after_rewrite(uint8_t *pkt, int v6, unsigned target) {
   size_t len = v6 ? tw_make_v6(pkt, payload, plen, 17, NULL, 0, 0)
                   : tw_make_v4(pkt, payload, plen, 0, 0, 0);
   size_t uoff = v6 ? 40 : 20;
-  uint16_t c = get16(pkt + uoff + 6);
+  uint16_t c = tw_get16(pkt + uoff + 6);
   /* c = ~sum; adding c to the sum makes it 0xffff, i.e. a zero checksum. */
   payload[f] = (uint8_t)(c >> 8);
   payload[f + 1] = (uint8_t)c;
   len = v6 ? tw_make_v6(pkt, payload, plen, 17, NULL, 0, 0)
            : tw_make_v4(pkt, payload, plen, 0, 0, 0);
-  assert_int_equal(get16(pkt + uoff + 6), 0xffff);
+  assert_int_equal(tw_get16(pkt + uoff + 6), 0xffff);
   /* Put the original signal back and checksum that packet. */
   uint8_t orig[7];
   assert_int_equal(
@@ -187,15 +183,15 @@ static void computed_zero_becomes_ffff(void **state) {
     for (unsigned target = 0; target < 100; target += 33) {
       size_t len = make_zero_after_rewrite(pkt, v6, target);
       size_t uoff = v6 ? 40 : 20;
-      assert_int_not_equal(get16(pkt + uoff + 6), 0xffff);
+      assert_int_not_equal(tw_get16(pkt + uoff + 6), 0xffff);
       assert_int_equal(scone_ipudp_rewrite(pkt, len, target, NULL), 1);
-      assert_int_equal(get16(pkt + uoff + 6), 0xffff);
+      assert_int_equal(tw_get16(pkt + uoff + 6), 0xffff);
       assert_int_equal(scone_packet_signal(pkt + uoff + 8), target);
       /* And from 0xffff onward the update still matches a recomputation. */
       const uint8_t *s = v6 ? tw_src6 : tw_src4, *d = v6 ? tw_dst6 : tw_dst4;
       assert_int_equal(scone_ipudp_rewrite(pkt, len, 0, NULL), target > 0);
       assert_int_equal(
-          get16(pkt + uoff + 6),
+          tw_get16(pkt + uoff + 6),
           scone_udp_csum_compute(s, d, v6 ? 16 : 4, pkt + uoff, len - uoff));
     }
   }
@@ -211,10 +207,10 @@ static void zero_udp_checksum_stays_zero(void **state) {
     size_t len = v6 ? tw_make_v6(pkt, payload, (size_t)n + 20, 17, NULL, 0, 1)
                     : tw_make_v4(pkt, payload, (size_t)n + 20, 0, 0, 1);
     size_t uoff = v6 ? 40 : 20;
-    assert_int_equal(get16(pkt + uoff + 6), 0);
+    assert_int_equal(tw_get16(pkt + uoff + 6), 0);
     assert_int_equal(scone_ipudp_rewrite(pkt, len, 17, NULL), 1);
     assert_int_equal(scone_packet_signal(pkt + uoff + 8), 17);
-    assert_int_equal(get16(pkt + uoff + 6), 0);
+    assert_int_equal(tw_get16(pkt + uoff + 6), 0);
   }
 }
 

@@ -14,10 +14,6 @@
 
 #include "test_wire_util.h"
 
-static uint16_t get16(const uint8_t *p) {
-  return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 /* A payload: a SCONE packet with signal 90 and an 8-byte DCID, then a
  * stand-in for the coalesced 1-RTT packet. Returns its length (40). */
 static size_t scone_payload(uint8_t *p) {
@@ -47,7 +43,7 @@ static int parse_exact(scone_ipudp *v, const uint8_t *pkt, size_t len) {
 }
 
 static void checksum_ok(const uint8_t *pkt, size_t len, const scone_ipudp *v) {
-  assert_int_equal(get16(pkt + v->udp_off + 6),
+  assert_int_equal(tw_get16(pkt + v->udp_off + 6),
                    scone_udp_csum_compute(v->src, v->dst,
                                           v->ip_version == 6 ? 16 : 4,
                                           pkt + v->udp_off, len - v->udp_off));

@@ -76,6 +76,10 @@ static const uint8_t tw_dst6[16] = {0x20, 0x01, 0x0d, 0xb8, 0xff, 0, 0,    0,
 #define TW_SPORT 4433
 #define TW_DPORT 50123
 
+static inline uint16_t tw_get16(const uint8_t *p) {
+  return (uint16_t)(p[0] << 8 | p[1]);
+}
+
 static inline void tw_put16(uint8_t *p, size_t v) {
   p[0] = (uint8_t)(v >> 8);
   p[1] = (uint8_t)v;

@@ -122,18 +122,21 @@ json_t *json_cid(const uint8_t *cid, size_t len) {
   return json_string(hex_format(cid, len, hex));
 }
 
+const char *signal_rate_text(unsigned signal, char *buf) {
+  if (signal > SCONE_SIGNAL_MAX)
+    return "unknown";
+  return fmt_rate(scone_rate_from_signal(signal), buf, FMT_RATE_LEN);
+}
+
 void json_set_signal(json_t *o, unsigned signal) {
+  char rate[FMT_RATE_LEN];
   json_object_set_new(o, "signal", json_integer(signal));
-  if (signal <= SCONE_SIGNAL_MAX) {
-    char rate[FMT_RATE_LEN];
-    uint64_t bps = scone_rate_from_signal(signal);
-    json_object_set_new(o, "bps", json_integer((json_int_t)bps));
-    json_object_set_new(o, "rate",
-                        json_string(fmt_rate(bps, rate, sizeof rate)));
-  } else {
-    json_object_set_new(o, "bps", json_null());
-    json_object_set_new(o, "rate", json_string("unknown"));
-  }
+  json_object_set_new(
+      o, "bps",
+      signal <= SCONE_SIGNAL_MAX
+          ? json_integer((json_int_t)scone_rate_from_signal(signal))
+          : json_null());
+  json_object_set_new(o, "rate", json_string(signal_rate_text(signal, rate)));
 }
 
 static json_t *tristate_json(int v) {

@@ -32,6 +32,10 @@ typedef struct decoded_dgram {
 int print_decoded_text(const decoded_dgram *dec);
 int print_decoded_json(const decoded_dgram *dec);
 
+/* The rate of signal for people: fmt_rate() of its bit/s, or "unknown" for
+ * 127. buf holds FMT_RATE_LEN bytes; returns the text. */
+const char *signal_rate_text(unsigned signal, char *buf);
+
 /* Sets "signal", "bps" and "rate" on o; an unknown signal (127) has a null
  * "bps" and the rate "unknown", so every listing reads alike. */
 void json_set_signal(json_t *o, unsigned signal);

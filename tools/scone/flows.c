@@ -76,10 +76,6 @@ void flow_table_free(flow_table *t) {
   free(t);
 }
 
-size_t flow_count(const flow_table *t) {
-  return t->count;
-}
-
 static flow *probe(flow *slots, size_t cap, size_t addrlen, const endpoint *a,
                    const endpoint *b) {
   size_t i = (size_t)flow_hash(addrlen, a, b) & (cap - 1);

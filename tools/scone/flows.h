@@ -21,7 +21,4 @@ void flow_table_free(flow_table *t);
 int flow_direction(flow_table *t, const uint8_t *src, uint16_t sport,
                    const uint8_t *dst, uint16_t dport, size_t addrlen);
 
-/* How many 5-tuples have been seen. */
-size_t flow_count(const flow_table *t);
-
 #endif /* SCONE_TOOL_FLOWS_H */

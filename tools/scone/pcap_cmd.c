@@ -57,12 +57,9 @@ static void print_sighting_text(const sighting *s) {
   format_time(s->time_us, t, sizeof t);
   format_endpoint(s->ip, 1, from, sizeof from);
   format_endpoint(s->ip, 0, to, sizeof to);
-  if (signal > SCONE_SIGNAL_MAX)
-    snprintf(rate, sizeof rate, "unknown");
-  else
-    fmt_rate(scone_rate_from_signal(signal), rate, sizeof rate);
   printf("%" PRIu64 " %s %s -> %s %s signal %u (%s)%s\n", s->frame, t, from, to,
-         s->dir == FLOW_C2S ? "c2s" : "s2c", signal, rate,
+         s->dir == FLOW_C2S ? "c2s" : "s2c", signal,
+         signal_rate_text(signal, rate),
          s->pkt ? "" : " [CIDs cut off by the capture]");
 }
 
@@ -127,10 +124,9 @@ static int handle_frame(listing *l, flow_table *flows, int dlt,
     st->non_udp++;
     return 0;
   }
-  /* The payload is read straight from the capture buffer: never trust a view
-   * that would reach past it. */
-  size_t iplen = h->caplen - ip_off;
-  if (r < 0 || v.payload_off > iplen || v.payload_len > iplen - v.payload_off) {
+  /* scone_ipudp_parse bounds the payload by the captured bytes, so the view
+   * can be read straight from the capture buffer. */
+  if (r < 0) {
     st->malformed++;
     return 0;
   }
