@@ -10,24 +10,52 @@
 
 #include <string.h>
 
-static int has(const void *data, size_t len, const char *needle) {
+/* Hot path: runs for every qlog event, i.e. several times per packet, so
+ * no scan of the whole event for its name. ngtcp2 starts each event with
+ * "\x1e{\"time\":<number>," and then its name, so the name is looked for
+ * in the first bytes only and compared in place. */
+#define SQ_QLOG_NAME_KEY "\"name\":\""
+#define SQ_QLOG_NAME_WINDOW 48 /* "\x1e{\"time\":" + 20 digits + key */
+
+static const char *event_name(const char *data, size_t len, size_t *left) {
+  size_t window = len < SQ_QLOG_NAME_WINDOW ? len : SQ_QLOG_NAME_WINDOW;
+  const char *k =
+      memmem(data, window, SQ_QLOG_NAME_KEY, sizeof(SQ_QLOG_NAME_KEY) - 1);
+  if (k == NULL)
+    return NULL;
+  k += sizeof(SQ_QLOG_NAME_KEY) - 1;
+  *left = len - (size_t)(k - data);
+  return k;
+}
+
+static int is_name(const char *name, size_t left, const char *want) {
+  size_t n = strlen(want);
+  return left > n && memcmp(name, want, n) == 0 && name[n] == '"';
+}
+
+static int has(const char *data, size_t len, const char *needle) {
   return memmem(data, len, needle, strlen(needle)) != NULL;
 }
 
 void sq_qlog_write_cb(void *user_data, uint32_t flags, const void *data,
                       size_t len) {
   scone_quic_conn *c = user_data;
-  if (has(data, len, "\"name\":\"transport:packet_received\"")) {
+  size_t left = 0;
+  const char *name = event_name(data, len, &left);
+  if (name == NULL) {
+    /* Not an event (the trace header): nothing to count. */
+  } else if (is_name(name, left, "transport:packet_received")) {
     c->rx_processed = 1;
     c->pkts_received++;
-    if (has(data, len, "\"frame_type\":\"path_challenge\""))
+    if (has(name, left, "\"frame_type\":\"path_challenge\""))
       c->path_response_due = SQ_PATH_RESPONSE_WRITES;
-  } else if (has(data, len, "\"name\":\"transport:packet_sent\"")) {
+  } else if (is_name(name, left, "transport:packet_sent")) {
     c->pkts_sent++;
-    if (has(data, len, "\"frame_type\":\"path_challenge\"") ||
-        has(data, len, "\"frame_type\":\"path_response\""))
+    /* One scan for both PATH_CHALLENGE and PATH_RESPONSE: in this ngtcp2
+     * no other frame type starts with "path_". */
+    if (has(name, left, "\"frame_type\":\"path_"))
       c->tx_path_frame = 1;
-  } else if (has(data, len, "\"name\":\"recovery:packet_lost\"")) {
+  } else if (is_name(name, left, "recovery:packet_lost")) {
     c->pkts_lost++;
   }
   if (c->qlog != NULL) {
