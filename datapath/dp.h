@@ -31,9 +31,7 @@ typedef struct sconed_dp_counters {
   uint64_t dropped;        /* dropped on the engine's verdict */
   uint64_t delayed;        /* held for the shaper */
   uint64_t held_overflow;  /* shaper hold full: dropped instead */
-  uint64_t verdict_msgs;   /* NFQUEUE single verdicts sent */
   uint64_t batch_verdicts; /* NFQUEUE batch verdicts sent */
-  uint64_t sends;          /* sendmsg calls carrying verdicts or datagrams */
   uint64_t send_errors;
   uint64_t kernel_errors; /* netlink error replies */
   uint64_t truncated;     /* copied short: passed untouched */

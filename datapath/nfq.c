@@ -71,9 +71,7 @@ static void flush(loop *l) {
     if (l->dp->c.send_errors++ % 1000 == 0)
       sconed_dp_log("nfqueue: sending verdicts: %s (%llu so far)",
                     strerror(errno), (unsigned long long)l->dp->c.send_errors);
-    return;
   }
-  l->dp->c.sends++;
 }
 
 static void verdict(loop *l, uint16_t queue, uint32_t id, int v,
@@ -82,7 +80,6 @@ static void verdict(loop *l, uint16_t queue, uint32_t id, int v,
     flush(l);
     sconed_nfq_verdict(&l->tx, queue, id, v, payload, len);
   }
-  l->dp->c.verdict_msgs++;
 }
 
 static void close_run(loop *l, uint16_t queue) {
@@ -197,6 +194,10 @@ static void judge(loop *l, scone_tstamp now) {
                                  l->v);
   for (size_t i = 0; i < l->n; i++)
     apply(l, i, &l->v[i]);
+  /* Only this batch's queues can hold an open run, so closing them here
+   * costs O(batch) however wide the queue range is. */
+  for (size_t i = 0; i < l->n; i++)
+    close_run(l, l->queue[i]);
   l->n = 0;
 }
 
@@ -228,8 +229,6 @@ static int receive_batch(loop *l, scone_tstamp now) {
   for (int i = 0; i < n; i++)
     on_message(l, l->rx + (size_t)i * RX_BUF, l->mm[i].msg_len, now);
   judge(l, now);
-  for (unsigned q = l->lo; q <= l->hi; q++)
-    close_run(l, (uint16_t)q);
   return n;
 }
 

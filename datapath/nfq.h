@@ -15,13 +15,11 @@
 typedef struct sconed_nfq_tx {
   uint8_t *buf;
   size_t cap, len;
-  unsigned msgs;
 } sconed_nfq_tx;
 
 typedef struct sconed_nfq_sock {
   struct mnl_socket *nl;
   int fd;
-  unsigned portid;
   uint32_t seq;
 } sconed_nfq_sock;
 

@@ -26,7 +26,7 @@ static void accept_stray(sconed_nfq_sock *s, const struct nlmsghdr *nlh) {
   const struct nfqnl_msg_packet_hdr *ph =
       mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
   uint8_t buf[VERDICT_OVERHEAD];
-  sconed_nfq_tx tx = {buf, sizeof(buf), 0, 0};
+  sconed_nfq_tx tx = {buf, sizeof(buf), 0};
   if (sconed_nfq_verdict(&tx, ntohs(nfg->res_id), ntohl(ph->packet_id),
                          NF_ACCEPT, NULL, 0) == 0)
     sconed_nfq_flush(s, &tx);
@@ -101,7 +101,6 @@ int sconed_nfq_open(sconed_nfq_sock *s, uint16_t lo, uint16_t hi,
     return -1;
   }
   s->fd = mnl_socket_get_fd(s->nl);
-  s->portid = mnl_socket_get_portid(s->nl);
   /* A full socket buffer must not turn into an error on our side: with
    * fail-open the kernel accepts what it cannot deliver. */
   int one = 1;
@@ -145,7 +144,6 @@ int sconed_nfq_verdict(sconed_nfq_tx *tx, uint16_t queue, uint32_t id,
   if (payload)
     nfq_nlmsg_verdict_put_pkt(nlh, payload, (uint32_t)len);
   tx->len += nlh->nlmsg_len;
-  tx->msgs++;
   return 0;
 }
 
@@ -157,7 +155,6 @@ int sconed_nfq_verdict_batch(sconed_nfq_tx *tx, uint16_t queue, uint32_t id,
       nfq_nlmsg_put((char *)tx->buf + tx->len, NFQNL_MSG_VERDICT_BATCH, queue);
   nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
   tx->len += nlh->nlmsg_len;
-  tx->msgs++;
   return 0;
 }
 
@@ -169,6 +166,5 @@ int sconed_nfq_flush(sconed_nfq_sock *s, sconed_nfq_tx *tx) {
     n = mnl_socket_sendto(s->nl, tx->buf, tx->len);
   while (n < 0 && errno == EINTR);
   tx->len = 0;
-  tx->msgs = 0;
   return n < 0 ? -1 : 0;
 }

@@ -1,8 +1,7 @@
+#include "config_internal.h" /* sconed_parse_uint, as the command line */
 #include "datapath.h"
 
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 const char sconed_dp_usage[] =
@@ -29,18 +28,6 @@ void sconed_dp_options_default(sconed_dp_options *o) {
   o->relay_idle_ms = 60000;
 }
 
-static int parse_uint(const char *s, unsigned long max, unsigned long *out) {
-  char *end;
-  errno = 0;
-  if (!s || !*s || *s == '-')
-    return -1;
-  unsigned long v = strtoul(s, &end, 10);
-  if (errno || *end || v > max)
-    return -1;
-  *out = v;
-  return 0;
-}
-
 static int parse_queues(sconed_dp_options *o, const char *arg) {
   char lo[16];
   const char *colon = strchr(arg, ':');
@@ -49,11 +36,11 @@ static int parse_queues(sconed_dp_options *o, const char *arg) {
     return -1;
   memcpy(lo, arg, n);
   lo[n] = 0;
-  unsigned long a, b;
-  if (parse_uint(lo, 65535, &a) < 0)
+  uint64_t a, b;
+  if (sconed_parse_uint(lo, 65535, &a) < 0)
     return -1;
   b = a;
-  if (colon && parse_uint(colon + 1, 65535, &b) < 0)
+  if (colon && sconed_parse_uint(colon + 1, 65535, &b) < 0)
     return -1;
   if (b < a)
     return -1;
@@ -64,7 +51,7 @@ static int parse_queues(sconed_dp_options *o, const char *arg) {
 }
 
 int sconed_dp_getopt(sconed_dp_options *o, int code, const char *arg) {
-  unsigned long v;
+  uint64_t v;
   switch (code) {
   case SCONED_DP_OPT_NFQUEUE:
     if (parse_queues(o, arg) == 0)
@@ -85,7 +72,7 @@ int sconed_dp_getopt(sconed_dp_options *o, int code, const char *arg) {
     o->control_any = 1;
     return 1;
   case SCONED_DP_OPT_NFQ_BATCH:
-    if (parse_uint(arg, 1024, &v) == 0 && v > 0) {
+    if (sconed_parse_uint(arg, 1024, &v) == 0 && v > 0) {
       o->batch = (unsigned)v;
       o->batch_verdicts = v > 1;
       return 1;
@@ -93,14 +80,14 @@ int sconed_dp_getopt(sconed_dp_options *o, int code, const char *arg) {
     fprintf(stderr, "sconed: --nfqueue-batch wants 1..1024\n");
     return -1;
   case SCONED_DP_OPT_NFQ_MAXLEN:
-    if (parse_uint(arg, 1u << 20, &v) == 0 && v > 0) {
+    if (sconed_parse_uint(arg, 1u << 20, &v) == 0 && v > 0) {
       o->queue_maxlen = (unsigned)v;
       return 1;
     }
     fprintf(stderr, "sconed: --nfqueue-maxlen wants 1..1048576\n");
     return -1;
   case SCONED_DP_OPT_RELAY_IDLE:
-    if (parse_uint(arg, 86400, &v) == 0 && v > 0) {
+    if (sconed_parse_uint(arg, 86400, &v) == 0 && v > 0) {
       o->relay_idle_ms = (unsigned)v * 1000;
       return 1;
     }

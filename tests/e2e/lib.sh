@@ -215,6 +215,25 @@ e2e_check_no_advice() {
 	echo "ok: $what: no advice, no SCONE packet, not negotiated"
 }
 
+# e2e_check_plain_passes MIN WHAT FETCH...: runs FETCH, a --no-scone
+# transfer writing $E2E_WORK/plain.out, through sconed; checks it as
+# e2e_check_no_advice does and that sconed's default plan counted at least
+# MIN packets for it and no SCONE packet. Reads the caller's `metrics`.
+e2e_check_plain_passes() {
+	local min=$1 what=$2 p0 s0 p1 s1
+	shift 2
+	p0=$(e2e_metric 'sconed_packets_total{plan="default"}' metrics) || exit 1
+	s0=$(e2e_metric 'sconed_scone_packets_total{plan="default"}' metrics) || exit 1
+	"$@"
+	e2e_check_no_advice "$E2E_WORK/plain.out" "$what"
+	p1=$(e2e_metric 'sconed_packets_total{plan="default"}' metrics) || exit 1
+	s1=$(e2e_metric 'sconed_scone_packets_total{plan="default"}' metrics) || exit 1
+	[ $((p1 - p0)) -ge "$min" ] ||
+		fail "--no-scone: sconed saw $((p1 - p0)) packets, expected >= $min"
+	[ "$s1" = "$s0" ] || fail "--no-scone: sconed saw $((s1 - s0)) SCONE packets"
+	echo "ok: --no-scone: sconed passed its $((p1 - p0)) packets, none with SCONE"
+}
+
 # e2e_metric NAME CMD...: the value of metric NAME (exact, labels included)
 # in the /metrics answer CMD prints (sct_http GET ... /metrics).
 e2e_metric() {
