@@ -22,14 +22,17 @@
 #define T0 ((scone_tstamp)1000 * SCONE_PERIOD)
 #define SEC(s) ((scone_tstamp)((s) * (double)SCONE_SECONDS))
 
-static inline sconed_engine *h_engine(const char *cfg_text, uint32_t max) {
-  sconed_engine_settings s;
-  sconed_engine_settings_default(&s);
-  s.seed_source = SCONED_SEED_FIXED;
-  s.seed = 42;
-  if (max)
-    s.max_flows = max;
-  sconed_engine *e = sconed_engine_new(&s);
+/* Default settings on the fixed hash key, for tests to adjust. */
+static inline void h_settings(sconed_engine_settings *s) {
+  sconed_engine_settings_default(s);
+  s->seed_source = SCONED_SEED_FIXED;
+  s->seed = 42;
+}
+
+/* An engine on the given settings and, unless NULL, this configuration. */
+static inline sconed_engine *h_engine_with(const sconed_engine_settings *s,
+                                           const char *cfg_text) {
+  sconed_engine *e = sconed_engine_new(s);
   assert_non_null(e);
   if (cfg_text) {
     char err[256] = "";
@@ -40,6 +43,14 @@ static inline sconed_engine *h_engine(const char *cfg_text, uint32_t max) {
     assert_int_equal(sconed_engine_set_config(e, c), 0);
   }
   return e;
+}
+
+static inline sconed_engine *h_engine(const char *cfg_text, uint32_t max) {
+  sconed_engine_settings s;
+  h_settings(&s);
+  if (max)
+    s.max_flows = max;
+  return h_engine_with(&s, cfg_text);
 }
 
 typedef struct h_pkt {

@@ -237,13 +237,10 @@ static sconed_engine_stats stats(const sconed_engine *e) {
 static void two_way_flood_admission(void **state) {
   (void)state;
   sconed_engine_settings s;
-  sconed_engine_settings_default(&s);
-  s.seed_source = SCONED_SEED_FIXED;
-  s.seed = 42;
+  h_settings(&s);
   s.max_flows = 16; /* two buckets: every flow may use both */
   s.admit_per_second = 5;
-  sconed_engine *e = sconed_engine_new(&s);
-  assert_non_null(e);
+  sconed_engine *e = h_engine_with(&s, NULL);
 
   pg_flow real[2];
   for (int i = 0; i < 2; i++) {

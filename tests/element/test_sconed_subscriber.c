@@ -49,21 +49,12 @@ static void run_flows(sconed_engine *e, const pg_flow *f, int n,
 static sconed_engine *engine_with(const char *cfg, uint32_t max_subs,
                                   uint8_t prefix6) {
   sconed_engine_settings s;
-  sconed_engine_settings_default(&s);
-  s.seed_source = SCONED_SEED_FIXED;
-  s.seed = 42;
+  h_settings(&s);
   s.max_flows = 256;
   s.max_subscribers = max_subs;
   if (prefix6)
     s.subscriber_prefix_v6 = prefix6;
-  sconed_engine *e = sconed_engine_new(&s);
-  assert_non_null(e);
-  char err[256] = "";
-  sconed_config *c = sconed_config_parse(cfg, "test.ini", err, sizeof(err));
-  if (!c)
-    fail_msg("config: %s", err);
-  assert_int_equal(sconed_engine_set_config(e, c), 0);
-  return e;
+  return h_engine_with(&s, cfg);
 }
 
 /* Two flows, each well under the advice, together over it. */
@@ -301,12 +292,7 @@ static void no_identifier_in_logs(void **state) {
   log_cap cap = {0, 0};
   s.log = capture;
   s.log_arg = &cap;
-  sconed_engine *e = sconed_engine_new(&s);
-  assert_non_null(e);
-  char err[256];
-  sconed_config *c = sconed_config_parse(cfg_police, "t.ini", err, sizeof(err));
-  assert_non_null(c);
-  assert_int_equal(sconed_engine_set_config(e, c), 0);
+  sconed_engine *e = h_engine_with(&s, cfg_police);
   pg_flow f[2];
   pg_flow_make(&f[0], 0, 7, 40000);
   pg_flow_make(&f[1], 0, 7, 40001);
