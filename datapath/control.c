@@ -18,7 +18,6 @@
 #define CONN_TIMEOUT_S 10U
 #define CONN_LIMIT 16U
 /* The lowest rate SCONE can signal, as the config parser enforces. */
-#define MIN_CAPACITY_BPS 100000U
 
 struct sconed_control {
   sconed_dp *dp;
@@ -67,10 +66,7 @@ static enum MHD_Result set_capacity(sconed_control *c,
   const char *bps_s =
       MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "bps");
   uint64_t bps;
-  /* The config file's floor: below 100 kbit/s SCONE has no signal, so
-   * such a ceiling could not be advertised; 0 lifts the ceiling. */
-  if (!name || !*name || !bps_s || sconed_parse_bps(bps_s, &bps) < 0 ||
-      (bps > 0 && bps < MIN_CAPACITY_BPS))
+  if (!name || !*name || !bps_s || sconed_parse_bps(bps_s, &bps) < 0)
     return text(conn, MHD_HTTP_BAD_REQUEST,
                 "want /capacity?name=NAME&bps=RATE (e.g. 2000000 or 2M; at "
                 "least 100k, or 0 for no ceiling)");
@@ -79,7 +75,8 @@ static enum MHD_Result set_capacity(sconed_control *c,
   sconed_dp_unlock_ctl(c->dp);
   if (r == -2)
     return text(conn, MHD_HTTP_BAD_REQUEST,
-                "capacity %s: at most 1000G (1 Tbit/s), or 0 for no ceiling",
+                "capacity %s: from 100k to 1000G (1 Tbit/s), or 0 for no "
+                "ceiling",
                 name);
   if (r < 0)
     return text(conn, MHD_HTTP_NOT_FOUND, "no capacity named '%s'", name);

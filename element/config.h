@@ -38,6 +38,8 @@ typedef enum sconed_enforce {
 /* 1 Tbit/s: the token refill multiplies rate by elapsed time in 64 bits,
  * which holds up to about 2 Tbit/s; no link a subscriber has is faster. */
 #define SCONED_MAX_RATE_BPS 1000000000000ULL
+/* 100 kbit/s: the lowest rate a SCONE signal can carry. */
+#define SCONED_MIN_RATE_BPS 100000ULL
 #define SCONED_DEFAULT_PLAN_NAME "default"
 
 /* Parses an INI file. On failure returns NULL and writes

@@ -210,7 +210,7 @@ static int rate_value(parser *p, const char *k, const char *v, uint64_t *out) {
   if (sconed_parse_bps(v, out))
     return fail(p, p->lineno, "%s '%s': a rate in bit/s such as 5M or 800k", k,
                 v);
-  if (*out < 100000)
+  if (*out < SCONED_MIN_RATE_BPS)
     return fail(p, p->lineno,
                 "%s '%s': below 100k, the lowest rate SCONE can signal", k, v);
   if (*out > SCONED_MAX_RATE_BPS)

@@ -109,8 +109,8 @@ const sconed_config *sconed_engine_config(const sconed_engine *e);
 /* Sets a named capacity (e.g. a cell) at run time. Advice for subscribers
  * in it becomes min(plan advice, bps) at once, and their flows may be
  * rewritten again right away. bps 0 removes the ceiling. Returns 0, -1
- * for an unknown name, or -2 for bps above SCONED_MAX_RATE_BPS (1 Tbit/s;
- * nothing changes). */
+ * for an unknown name, or -2 for bps outside SCONED_MIN_RATE_BPS ..
+ * SCONED_MAX_RATE_BPS (100 kbit/s .. 1 Tbit/s; nothing changes). */
 int sconed_engine_set_capacity(sconed_engine *e, const char *name, uint64_t bps,
                                scone_tstamp now);
 

@@ -273,8 +273,9 @@ int sconed_engine_set_capacity(sconed_engine *e, const char *name, uint64_t bps,
   long i = sconed_config_find_capacity(e->cfg, name);
   if (i < 0)
     return -1;
-  /* The config file's ceiling, which keeps the token refill exact. */
-  if (bps > SCONED_MAX_RATE_BPS)
+  /* The config file's bounds: below the floor no signal could carry the
+   * ceiling, above the top the token refill is no longer exact. */
+  if (bps != 0 && (bps < SCONED_MIN_RATE_BPS || bps > SCONED_MAX_RATE_BPS))
     return -2;
   e->cap_bps[i] = bps;
   for (size_t j = 0; j < e->cfg->nsubs; j++)

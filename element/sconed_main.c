@@ -116,7 +116,7 @@ int main(int argc, char **argv) {
       config_path = optarg;
       break;
     case OPT_ADVICE:
-      if (sconed_parse_bps(optarg, &advice) || advice < 100000 ||
+      if (sconed_parse_bps(optarg, &advice) || advice < SCONED_MIN_RATE_BPS ||
           advice > SCONED_MAX_RATE_BPS) {
         fprintf(stderr, "sconed: --advice wants a rate from 100k to 1000G "
                         "(e.g. 5M, 800k)\n");

@@ -194,6 +194,9 @@ static void rates_above_1t_refused(void **state) {
       sconed_engine_set_capacity(e, "c", SCONED_MAX_RATE_BPS + 1, T0), -2);
   assert_int_equal(sconed_engine_set_capacity(e, "c", 3000000000000ULL, T0),
                    -2);
+  /* Below the lowest signal no packet could carry the ceiling. */
+  assert_int_equal(
+      sconed_engine_set_capacity(e, "c", SCONED_MIN_RATE_BPS - 1, T0), -2);
   assert_int_equal(sconed_engine_set_capacity(e, "nope", 1000000, T0), -1);
   /* Refused: the advice stays at 20M. */
   pg_flow f;
