@@ -683,7 +683,7 @@ typedef struct fast_in {
  * has one, and not a SCONE packet that needs a rewrite or new state. Everything
  * is checked before anything is written, so a packet that turns out not to be
  * common goes to handle_slow as if it had come there first. Returns 1 when
- * done; otherwise *slot is the flow's slot or -1. state (fast_state) says
+ * done; otherwise *fl is the flow or NULL. state (fast_state) says
  * what the caller knows; one word, so the common packet tests it once.
  */
 static inline int fast_clock_ok(const sconed_engine *e, scone_tstamp now) {
@@ -691,7 +691,7 @@ static inline int fast_clock_ok(const sconed_engine *e, scone_tstamp now) {
 }
 
 enum {
-  /* *slot may be stale: only the slow path moves flows, so a batch needs
+  /* *fl may be stale: only the slow path moves flows, so a batch needs
    * the tag check only after it ran. */
   FAST_RECHECK = 1,
   /* fast_clock_ok failed (checked once per batch: all its packets share
@@ -713,20 +713,20 @@ static inline unsigned fast_npkts(const sconed_flow *f) {
 }
 
 __attribute__((always_inline)) static inline int
-handle_fast(sconed_engine *e, fast_in p, uint64_t fp, int src_is_a, long *slot,
-            unsigned state) {
-  long i = *slot;
+handle_fast(sconed_engine *e, fast_in p, uint64_t fp, int src_is_a,
+            sconed_flow **fl, unsigned state) {
+  sconed_flow *f = *fl;
   if (UNLIKELY(state)) {
     if (state & FAST_NO_CLOCK)
       return 0;
-    if (i < 0 || e->t.tags[i] != fp) {
-      i = sconed_table_find(&e->t, fp);
-      *slot = i;
+    if (!f || e->t.tags[f - e->t.flows] != fp) {
+      long i = sconed_table_find(&e->t, fp);
+      f = i >= 0 ? &e->t.flows[i] : NULL;
+      *fl = f;
     }
   }
-  if (i < 0)
+  if (!f)
     return 0;
-  sconed_flow *f = &e->t.flows[i];
   unsigned flags = f->flags;
   if (sconed_flow_epoch(f) != e->epoch || !(flags & (FL_QUIC | FL_NOT_QUIC)))
     return 0;
@@ -849,8 +849,8 @@ static inline void pkt_from_fast(sconed_pkt *p, uint8_t *pkt, size_t len,
   p->ipv6 = u->ipv6;
   p->src = u->src;
   p->dst = u->dst;
-  p->sport = u->sport;
-  p->dport = u->dport;
+  p->sport = ntohs(u->sport_n);
+  p->dport = ntohs(u->dport_n);
   p->payload = pkt + u->payload_off;
   p->plen = u->payload_len;
   p->ip = pkt;
@@ -901,19 +901,21 @@ static inline void verdict_init(sconed_engine *e, sconed_verdict *v) {
   e->st.packets++;
 }
 
-/* A packet that is not the common shape, or not a common packet. */
+/* A packet that is not the common shape, or not a common packet; f is
+ * its flow if known. */
 __attribute__((noinline)) static void
 process_slow(sconed_engine *e, uint8_t *pkt, size_t len, scone_tstamp now,
-             const sconed_fast_udp *u, uint64_t fp, int src_is_a, long slot,
-             sconed_verdict *v) {
+             const sconed_fast_udp *u, uint64_t fp, int src_is_a,
+             const sconed_flow *f, sconed_verdict *v) {
+  long slot = f ? f - e->t.flows : -1;
   sconed_pkt p;
   if (u) {
     pkt_from_fast(&p, pkt, len, u, now);
   } else {
     if (!parse_slow(e, pkt, len, now, &p))
       return;
-    fp = sconed_fingerprint(e->t.key, p.ipv6, p.src, p.dst, p.sport, p.dport,
-                            &src_is_a);
+    fp = sconed_fingerprint(e->t.key, p.ipv6, p.src, p.dst, htons(p.sport),
+                            htons(p.dport), &src_is_a);
   }
   handle_slow(e, &p, fp, src_is_a, slot, v);
 }
@@ -921,8 +923,8 @@ process_slow(sconed_engine *e, uint8_t *pkt, size_t len, scone_tstamp now,
 static inline uint64_t fast_fingerprint(const sconed_engine *e,
                                         const sconed_fast_udp *u,
                                         int *src_is_a) {
-  return sconed_fingerprint(e->t.key, u->ipv6, u->src, u->dst, u->sport,
-                            u->dport, src_is_a);
+  return sconed_fingerprint(e->t.key, u->ipv6, u->src, u->dst, u->sport_n,
+                            u->dport_n, src_is_a);
 }
 
 void sconed_engine_process_ip(sconed_engine *e, uint8_t *pkt, size_t len,
@@ -930,30 +932,32 @@ void sconed_engine_process_ip(sconed_engine *e, uint8_t *pkt, size_t len,
   verdict_init(e, v);
   sconed_fast_udp u;
   if (!sconed_fast_parse(pkt, len, &u)) {
-    process_slow(e, pkt, len, now, NULL, 0, 0, -1, v);
+    process_slow(e, pkt, len, now, NULL, 0, 0, NULL, v);
     return;
   }
   int a;
   uint64_t fp = fast_fingerprint(e, &u, &a);
-  long slot = -1;
+  sconed_flow *f = NULL;
   fast_in in = {pkt + u.payload_off, u.payload_len, len, now};
-  if (!handle_fast(e, in, fp, a, &slot, fast_state(e, now, FAST_RECHECK)))
-    process_slow(e, pkt, len, now, &u, fp, a, slot, v);
+  if (!handle_fast(e, in, fp, a, &f, fast_state(e, now, FAST_RECHECK)))
+    process_slow(e, pkt, len, now, &u, fp, a, f, v);
 }
 
 /* The batch's first pass, one packet of a family: ipv6 is a constant at
- * both call sites, so each loop is what a hand-written copy would be. */
+ * both call sites, so each loop is what a hand-written copy would be. An
+ * IPv4 packet here has passed sconed_fast_is4. */
 __attribute__((always_inline)) static inline void
 batch_parse(const sconed_engine *e, const uint64_t *tags, uint64_t nbuckets,
-            uint8_t *pkt, size_t len, int ipv6, uint64_t *fp, uint8_t **pay,
-            uint32_t *plen, int *a) {
+            uint8_t *pkt, size_t len, int ipv6, uint64_t *fp, uint32_t *b1,
+            uint8_t **pay, uint32_t *plen, int *a) {
   sconed_fast_udp u;
   if (ipv6 ? sconed_fast_parse6(pkt, len, &u)
-           : sconed_fast_parse4(pkt, len, &u)) {
-    *fp = sconed_fingerprint(e->t.key, ipv6, u.src, u.dst, u.sport, u.dport, a);
+           : sconed_fast_parse4_rest(pkt, len, &u)) {
+    *fp = sconed_fingerprint(e->t.key, ipv6, u.src, u.dst, u.sport_n, u.dport_n,
+                             a);
     *pay = pkt + u.payload_off;
     *plen = u.payload_len;
-    sconed_tags_prefetch(tags, nbuckets, *fp);
+    *b1 = (uint32_t)sconed_tags_prefetch(tags, nbuckets, *fp);
   } else {
     *fp = 0;
   }
@@ -966,6 +970,7 @@ batch_parse(const sconed_engine *e, const uint64_t *tags, uint64_t nbuckets,
  * found (flows may have moved since, which handle_fast's tag check
  * catches). */
 #define BATCH 32
+_Static_assert(BATCH <= 32, "one bit per packet in a 32-bit mask");
 void sconed_engine_process_ip_batch(sconed_engine *e, uint8_t *const *pkts,
                                     const size_t *lens, size_t n,
                                     scone_tstamp now, sconed_verdict *v) {
@@ -973,48 +978,46 @@ void sconed_engine_process_ip_batch(sconed_engine *e, uint8_t *const *pkts,
    * the common shape); the rare packet that leaves the fast path is
    * parsed again rather than every packet storing its whole parse. */
   uint64_t fp[BATCH];
-  long slot[BATCH];
+  sconed_flow *fl[BATCH];
   uint8_t *pay[BATCH];
-  uint32_t plen[BATCH];
+  /* b1: the first bucket's start (a table has at most 2^32 slots). */
+  uint32_t plen[BATCH], b1[BATCH];
   int a[BATCH];
   /* Fixed for the engine's life: loaded once, not per packet. */
   const uint64_t *tags = e->t.tags;
-  const sconed_flow *flows = e->t.flows;
+  sconed_flow *flows = e->t.flows;
   const uint64_t nbuckets = e->t.nbuckets;
   for (size_t base = 0; base < n; base += BATCH) {
     size_t m = n - base < BATCH ? n - base : BATCH;
     uint8_t *const *pk = pkts + base;
-    /* Packet numbers by family, in arrival order within each (built
-     * without a branch on the family): the loops below then branch the
-     * same way every time, where one loop over a random mix of IPv4 and
-     * IPv6 mispredicted about every other packet. Only parsing, hashing
-     * and prefetching go in this order; state changes keep arrival
-     * order. */
-    uint8_t by4[BATCH], by6[BATCH];
-    size_t n4 = 0, n6 = 0;
+    /* The packets of each family as a bit mask (built without a branch on
+     * the family), walked lowest bit first: the loops below then branch
+     * the same way every time, where one loop over a random mix of IPv4
+     * and IPv6 mispredicted about every other packet. Only parsing,
+     * hashing and prefetching go in this order; state changes keep
+     * arrival order. */
+    uint32_t m4 = 0;
     for (size_t i = 0; i < m; i++) {
       size_t len = lens[base + i];
       unsigned b0 = len ? pk[i][0] : 0;
-      unsigned v4 = (len >= 28) & (b0 == 0x45);
-      by4[n4] = (uint8_t)i;
-      by6[n6] = (uint8_t)i;
-      n4 += v4;
-      n6 += v4 ^ 1;
+      /* sconed_fast_is4, without its branch. */
+      m4 |= (uint32_t)((len >= 28) & (b0 == 0x45)) << i;
     }
-    for (size_t k = 0; k < n4; k++) {
-      size_t i = by4[k];
-      batch_parse(e, tags, nbuckets, pk[i], lens[base + i], 0, &fp[i], &pay[i],
-                  &plen[i], &a[i]);
+    uint32_t m6 = ~m4 & (uint32_t)(UINT32_MAX >> (BATCH - m));
+    for (; m4; m4 &= m4 - 1) {
+      size_t i = (size_t)__builtin_ctz(m4);
+      batch_parse(e, tags, nbuckets, pk[i], lens[base + i], 0, &fp[i], &b1[i],
+                  &pay[i], &plen[i], &a[i]);
     }
-    for (size_t k = 0; k < n6; k++) {
-      size_t i = by6[k];
-      batch_parse(e, tags, nbuckets, pk[i], lens[base + i], 1, &fp[i], &pay[i],
-                  &plen[i], &a[i]);
+    for (; m6; m6 &= m6 - 1) {
+      size_t i = (size_t)__builtin_ctz(m6);
+      batch_parse(e, tags, nbuckets, pk[i], lens[base + i], 1, &fp[i], &b1[i],
+                  &pay[i], &plen[i], &a[i]);
     }
     for (size_t i = 0; i < m; i++) {
-      slot[i] = fp[i] ? sconed_table_find(&e->t, fp[i]) : -1;
-      if (slot[i] >= 0)
-        __builtin_prefetch(&flows[slot[i]], 1);
+      long s = fp[i] ? sconed_table_find_at(tags, nbuckets, b1[i], fp[i]) : -1;
+      fl[i] = s >= 0 ? &flows[s] : NULL;
+      __builtin_prefetch(fl[i], 1); /* a prefetch of NULL never faults */
     }
     if (e->ss.nbuckets) {
       /* Half the flows have no subscriber state, at random: rather than
@@ -1026,8 +1029,8 @@ void sconed_engine_process_ip_batch(sconed_engine *e, uint8_t *const *pkts,
       _Static_assert(SCONED_NO_SSUB == 0xffffffU, "the wrap below");
       const uintptr_t ssb = (uintptr_t)e->ss.s - sizeof(*e->ss.s);
       for (size_t i = 0; i < m; i++)
-        if (slot[i] >= 0) {
-          uint32_t ss = (flows[slot[i]].ssub + 1U) & 0xffffffU;
+        if (fl[i]) {
+          uint32_t ss = (fl[i]->ssub + 1U) & 0xffffffU;
           __builtin_prefetch((const void *)(ssb + ss * sizeof(*e->ss.s)), 1);
         }
     }
@@ -1040,12 +1043,12 @@ void sconed_engine_process_ip_batch(sconed_engine *e, uint8_t *const *pkts,
       size_t len = lens[base + i];
       verdict_clear(vi);
       if (!fp[i]) {
-        process_slow(e, pk[i], len, now, NULL, 0, 0, -1, vi);
+        process_slow(e, pk[i], len, now, NULL, 0, 0, NULL, vi);
         state = fast_state(e, now, FAST_RECHECK);
         continue;
       }
       fast_in in = {pay[i], plen[i], len, now};
-      if (!handle_fast(e, in, fp[i], a[i], &slot[i], state)) {
+      if (!handle_fast(e, in, fp[i], a[i], &fl[i], state)) {
         /* Read again from the arrays (volatile: the compiler would reuse
          * the copies in registers) so that the fingerprint and side are
          * not kept live, or spilled, across the whole fast path for the
@@ -1054,7 +1057,7 @@ void sconed_engine_process_ip_batch(sconed_engine *e, uint8_t *const *pkts,
         int ai = ((volatile int *)a)[i];
         sconed_fast_udp u;
         sconed_fast_parse(pk[i], len, &u);
-        process_slow(e, pk[i], len, now, &u, fpi, ai, slot[i], vi);
+        process_slow(e, pk[i], len, now, &u, fpi, ai, fl[i], vi);
         state = fast_state(e, now, FAST_RECHECK);
       }
     }
@@ -1080,11 +1083,10 @@ void sconed_engine_process_udp(sconed_engine *e, const sconed_tuple *t,
                   0,
                   now};
   int src_is_a;
-  uint64_t fp = sconed_fingerprint(e->t.key, p.ipv6, p.src, p.dst, p.sport,
-                                   p.dport, &src_is_a);
-  long slot = -1;
+  uint64_t fp = sconed_fingerprint(e->t.key, p.ipv6, p.src, p.dst,
+                                   htons(p.sport), htons(p.dport), &src_is_a);
+  sconed_flow *f = NULL;
   fast_in in = {payload, len, len, now};
-  if (!handle_fast(e, in, fp, src_is_a, &slot,
-                   fast_state(e, now, FAST_RECHECK)))
-    handle_slow(e, &p, fp, src_is_a, slot, v);
+  if (!handle_fast(e, in, fp, src_is_a, &f, fast_state(e, now, FAST_RECHECK)))
+    handle_slow(e, &p, fp, src_is_a, f ? f - e->t.flows : -1, v);
 }

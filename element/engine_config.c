@@ -4,6 +4,7 @@
  * here once, so a swap costs O(subscribers + plans) and packets pay none.
  */
 #include "engine_internal.h"
+#include "table_mem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -175,15 +176,16 @@ static void derive_sub(sconed_sub_rt *r, const sconed_config *c,
   r->m = &stats[r->stat].m;
   r->burst = (int32_t)p->burst_bytes;
   r->max_delay = p->max_delay;
+  uint64_t rate_bps[2] = {0, 0}; /* enforcement rate; 0: none */
   if (p->action != SCONED_ENFORCE_NONE) {
-    r->rate_bps[SCONE_DIR_DOWNLINK] = p->rate_bps ? p->rate_bps : down;
-    r->rate_bps[SCONE_DIR_UPLINK] =
+    rate_bps[SCONE_DIR_DOWNLINK] = p->rate_bps ? p->rate_bps : down;
+    rate_bps[SCONE_DIR_UPLINK] =
         p->uplink_rate_bps ? p->uplink_rate_bps : p->uplink_bps;
   }
   for (int d = 0; d < 2; d++) {
-    r->rate_fp[d] = fp_rate(r->rate_bps[d]);
-    r->ns_per_byte_fp[d] = fp_ns_per_byte(r->rate_bps[d]);
-    if (r->rate_bps[d] && !r->rate_fp[d])
+    r->rate_fp[d] = fp_rate(rate_bps[d]);
+    r->ns_per_byte_fp[d] = fp_ns_per_byte(rate_bps[d]);
+    if (rate_bps[d] && !r->rate_fp[d])
       r->rate_fp[d] = 1;
   }
 }
@@ -230,7 +232,8 @@ void sconed_engine_next_tick(sconed_engine *e) {
 int sconed_engine_set_config(sconed_engine *e, sconed_config *c) {
   if (!c)
     return -1;
-  sconed_sub_rt *subs = calloc(c->nsubs ? c->nsubs : 1, sizeof(*subs));
+  sconed_sub_rt *subs =
+      sconed_table_mem((c->nsubs ? c->nsubs : 1) * sizeof(*subs));
   uint64_t *caps = calloc(c->ncaps ? c->ncaps : 1, sizeof(*caps));
   uint16_t *ps = calloc(c->nplans ? c->nplans : 1, sizeof(*ps));
   if (!subs || !caps || !ps) {

@@ -18,7 +18,8 @@
 #define SCONED_YOUNG_PACKETS 4
 
 /* What a config subscriber entry means right now, derived from its plan
- * and capacity so the per-packet path reads one small record. */
+ * and capacity so the per-packet path reads one cache line (and finds it
+ * with a shift). */
 typedef struct sconed_sub_rt {
   uint8_t sig[2]; /* advice signal per scone_dir; SCONE_SIGNAL_UNKNOWN: none */
   uint8_t advise[2]; /* opted in and sig[d] known: advice is given */
@@ -27,14 +28,16 @@ typedef struct sconed_sub_rt {
   uint16_t stat;
   uint16_t plan;
   int32_t burst;
-  uint64_t rate_bps[2];       /* enforcement rate; 0: none in that dir */
-  uint64_t rate_fp[2];        /* bytes per (1 << 20) ns, 16.16 fixed point */
+  uint64_t rate_fp[2]; /* enforcement: bytes per (1 << 20) ns, 16.16 fixed
+                          point; 0: none in that direction */
   uint64_t ns_per_byte_fp[2]; /* 16.16 fixed point */
   scone_duration max_delay;
   /* &stats[stat].m: saves the per-packet index arithmetic (the stats
    * array never moves). */
   sconed_plan_metrics *m;
 } sconed_sub_rt;
+
+_Static_assert(sizeof(sconed_sub_rt) == 64, "one cache line per subscriber");
 
 typedef struct sconed_stat_slot {
   char name[SCONED_NAME_MAX];

@@ -11,10 +11,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+#include <arpa/inet.h>
 
 typedef struct sconed_fast_udp {
-  const uint8_t *src, *dst; /* addresses inside the packet */
-  uint16_t sport, dport;
+  const uint8_t *src, *dst;  /* addresses inside the packet */
+  uint16_t sport_n, dport_n; /* as on the wire (network byte order) */
   uint32_t payload_off;
   uint32_t payload_len;
   int ipv6;
@@ -22,6 +25,13 @@ typedef struct sconed_fast_udp {
 
 static inline unsigned sconed_be16(const uint8_t *p) {
   return (unsigned)p[0] << 8 | p[1];
+}
+
+/* As stored: for values only compared or hashed. */
+static inline uint16_t sconed_load16(const uint8_t *p) {
+  uint16_t v;
+  memcpy(&v, p, sizeof(v));
+  return v;
 }
 
 static inline uint32_t sconed_be32(const uint8_t *p) {
@@ -33,24 +43,33 @@ static inline uint32_t sconed_be32(const uint8_t *p) {
  * the family is random from packet to packet, so a branch on it is not
  * predictable. Each is 1 when the packet has that shape and *u is filled,
  * else 0. */
-static inline int sconed_fast_parse4(const uint8_t *pkt, size_t len,
-                                     sconed_fast_udp *u) {
-  if (len < 28 || pkt[0] != 0x45)
-    return 0;
+/* The first two, once sconed_fast_is4 holds (the batch call sorts by it). */
+static inline int sconed_fast_is4(const uint8_t *pkt, size_t len) {
+  return len >= 28 && pkt[0] == 0x45;
+}
+
+static inline int sconed_fast_parse4_rest(const uint8_t *pkt, size_t len,
+                                          sconed_fast_udp *u) {
   size_t tot = sconed_be16(pkt + 2);
   size_t ulen = sconed_be16(pkt + 24);
-  /* Protocol UDP, and neither MF nor a fragment offset. */
-  if (pkt[9] != 17 || (sconed_be16(pkt + 6) & 0x3fffU) || tot > len ||
+  /* Protocol UDP, and neither MF nor a fragment offset (the mask in wire
+   * order: no swap). */
+  if (pkt[9] != 17 || (sconed_load16(pkt + 6) & htons(0x3fffU)) || tot > len ||
       ulen < 8 || ulen + 20 > tot)
     return 0;
   u->ipv6 = 0;
   u->src = pkt + 12;
   u->dst = pkt + 16;
-  u->sport = (uint16_t)sconed_be16(pkt + 20);
-  u->dport = (uint16_t)sconed_be16(pkt + 22);
+  u->sport_n = sconed_load16(pkt + 20);
+  u->dport_n = sconed_load16(pkt + 22);
   u->payload_off = 28;
   u->payload_len = (uint32_t)(ulen - 8);
   return 1;
+}
+
+static inline int sconed_fast_parse4(const uint8_t *pkt, size_t len,
+                                     sconed_fast_udp *u) {
+  return sconed_fast_is4(pkt, len) && sconed_fast_parse4_rest(pkt, len, u);
 }
 
 static inline int sconed_fast_parse6(const uint8_t *pkt, size_t len,
@@ -64,8 +83,8 @@ static inline int sconed_fast_parse6(const uint8_t *pkt, size_t len,
   u->ipv6 = 1;
   u->src = pkt + 8;
   u->dst = pkt + 24;
-  u->sport = (uint16_t)sconed_be16(pkt + 40);
-  u->dport = (uint16_t)sconed_be16(pkt + 42);
+  u->sport_n = sconed_load16(pkt + 40);
+  u->dport_n = sconed_load16(pkt + 42);
   u->payload_off = 48;
   u->payload_len = (uint32_t)(ulen - 8);
   return 1;
@@ -74,8 +93,8 @@ static inline int sconed_fast_parse6(const uint8_t *pkt, size_t len,
 /* 1 when the packet has the common shape and *u is filled, else 0. */
 static inline int sconed_fast_parse(const uint8_t *pkt, size_t len,
                                     sconed_fast_udp *u) {
-  if (len >= 28 && pkt[0] == 0x45)
-    return sconed_fast_parse4(pkt, len, u);
+  if (sconed_fast_is4(pkt, len))
+    return sconed_fast_parse4_rest(pkt, len, u);
   return sconed_fast_parse6(pkt, len, u);
 }
 

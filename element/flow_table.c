@@ -9,7 +9,9 @@ int sconed_table_init(sconed_table *t, size_t max_flows,
                       const uint64_t key[8]) {
   memset(t, 0, sizeof(*t));
   t->nbuckets = (max_flows + SCONED_BUCKET_SLOTS - 1) / SCONED_BUCKET_SLOTS;
-  if (t->nbuckets == 0 || t->nbuckets > 0xffffffffU)
+  /* Bucket starts (slot numbers) fit 32 bits: the batch call keeps them
+   * so; 2^32 slots would be 256 GiB. */
+  if (t->nbuckets == 0 || t->nbuckets > (size_t)1 << 29)
     return -1;
   t->nslots = t->nbuckets * SCONED_BUCKET_SLOTS;
   /* Fingerprints share cache lines with their bucket-mates: a probe of one

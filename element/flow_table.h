@@ -108,36 +108,40 @@ int sconed_table_init(sconed_table *t, size_t max_flows, const uint64_t key[8]);
 void sconed_table_free(sconed_table *t);
 
 /*
- * Keyed fingerprint of a tuple in canonical order (A = the lower of the two
- * address+port pairs), so both directions find one entry. *src_is_a tells
- * which end sent this packet. The mixing is multiply-xor with a random
- * 512-bit key (wyhash's construction): fast enough for the per-packet path
- * and, without the key, an attacker cannot aim tuples at one bucket.
+ * Keyed fingerprint of a tuple, the same for both directions so both find
+ * one entry. The ends are ordered (A is the lower: by address and port for
+ * IPv4, by the ends' own keyed hashes for IPv6) and *src_is_a tells which
+ * end sent this packet. Ports are as on the wire (network byte order):
+ * they are only hashed and compared, so the packet path does not swap
+ * them. The mixing is multiply-xor with a random 512-bit key (wyhash's
+ * construction): fast enough for the per-packet path and, without the
+ * key, an attacker cannot aim tuples at one bucket.
  */
 static inline uint64_t sconed_fingerprint(const uint64_t key[8], int ipv6,
                                           const uint8_t *src,
-                                          const uint8_t *dst, uint16_t sport,
-                                          uint16_t dport, int *src_is_a) {
+                                          const uint8_t *dst, uint16_t sport_n,
+                                          uint16_t dport_n, int *src_is_a) {
   uint64_t h;
   int a_is_src;
   if (!ipv6) {
-    uint64_t s = ((uint64_t)sconed_load32(src) << 16) | sport;
-    uint64_t d = ((uint64_t)sconed_load32(dst) << 16) | dport;
+    uint64_t s = ((uint64_t)sconed_load32(src) << 16) | sport_n;
+    uint64_t d = ((uint64_t)sconed_load32(dst) << 16) | dport_n;
     a_is_src = s <= d;
     uint64_t lo = a_is_src ? s : d, hi = a_is_src ? d : s;
     h = sconed_mix(lo ^ key[0], hi ^ key[1]);
   } else {
-    uint64_t s0 = sconed_load64(src), s1 = sconed_load64(src + 8);
-    uint64_t d0 = sconed_load64(dst), d1 = sconed_load64(dst + 8);
-    a_is_src =
-        s0 < d0 || (s0 == d0 && (s1 < d1 || (s1 == d1 && sport <= dport)));
-    uint64_t a0 = a_is_src ? s0 : d0, a1 = a_is_src ? s1 : d1;
-    uint64_t b0 = a_is_src ? d0 : s0, b1 = a_is_src ? d1 : s1;
-    uint64_t ports = a_is_src ? ((uint64_t)sport << 16 | dport)
-                              : ((uint64_t)dport << 16 | sport);
-    h = sconed_mix(a0 ^ key[0], a1 ^ key[1]) ^
-        sconed_mix(b0 ^ key[2], b1 ^ key[3]);
-    h = sconed_mix(h ^ ports ^ key[4], key[5]);
+    /* Each end (address and port) hashed on its own, then combined in
+     * an order-free way: no 128-bit compare (a branch on random
+     * addresses) and no selects. The port is folded into the address's
+     * first two bytes: two ends alias only if their addresses differ
+     * there alone, by exactly their ports' difference. Equal end hashes
+     * (one end talking to itself) make both directions say "A". */
+    uint64_t es = sconed_mix(sconed_load64(src) ^ sport_n ^ key[0],
+                             sconed_load64(src + 8) ^ key[1]);
+    uint64_t ed = sconed_mix(sconed_load64(dst) ^ dport_n ^ key[0],
+                             sconed_load64(dst + 8) ^ key[1]);
+    a_is_src = es <= ed;
+    h = sconed_mix((es + ed) ^ key[2], (es ^ ed) ^ key[3]);
     *src_is_a = a_is_src;
     return h | 1;
   }
@@ -146,27 +150,28 @@ static inline uint64_t sconed_fingerprint(const uint64_t key[8], int ipv6,
   return h | 1; /* 0 marks an empty slot */
 }
 
+/* A 32-bit half of a fingerprint scaled to a bucket number. */
+static inline size_t sconed_bucket_of(uint32_t half, size_t nbuckets) {
+  return (size_t)(((uint64_t)half * nbuckets) >> 32);
+}
+
 static inline size_t sconed_bucket1(const sconed_table *t, uint64_t fp) {
-  return (size_t)(((fp >> 32) * (uint64_t)t->nbuckets) >> 32);
+  return sconed_bucket_of((uint32_t)(fp >> 32), t->nbuckets);
 }
 
 static inline size_t sconed_bucket2(const sconed_table *t, uint64_t fp) {
-  return (size_t)(((fp & 0xffffffffU) * (uint64_t)t->nbuckets) >> 32);
+  return sconed_bucket_of((uint32_t)fp, t->nbuckets);
 }
 
 /* Only the first bucket: it holds most flows (see admit in engine.c), and
  * fetching the second for all would cost more bandwidth than the few
- * misses it saves. */
-static inline void sconed_tags_prefetch(const uint64_t *tags, size_t nbuckets,
-                                        uint64_t fp) {
-  size_t b = (size_t)(((fp >> 32) * (uint64_t)nbuckets) >> 32);
-  __builtin_prefetch(tags + b * SCONED_BUCKET_SLOTS);
-}
-
-/* Callers in a loop pass the table's fields, loaded once, to
- * sconed_tags_prefetch instead. */
-static inline void sconed_table_prefetch(const sconed_table *t, uint64_t fp) {
-  sconed_tags_prefetch(t->tags, t->nbuckets, fp);
+ * misses it saves. Returns that bucket's start, for sconed_table_find_at. */
+static inline size_t sconed_tags_prefetch(const uint64_t *tags, size_t nbuckets,
+                                          uint64_t fp) {
+  size_t b =
+      sconed_bucket_of((uint32_t)(fp >> 32), nbuckets) * SCONED_BUCKET_SLOTS;
+  __builtin_prefetch(tags + b);
+  return b;
 }
 
 /* The slot holding fp in the bucket starting at b, or -1. */
@@ -196,14 +201,21 @@ static inline long sconed_bucket_match(const uint64_t *tags, size_t b,
 #endif
 }
 
-/* The slot holding fp, or -1. */
-static inline long sconed_table_find(const sconed_table *t, uint64_t fp) {
-  long s = sconed_bucket_match(t->tags,
-                               sconed_bucket1(t, fp) * SCONED_BUCKET_SLOTS, fp);
+/* The slot holding fp, or -1, when the caller already has the first
+ * bucket's start b1 (sconed_bucket1 * SCONED_BUCKET_SLOTS). */
+static inline long sconed_table_find_at(const uint64_t *tags, size_t nbuckets,
+                                        size_t b1, uint64_t fp) {
+  long s = sconed_bucket_match(tags, b1, fp);
   if (s >= 0)
     return s;
-  return sconed_bucket_match(t->tags,
-                             sconed_bucket2(t, fp) * SCONED_BUCKET_SLOTS, fp);
+  return sconed_bucket_match(
+      tags, sconed_bucket_of((uint32_t)fp, nbuckets) * SCONED_BUCKET_SLOTS, fp);
+}
+
+/* The slot holding fp, or -1. */
+static inline long sconed_table_find(const sconed_table *t, uint64_t fp) {
+  return sconed_table_find_at(t->tags, t->nbuckets,
+                              sconed_bucket1(t, fp) * SCONED_BUCKET_SLOTS, fp);
 }
 
 #endif
