@@ -23,7 +23,8 @@
  * on packets staged in cache (see pass_timed). Reported: median (min, max)
  * ns per packet over the runs, and the engine's memory per flow. Without
  * --flows: 10k and 1M flows, each with the batch call (B packets per call,
- * default 32) and the single-packet call.
+ * default 32) and the single-packet call, and the batch call again on
+ * flows aged past two monitoring periods (see steady).
  */
 #include "engine.h"
 
@@ -163,11 +164,13 @@ static void trace_free(trace *t) {
 }
 
 static scone_tstamp clk;
-/* --steady: the timed packets find their flows in the steady state of
- * long flows. At 1 µs per packet the whole bench spans a few seconds,
+/* Steady flows: the timed packets find their flows in the steady state
+ * of long flows. At 1 µs per packet the whole bench spans a few seconds,
  * inside one or two 67 s monitoring periods, so no window has the two
- * preceding periods of advice it is judged against; with this, the
- * warm-up replays the trace once in each of three more periods first. */
+ * preceding periods of advice it is judged against; aged, the warm-up
+ * replays the trace once in each of three more periods first. --steady
+ * runs only those; without --batch or --steady, each size gets one
+ * steady batch run after the other two. */
 static int steady;
 
 /* --harness: the same loop with the engine replaced by this, which only
@@ -219,9 +222,11 @@ static uint64_t pass(sconed_engine *e, trace *t, size_t from, size_t to,
   return modified;
 }
 
-/* --steady: the warm-up packets again in each of the next three periods. */
-static void age(sconed_engine *e, trace *t, size_t from, size_t to, int batch) {
-  for (int p = 0; steady && p < 3; p++) {
+/* For steady runs: the warm-up packets again in each of the next three
+ * periods. */
+static void age(sconed_engine *e, trace *t, size_t from, size_t to, int batch,
+                int on) {
+  for (int p = 0; on && p < 3; p++) {
     clk += SCONE_PERIOD;
     pass(e, t, from, to, batch);
   }
@@ -299,18 +304,20 @@ static void self_check(const trace *t) {
 }
 
 static void header(void) {
-  printf("%-8s %-5s %-7s %-8s %10s %8s %8s %10s %10s %9s\n", "flows", "batch",
-         "enforce", "packets", "ns/packet", "min", "max", "B/flow",
-         "B/flow all", "rewrites");
+  printf("%-8s %-5s %-7s %-6s %-8s %10s %8s %8s %10s %10s %9s\n", "flows",
+         "batch", "enforce", "flows", "packets", "ns/packet", "min", "max",
+         "B/flow", "B/flow all", "rewrites");
 }
 
-static void run(size_t flows, size_t npkts, int runs, int batch, int enforce) {
+/* aged: the flows past two monitoring periods first (steady). */
+static void run(size_t flows, size_t npkts, int runs, int batch, int enforce,
+                int aged) {
   /* A fresh trace per run: the last one's SCONE packets were rewritten. */
   trace t;
   build(&t, flows, npkts);
   sconed_engine *e = engine_for(flows, enforce);
   pass(e, &t, 0, t.n, batch); /* opens every flow */
-  age(e, &t, 0, t.n, batch);
+  age(e, &t, 0, t.n, batch, aged);
   double *ns = malloc((size_t)runs * sizeof(*ns));
   uint64_t mod = 0;
   for (int r = 0; r < runs; r++)
@@ -322,9 +329,11 @@ static void run(size_t flows, size_t npkts, int runs, int batch, int enforce) {
   /* B/flow: one flow slot (state and fingerprint); all: every engine
    * allocation (table headroom and subscriber states included) over the
    * flows in the table. */
-  printf("%-8zu %-5d %-7s %-8zu %10.1f %8.1f %8.1f %10llu %10.1f %9llu\n",
-         flows, batch, enforce ? "police" : "none", t.n, ns[runs / 2], ns[0],
-         ns[runs - 1], (unsigned long long)st.flow_bytes,
+  printf("%-8zu %-5d %-7s %-6s %-8zu %10.1f %8.1f %8.1f %10llu %10.1f "
+         "%9llu\n",
+         flows, batch, enforce ? "police" : "none", aged ? "steady" : "new",
+         t.n, ns[runs / 2], ns[0], ns[runs - 1],
+         (unsigned long long)st.flow_bytes,
          (double)st.memory_bytes / (double)st.flows,
          (unsigned long long)(mod / (uint64_t)runs));
   free(ns);
@@ -345,7 +354,7 @@ static void once(size_t flows, size_t k, int batch, int enforce, int cg) {
    * each SCONE flow's first one would take a rewrite that the aging
    * passes (confirms only: their packets carry our advice already) did
    * not spend. */
-  age(e, &t, 0, steady ? warm + k : warm, batch);
+  age(e, &t, 0, steady ? warm + k : warm, batch, steady);
   if (cg)
     CALLGRIND_START_INSTRUMENTATION;
   uint64_t mod = pass(e, &t, warm, warm + k, batch);
@@ -405,20 +414,24 @@ int main(int argc, char **argv) {
     nsizes = 1;
   }
   printf("bench_engine: sconed engine on a synthetic trace (half SCONE, "
-         "half IPv6, 128-byte datagrams%s), %d runs, median ns per packet\n",
-         steady ? ", flows past two periods" : "", runs);
+         "half IPv6, 128-byte datagrams), %d runs, median ns per packet; "
+         "flows new (the default) or steady (past two monitoring periods)\n",
+         runs);
   header();
   for (int i = 0; i < nsizes; i++) {
     size_t f = sizes[i];
     size_t n = npkts ? npkts : f * 2 > 1000000 ? f * 2 : 1000000;
-    if (batch)
-      run(f, n, runs, batch, enforce);
-    else
-      for (int b = 0; b < 2; b++)
-        run(f, n, runs, b == 0 ? 32 : 1, enforce);
+    if (batch || steady) {
+      run(f, n, runs, batch ? batch : 32, enforce, steady);
+    } else {
+      run(f, n, runs, 32, enforce, 0);
+      run(f, n, runs, 1, enforce, 0);
+      run(f, n, runs, 32, enforce, 1);
+    }
   }
   printf("instructions/packet: valgrind --tool=callgrind --instr-atstart=no "
-         "bench_engine --callgrind K [--batch 1]  (Ir / K; or make bench)\n");
+         "bench_engine --callgrind K [--batch 1] [--steady]  (Ir / K; or make "
+         "bench)\n");
   /* Tells scripts/run-benches.sh how to count instructions (--once). */
   printf("callgrind-unit: packet %s*\n", HOT_FN);
   return 0;
