@@ -118,4 +118,13 @@ static inline sconed_plan_metrics h_plan(sconed_engine *e, const char *plan) {
   return f.m;
 }
 
+/* xorshift64: the tests' repeatable random numbers. */
+static inline uint64_t h_xorshift(uint64_t *state) {
+  uint64_t x = *state;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  return *state = x;
+}
+
 #endif

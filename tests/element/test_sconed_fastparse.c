@@ -11,10 +11,7 @@
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 static uint64_t rnd(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return rng;
+  return h_xorshift(&rng);
 }
 
 /* A well-formed datagram of a random flow and size. */

@@ -29,10 +29,7 @@ static const char *cfg = "[plan pol]\n"
 
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
 static uint64_t rnd(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return rng;
+  return h_xorshift(&rng);
 }
 
 typedef struct pair {
