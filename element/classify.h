@@ -52,4 +52,20 @@ static inline int sconed_looks_quic(const uint8_t *p, size_t len) {
   return (p[0] & 0x40) && len >= SCONED_SHORT_MIN_LEN;
 }
 
+/* A whole SCONE packet at the start of the datagram: the SCONE header
+ * and both CIDs within len, as scone_packet_parse requires. Only such a
+ * packet is signalled in or counted as one; a SCONE header whose CIDs run
+ * past the datagram is malformed, and the datagram passes untouched. */
+static inline int sconed_scone_whole(const uint8_t *p, size_t len) {
+  if (len < SCONE_PACKET_MIN_LEN || !(p[0] & 0x80))
+    return 0;
+  uint32_t v = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 |
+               (uint32_t)p[3] << 8 | p[4];
+  if ((v & 0x7fffffffU) != SCONE_VERSION_BITS)
+    return 0;
+  size_t dl = p[5];
+  return len - SCONE_PACKET_MIN_LEN >= dl &&
+         len - SCONE_PACKET_MIN_LEN - dl >= p[6 + dl];
+}
+
 #endif

@@ -480,7 +480,7 @@ static void apply_advice(sconed_engine *e, sconed_flow *f, int d,
 COLD static unsigned long_header(sconed_engine *e, sconed_flow *f, int d,
                                  const sconed_sub_rt *s, const sconed_pkt *p,
                                  sconed_verdict *v) {
-  if (!scone_packet_is_scone(p->payload, p->plen))
+  if (!sconed_scone_whole(p->payload, p->plen))
     return f->flags;
   sconed_plan_metrics *m = &e->stats[f->stat].m;
   m->scone_packets++;
@@ -756,8 +756,7 @@ handle_fast(sconed_engine *e, fast_in p, uint64_t fp, int src_is_a,
    * which the batch loop had to keep on the stack until the end. */
   enum { FAST_SCONE = 1U << 16, FAST_CONFIRM = 1U << 17 };
   _Static_assert(sizeof(f->flags) == 2, "flags are 16 bits");
-  if ((flags & FL_QUIC) && p.plen >= 5 && (p.payload[0] & 0x80) &&
-      (sconed_be32(p.payload + 1) & 0x7fffffffU) == SCONE_VERSION_BITS) {
+  if ((flags & FL_QUIC) && sconed_scone_whole(p.payload, p.plen)) {
     if (!(flags & FL_SCONE))
       return 0;
     flags |= FAST_SCONE;

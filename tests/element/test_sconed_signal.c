@@ -306,6 +306,49 @@ static void udp_path(void **state) {
   sconed_engine_free(e);
 }
 
+/* A SCONE header whose CIDs run past the datagram is malformed: the
+ * datagram passes untouched and is not counted as a SCONE packet, on a
+ * flow already SCONE-active (fast path) and on a new one (full path). */
+static void cids_past_the_datagram_untouched(void **state) {
+  (void)state;
+  sconed_engine *e = h_engine(NULL, 0);
+  for (int active = 0; active < 2; active++) {
+    scone_tstamp t0 = T0 + (scone_tstamp)active * SCONE_PERIOD;
+    pg_flow f;
+    pg_flow_make(&f, active, 7, (uint16_t)(50000 + active));
+    h_hello(e, &f, 1, t0);
+    h_pkt k;
+    if (active) { /* the first SCONE packets take their rewrites */
+      for (int i = 0; i < 6; i++)
+        h_scone(e, &f, 0, SCONE_SIGNAL_UNKNOWN, 300, t0 + 1 + (unsigned)i, &k);
+      assert_false(k.v.modified); /* this slot's budget is spent */
+    }
+    uint64_t before = h_plan(e, "default").scone_packets;
+    for (unsigned cut = 0; cut < 2; cut++) {
+      uint8_t p[40];
+      assert_true(pg_scone(p, sizeof(p), SCONE_SIGNAL_UNKNOWN) == sizeof(p));
+      if (cut == 0)
+        p[5] = 34; /* DCID to the last byte: no room for the SCID length */
+      else
+        p[6 + p[5]] = (uint8_t)(sizeof(p) - 6 - p[5]); /* SCID one too long */
+      h_send(e, &f, 0, p, sizeof(p), t0 + SEC(20) + cut, &k);
+      assert_int_equal(k.v.action, SCONED_PASS);
+      assert_false(k.v.modified);
+      assert_memory_equal(k.b, k.orig, k.len);
+    }
+    assert_int_equal(h_plan(e, "default").scone_packets, before);
+    /* One byte more and it is a SCONE packet again, rewritten (a new
+     * slot, for the active flow). */
+    uint8_t p[40];
+    pg_scone(p, sizeof(p), SCONE_SIGNAL_UNKNOWN);
+    p[6 + p[5]] = (uint8_t)(sizeof(p) - 7 - p[5]);
+    h_send(e, &f, 0, p, sizeof(p), t0 + SEC(20) + 2, &k);
+    assert_true(k.v.modified);
+    assert_int_equal(h_plan(e, "default").scone_packets, before + 1);
+  }
+  sconed_engine_free(e);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(first_packets_then_per_slot),
@@ -317,6 +360,7 @@ int main(void) {
       cmocka_unit_test(capacity_and_uplink),
       cmocka_unit_test(subscriber_side_by_prefix),
       cmocka_unit_test(udp_path),
+      cmocka_unit_test(cids_past_the_datagram_untouched),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
