@@ -32,14 +32,20 @@ static void fill(uint8_t *p, size_t n) {
     p[i] = rnd8();
 }
 
-static void emit(const char *target, const char *name, uint8_t ctl,
-                 const uint8_t *p, size_t n) {
+/* The target's corpus directory, made if missing. */
+static void target_dir(const char *target) {
   char path[1024];
   snprintf(path, sizeof path, "%s/%s", root, target);
   if (mkdir(path, 0755) != 0 && errno != EEXIST) {
     perror(path);
     exit(1);
   }
+}
+
+static void emit(const char *target, const char *name, uint8_t ctl,
+                 const uint8_t *p, size_t n) {
+  char path[1024];
+  target_dir(target);
   snprintf(path, sizeof path, "%s/%s/%s", root, target, name);
   FILE *f = fopen(path, "wb");
   if (!f || fwrite(&ctl, 1, 1, f) != 1 || (n && fwrite(p, 1, n, f) != n) ||
@@ -607,6 +613,183 @@ static void seeds_link(void) {
   link_seed("unsupported-80211", L_UNSUPPORTED, eth, 14, &k6, k6.len);
 }
 
+/* ----------------------------------------------------- sconed targets */
+
+/* Configs: the documented example, every key, and refusals. */
+static void seeds_sconed_config(void) {
+  static const struct {
+    const char *name, *text;
+  } cfgs[] = {
+      {"example", "; sconed example\n[global]\nperiod = 67s\ntolerance = "
+                  "10%\ninitial_rewrites = 4\nrewrites_per_period = 4\n"
+                  "announce_grace = 64\n[plan video-sd]\ndownlink = 1.5M\n"
+                  "action = shape\nburst = 64k\nmax_delay = 200ms\n"
+                  "[plan video-hd]\ndownlink = 5M\nuplink = 1M\naction = "
+                  "police\nrate = 6M\nburst = 125k\n[plan unlimited]\n"
+                  "downlink = 50M\naction = none\n[capacity cell-17]\n"
+                  "rate = 20M\n[subscribers]\nsubscriber = 10.1.0.0/16 "
+                  "video-hd opt-in capacity=cell-17\nsubscriber = "
+                  "10.1.7.0/24 video-sd opt-in\nsubscriber = 10.2.0.0/16 "
+                  "video-hd opt-out\nsubscriber = 2001:db8:1::/48 video-hd "
+                  "opt-in capacity=cell-17\n"},
+      {"minimal", "[plan p]\ndownlink = 2M\n[subscribers]\nsubscriber = "
+                  "0.0.0.0/0 p opt-in\nsubscriber = ::/0 p opt-in\n"},
+      {"uplink-rates", "[plan p]\ndownlink = 2000000\nuplink = 500k\n"
+                       "action = police\nrate = 3M\nuplink_rate = 1M\n"
+                       "[subscribers]\nsubscriber = 10.0.0.1 p opt-in\n"},
+      {"bad-plan-ref", "[subscribers]\nsubscriber = 10.0.0.0/8 nope opt-in\n"},
+      {"bad-rate", "[plan p]\ndownlink = fast\n"},
+      {"bad-prefix", "[plan p]\ndownlink = 1M\n[subscribers]\n"
+                     "subscriber = 10.0.0.0/33 p\n"},
+      {"bad-section", "[planet x]\n"},
+      {"dup-key", "[plan p]\ndownlink = 1M\ndownlink = 2M\n"},
+      {"no-equals", "[global]\nperiod\n"},
+      {"short-period", "[global]\nperiod = 10s\n"},
+      {"crlf", "[plan p]\r\ndownlink = 1M\r\n[subscribers]\r\n"
+               "subscriber = 10.0.0.0/8 p opt-in\r\n"},
+      {"empty", ""},
+  };
+  target_dir("sconed_config");
+  for (size_t i = 0; i < sizeof(cfgs) / sizeof(cfgs[0]); i++)
+    emit_raw("sconed_config", cfgs[i].name, (const uint8_t *)cfgs[i].text,
+             strlen(cfgs[i].text));
+}
+
+/* A datagram of a flow between two given ends, for the packet-path
+ * target's records. */
+static void flow_pkt(ippkt *k, int is6, const uint8_t *src, const uint8_t *dst,
+                     uint16_t sport, uint16_t dport, const uint8_t *pl,
+                     size_t plen) {
+  if (is6)
+    v6(k, NULL, 0, 17, pl, plen);
+  else
+    v4(k, NULL, 0, 17, 0, pl, plen);
+  size_t alen = is6 ? 16 : 4;
+  memcpy(k->b + (is6 ? 8 : 12), src, alen);
+  memcpy(k->b + (is6 ? 24 : 16), dst, alen);
+  if (!is6) {
+    put16(k->b + 10, 0);
+    put16(k->b + 10, (uint16_t)~fold(sum16(0, k->b, 20)));
+  }
+  put16(k->b + k->udp_off, sport);
+  put16(k->b + k->udp_off + 2, dport);
+  fix_udp(k);
+}
+
+typedef struct seq {
+  uint8_t b[16384];
+  size_t n;
+} seq;
+
+/* One record: [ctl][len][packet] (see fuzz_sconed_packet.c). */
+static void rec(seq *q, uint8_t ctl, const ippkt *k, size_t len) {
+  if (len > 255 || q->n + 2 + len > sizeof(q->b))
+    abort();
+  q->b[q->n++] = ctl;
+  q->b[q->n++] = (uint8_t)len;
+  memcpy(q->b + q->n, k->b, len);
+  q->n += len;
+}
+
+/* A QUIC flow of the given ends: an Initial (announced or not), then
+ * server 1-RTT datagrams, with a SCONE packet every fourth and a client
+ * one now and then if scone; mostly at one time (bursts for the
+ * enforcement), steps of 20 ms, a period and more in the middle. */
+static void quic_flow(seq *q, int is6, const uint8_t *cli, const uint8_t *srv,
+                      uint16_t cport, int announce, int scone_pkts, int npkts) {
+  ippkt k;
+  uint8_t pl[210];
+  size_t n = initial(pl, 1, 8, 8, 100);
+  if (announce) {
+    pl[n++] = 0xc8;
+    pl[n++] = 0x13;
+  }
+  flow_pkt(&k, is6, cli, srv, cport, 443, pl, n);
+  rec(q, 0x41, &k, k.len);
+  for (int i = 1; i < npkts; i++) {
+    int up = i % 5 == 0;
+    size_t len = 200;
+    if (scone_pkts && (i % 4 == 1 || (up && i % 3 == 0)))
+      dgram(pl, len, i % 8 == 1 ? 127 : 40, 8);
+    else
+      short_pkt(pl, len);
+    if (up)
+      flow_pkt(&k, is6, cli, srv, cport, 443, pl, len);
+    else
+      flow_pkt(&k, is6, srv, cli, 443, cport, pl, len);
+    uint8_t ctl = i == npkts / 2 ? 48 + 7 : (i % 24 == 0 ? 0x41 : 0);
+    rec(q, ctl, &k, k.len);
+  }
+}
+
+static const uint8_t c4a[4] = {10, 0, 0, 1}, c4b[4] = {10, 128, 0, 5};
+static const uint8_t c4o[4] = {192, 168, 1, 1}, s4[4] = {192, 0, 2, 1};
+static const uint8_t c6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+static const uint8_t s6[16] = {0x20, 0x01, 0x0d, 0xb9, [15] = 1};
+
+static void seeds_sconed_packet(void) {
+  /* One flow each, of the plans in fuzz_sconed_packet.c's config; without
+   * SCONE, the policer and shaper act. */
+  static const struct {
+    const char *name;
+    int is6;
+    const uint8_t *cli, *srv;
+    int announce, scone_pkts, npkts;
+  } flows[] = {
+      {"v4-police", 0, c4a, s4, 1, 1, 40},
+      {"v4-shape", 0, c4b, s4, 1, 1, 40},
+      {"v6-capacity", 1, c6, s6, 1, 1, 30},
+      {"v4-opt-out", 0, c4o, s4, 0, 1, 20},
+      {"v4-police-no-scone", 0, c4a, s4, 0, 0, 50},
+      {"v4-shape-no-scone", 0, c4b, s4, 0, 0, 50},
+  };
+  target_dir("sconed_packet");
+  seq q;
+  for (size_t i = 0; i < sizeof(flows) / sizeof(flows[0]); i++) {
+    q.n = 0;
+    quic_flow(&q, flows[i].is6, flows[i].cli, flows[i].srv,
+              (uint16_t)(50000 + i), flows[i].announce, flows[i].scone_pkts,
+              flows[i].npkts);
+    emit_raw("sconed_packet", flows[i].name, q.b, q.n);
+  }
+
+  /* Two flows interleaved in batches, a capacity change between. */
+  seq a, b;
+  a.n = b.n = 0;
+  quic_flow(&a, 0, c4a, s4, 50010, 1, 1, 24);
+  quic_flow(&b, 1, c6, s6, 50011, 1, 1, 24);
+  q.n = 0;
+  memcpy(q.b, a.b, a.n);
+  q.n = a.n;
+  const uint8_t cap[2] = {0x80, 5}; /* 500 kbit/s */
+  memcpy(q.b + q.n, cap, 2);
+  q.n += 2;
+  memcpy(q.b + q.n, b.b, b.n);
+  q.n += b.n;
+  emit_raw("sconed_packet", "two-flows-capacity", q.b, q.n);
+
+  /* Not QUIC, then the oddities that must pass untouched. */
+  ippkt k;
+  uint8_t pl[120];
+  q.n = 0;
+  fill(pl, sizeof(pl));
+  pl[0] = 0x00;
+  flow_pkt(&k, 0, c4a, s4, 50020, 5000, pl, sizeof(pl));
+  rec(&q, 0x41, &k, k.len);
+  dgram(pl, sizeof(pl), 127, 8);
+  flow_pkt(&k, 0, s4, c4a, 5000, 50020, pl, sizeof(pl));
+  rec(&q, 0, &k, k.len);
+  rec(&q, 0, &k, 27);                  /* truncated */
+  v4(&k, NULL, 0, 17, 0x2000, pl, 60); /* a first fragment */
+  rec(&q, 0, &k, k.len);
+  v4(&k, NULL, 0, 6, 0, pl, 60); /* TCP */
+  rec(&q, 0, &k, k.len);
+  const uint8_t hbh[8] = {17, 0, 1, 4, 0, 0, 0, 0};
+  v6(&k, hbh, 8, 0, pl, 80); /* an extension header */
+  rec(&q, 0, &k, k.len);
+  emit_raw("sconed_packet", "not-quic-and-odd", q.b, q.n);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s CORPUS_ROOT\n", argv[0]);
@@ -618,5 +801,7 @@ int main(int argc, char **argv) {
   seeds_tp();
   seeds_ipudp();
   seeds_link();
+  seeds_sconed_config();
+  seeds_sconed_packet();
   return 0;
 }
