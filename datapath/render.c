@@ -186,7 +186,7 @@ static const family engine_families[] = {
        "Bytes of state per subscriber slot."),
     EF("sconed_engine_untracked_subscriber_flows_total", "counter",
        untracked_subscriber_flows,
-       "SCONE flows whose subscriber found no free state slot."),
+       "Flows whose subscriber found no free state slot."),
 };
 
 #define DF(n, t, field, h) FAM(sconed_dp_counters, n, t, field, h)

@@ -565,6 +565,23 @@ COLD static void enforce_flow(sconed_engine *e, sconed_flow *f, int d,
   }
 }
 
+/* The bucket a flow that does not speak SCONE is enforced on: its
+ * subscriber's aggregate, as plans are enforced today, once both ends
+ * have been heard (spoofed one-way floods never tie up subscriber state)
+ * and the subscriber's side is known (an unknown one could be a server,
+ * whose clients would then share one bucket). NULL: the flow's own
+ * bucket (no such state, or no room for it). */
+static sconed_ssub *subscriber_bucket(sconed_engine *e, sconed_flow *f, int d,
+                                      const sconed_pkt *p) {
+  if (f->flags & (FL_SCONE | FL_DIR_UNKNOWN))
+    return NULL;
+  if (f->ssub == SCONED_NO_SSUB &&
+      (f->flags & (FL_SEEN_A | FL_SEEN_B)) == (FL_SEEN_A | FL_SEEN_B))
+    sconed_subs_attach(e, f, p->ipv6, d == SCONE_DIR_UPLINK ? p->src : p->dst,
+                       p->now);
+  return f->ssub == SCONED_NO_SSUB ? NULL : &e->ss.s[f->ssub];
+}
+
 /* ----------------------------------------------------------- the path */
 
 /* Every packet can take this path; the fast path below takes the common
@@ -663,7 +680,9 @@ __attribute__((noinline)) static void handle_slow(sconed_engine *e,
         f->npkts <= e->cfg->announce_grace)
       exempt = 1;
     if (!exempt)
-      enforce_flow(e, f, d, s, ss_nc, p, v);
+      enforce_flow(e, f, d, s,
+                   (flags & FL_SCONE) ? ss_nc : subscriber_bucket(e, f, d, p),
+                   p, v);
   }
 }
 
@@ -812,15 +831,38 @@ handle_fast(sconed_engine *e, fast_in p, uint64_t fp, int src_is_a,
     tokens[0] = f->tokens[0];
     tokens[1] = f->tokens[1];
     refill(tokens, s, nowu - f->last_seen);
+    /* A flow that does not speak SCONE draws from its subscriber's
+     * bucket (subscriber_bucket). */
+    sconed_ssub *agg = NULL;
+    int32_t agg_tokens[2];
     if (s->rate_fp[d] && !exempt &&
         !((flags & (FL_ANNOUNCED | FL_SCONE)) == FL_ANNOUNCED &&
           fast_npkts(f) <= e->cfg->announce_grace)) {
-      if (tokens[d] < (int64_t)p.bytes)
+      int32_t *bucket = tokens;
+      if (!(flags & (FL_SCONE | FL_DIR_UNKNOWN))) {
+        if (f->ssub != SCONED_NO_SSUB) {
+          agg = &e->ss.s[f->ssub];
+          agg_tokens[0] = agg->tokens[0];
+          agg_tokens[1] = agg->tokens[1];
+          refill(agg_tokens, s, nowu - agg->tok_time);
+          bucket = agg_tokens;
+        } else if (e->ss.nbuckets && !(flags & FL_SSUB_FULL) &&
+                   (flags & (FL_SEEN_A | FL_SEEN_B)) ==
+                       (FL_SEEN_A | FL_SEEN_B)) {
+          return 0; /* to be tied to its subscriber's bucket */
+        }
+      }
+      if (bucket[d] < (int64_t)p.bytes)
         return 0; /* police or shape: the slow path */
-      tokens[d] -= (int32_t)p.bytes;
+      bucket[d] -= (int32_t)p.bytes;
     }
     f->tokens[0] = tokens[0];
     f->tokens[1] = tokens[1];
+    if (agg) {
+      agg->tokens[0] = agg_tokens[0];
+      agg->tokens[1] = agg_tokens[1];
+      agg->tok_time = nowu;
+    }
   }
 
   e->last_now = p.now;

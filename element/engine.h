@@ -180,7 +180,9 @@ typedef struct sconed_engine_stats {
   uint64_t subscribers;  /* gauge: subscriber states in use */
   uint64_t max_subscribers;
   uint64_t subscriber_bytes; /* bytes of state per subscriber slot */
-  /* SCONE flows whose subscriber found no free slot (table full) */
+  /* Flows (SCONE flows to be monitored, or others to be enforced on the
+   * subscriber's bucket) whose subscriber found no free slot (table
+   * full) */
   uint64_t untracked_subscriber_flows;
 } sconed_engine_stats;
 

@@ -5,6 +5,8 @@
  * cell allows, so the aggregate is what it limits). A subscriber over it
  * is non-conforming: its SCONE flows lose their exemption and draw from
  * one aggregate token bucket at the plan's rate, until a clean period.
+ * Its flows that do not speak SCONE draw from that bucket all along
+ * (subscriber_bucket in engine.c).
  *
  * Only the per-packet byte count and check are on the hot path
  * (engine.c); ties, roll-over, marking and the sweep are here.

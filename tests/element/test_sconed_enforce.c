@@ -160,6 +160,43 @@ static void non_scone_and_opt_out_policed(void **state) {
   sconed_engine_free(e);
 }
 
+/* Flows that do not speak SCONE share their subscriber's bucket, as a
+ * plan is policed today: four flows of one subscriber get the plan's rate
+ * between them, and another subscriber's flow is not held back by them. */
+static void non_scone_flows_share_the_plan(void **state) {
+  (void)state;
+  sconed_engine *e = h_engine(cfg_police, 0);
+  pg_flow f[5];
+  for (int j = 0; j < 5; j++) {
+    /* Flows 0-3: subscriber 10.0.0.8; flow 4: 10.0.0.9. */
+    pg_flow_make(&f[j], 0, j < 4 ? 8 : 9, (uint16_t)(41000 + j));
+    h_hello(e, &f[j], 0, T0);
+  }
+  /* Each flow at 4 Mbit/s for 20 s: 16 into a 5 Mbit/s plan. */
+  scone_duration gap = (scone_duration)(1200ULL * 8 * SCONE_SECONDS / 4000000);
+  uint64_t passed[5] = {0};
+  unsigned tick = 0;
+  for (scone_tstamp t = T0 + 1; t < T0 + SEC(20) + 1; t += gap, tick++)
+    for (unsigned i = 0; i < 5; i++) {
+      /* Each tick another flow goes first: a policer serves in order. */
+      unsigned j = i < 4 ? (tick + i) % 4 : 4;
+      h_pkt k;
+      h_short(e, &f[j], 0, 1200, t + i, &k);
+      passed[j] += k.v.action == SCONED_PASS ? 1200 : 0;
+    }
+  uint64_t sub = passed[0] + passed[1] + passed[2] + passed[3];
+  double got = (double)(sub * 1228 / 1200 - 125000) * 8 / 20.0;
+  assert_true(got > 4.9e6 && got < 5.1e6);
+  for (int j = 0; j < 4; j++) /* shared among them */
+    assert_true(passed[j] > sub / 8);
+  double other = (double)passed[4] * 8 / 20.0;
+  assert_true(other > 3.9e6);
+  sconed_engine_stats st;
+  sconed_engine_stats_get(e, &st);
+  assert_int_equal(st.subscribers, 2);
+  sconed_engine_free(e);
+}
+
 static void shaper_delays_then_drops(void **state) {
   (void)state;
   sconed_engine *e = h_engine("[plan s]\n"
@@ -230,6 +267,7 @@ int main(void) {
       cmocka_unit_test(judged_on_own_advice_only),
       cmocka_unit_test(exceeding_flow_enforced_then_forgiven),
       cmocka_unit_test(non_scone_and_opt_out_policed),
+      cmocka_unit_test(non_scone_flows_share_the_plan),
       cmocka_unit_test(shaper_delays_then_drops),
       cmocka_unit_test(announced_flow_grace),
   };
