@@ -14,20 +14,16 @@ scone_ssize scone_packet_parse(scone_packet *pkt, const uint8_t *data,
   if (!scone_hdr_is_scone(data))
     return SCONE_ERR_NOT_SCONE;
 
-  const uint8_t *dcid, *scid;
-  size_t dcidlen, scidlen;
-  scone_ssize end =
-      scone_long_hdr_cids(data, datalen, &dcid, &dcidlen, &scid, &scidlen);
+  /* The CID walk writes its outputs only on success, so a failed parse
+   * still leaves *pkt untouched. */
+  scone_ssize end = scone_long_hdr_cids(
+      data, datalen, &pkt->dcid, &pkt->dcidlen, &pkt->scid, &pkt->scidlen);
   if (end < 0)
     return end;
 
   pkt->first_byte = data[0];
   pkt->signal = (uint8_t)scone_packet_signal(data);
   pkt->version = scone_get32(data + 1);
-  pkt->dcid = dcid;
-  pkt->dcidlen = dcidlen;
-  pkt->scid = scid;
-  pkt->scidlen = scidlen;
   pkt->len = (size_t)end;
   return end;
 }

@@ -26,20 +26,14 @@ scone_ssize scone_quic_hdr_parse(scone_quic_hdr *hdr, const uint8_t *data,
 
   /* Long header, Version Negotiation included: the invariants give every
    * version the same layout up to the end of the SCID. */
-  const uint8_t *dcid, *scid;
-  size_t dcidlen, scidlen;
-  scone_ssize end =
-      scone_long_hdr_cids(data, datalen, &dcid, &dcidlen, &scid, &scidlen);
+  scone_ssize end = scone_long_hdr_cids(
+      data, datalen, &hdr->dcid, &hdr->dcidlen, &hdr->scid, &hdr->scidlen);
   if (end < 0)
     return end;
 
   hdr->is_long = 1;
   hdr->first_byte = data[0];
   hdr->version = scone_get32(data + 1);
-  hdr->dcid = dcid;
-  hdr->dcidlen = dcidlen;
-  hdr->scid = scid;
-  hdr->scidlen = scidlen;
   hdr->hdrlen = (size_t)end;
   return (scone_ssize)hdr->hdrlen;
 }

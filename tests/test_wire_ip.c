@@ -182,6 +182,26 @@ static void ipv4_trailing_bytes(void **state) {
   assert_int_equal(scone_packet_signal(pkt + 28), 90);
 }
 
+/* A later fragment of a UDP datagram: no UDP view and no rewrite, but
+ * is_fragment tells it from other protocols' packets; with the protocol byte
+ * at proto_off (IPv4 protocol, or the fragment header's Next Header) made
+ * TCP, it is just not UDP. */
+static void check_later_fragment(uint8_t *pkt, size_t len, size_t proto_off) {
+  uint8_t save[200];
+  assert_true(len <= sizeof save);
+  memcpy(save, pkt, len);
+  scone_ipudp v;
+  v.is_fragment = 0;
+  assert_int_equal(parse_exact(&v, pkt, len), SCONE_ERR_NOT_SCONE);
+  assert_int_equal(v.is_fragment, 1);
+  assert_int_equal(scone_ipudp_rewrite(pkt, len, 0, NULL), SCONE_ERR_NOT_SCONE);
+  assert_memory_equal(pkt, save, len);
+  pkt[proto_off] = 6;
+  v.is_fragment = 1;
+  assert_int_equal(parse_exact(&v, pkt, len), SCONE_ERR_NOT_SCONE);
+  assert_int_equal(v.is_fragment, 0);
+}
+
 static void ipv4_fragments(void **state) {
   (void)state;
   uint8_t pkt[200], pl[64], save[200];
@@ -202,18 +222,7 @@ static void ipv4_fragments(void **state) {
    * their first bytes look like one with a SCONE packet after it. */
   for (uint16_t frag = 0x0001; frag <= 0x2001; frag += 0x2000) {
     len = tw_make_v4(pkt, pl, plen, 0, frag, 0);
-    memcpy(save, pkt, len);
-    /* is_fragment tells a UDP fragment from other protocols' packets. */
-    v.is_fragment = 0;
-    assert_int_equal(parse_exact(&v, pkt, len), SCONE_ERR_NOT_SCONE);
-    assert_int_equal(v.is_fragment, 1);
-    assert_int_equal(scone_ipudp_rewrite(pkt, len, 0, NULL),
-                     SCONE_ERR_NOT_SCONE);
-    assert_memory_equal(pkt, save, len);
-    pkt[9] = 6; /* a TCP fragment is just not UDP */
-    v.is_fragment = 1;
-    assert_int_equal(parse_exact(&v, pkt, len), SCONE_ERR_NOT_SCONE);
-    assert_int_equal(v.is_fragment, 0);
+    check_later_fragment(pkt, len, 9);
   }
   /* DF alone is not fragmentation. */
   len = tw_make_v4(pkt, pl, plen, 0, 0x4000, 0);
@@ -335,17 +344,7 @@ static void ipv6_fragments(void **state) {
   /* Later fragments: offset 8 with and without M; no UDP header. */
   for (uint16_t of = 0x0040; of <= 0x0041; of++) {
     len = v6_fragment(pkt, pl, plen, of);
-    memcpy(save, pkt, len);
-    v.is_fragment = 0;
-    assert_int_equal(parse_exact(&v, pkt, len), SCONE_ERR_NOT_SCONE);
-    assert_int_equal(v.is_fragment, 1);
-    assert_int_equal(scone_ipudp_rewrite(pkt, len, 0, NULL),
-                     SCONE_ERR_NOT_SCONE);
-    assert_memory_equal(pkt, save, len);
-    pkt[40] = 6; /* the fragment of a TCP segment */
-    v.is_fragment = 1;
-    assert_int_equal(parse_exact(&v, pkt, len), SCONE_ERR_NOT_SCONE);
-    assert_int_equal(v.is_fragment, 0);
+    check_later_fragment(pkt, len, 40);
   }
   /* The first fragment of a TCP segment is a fragment, but not of UDP. */
   len = v6_fragment(pkt, pl, plen, 0x0001);

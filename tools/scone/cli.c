@@ -7,27 +7,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static void vreport(const char *cmd, const char *fmt, va_list ap) {
-  fprintf(stderr, "scone%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+/* Every diagnostic is one line naming the program (and subcommand); a usage
+ * error also points at the help. */
+static void vreport(const char *cmd, int hint, const char *fmt, va_list ap) {
+  const char *sep = cmd ? " " : "", *name = cmd ? cmd : "";
+  fprintf(stderr, "scone%s%s: ", sep, name);
   vfprintf(stderr, fmt, ap);
+  if (hint)
+    fprintf(stderr, " (try 'scone%s%s --help')", sep, name);
   fputc('\n', stderr);
 }
 
 void cli_error(const char *cmd, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vreport(cmd, fmt, ap);
+  vreport(cmd, 0, fmt, ap);
   va_end(ap);
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fprintf(stderr, "scone%s%s: ", cmd ? " " : "", cmd ? cmd : "");
-  vfprintf(stderr, fmt, ap);
+  vreport(cmd, 1, fmt, ap);
   va_end(ap);
-  fprintf(stderr, " (try 'scone%s%s --help')\n", cmd ? " " : "",
-          cmd ? cmd : "");
   return CLI_EXIT_USAGE;
 }
 

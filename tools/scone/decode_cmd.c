@@ -97,7 +97,6 @@ static char *join_args(int argc, char **argv) {
 static int decode_dgram(decoded_dgram *dec, const uint8_t *d, size_t len,
                         long dcid_len_opt) {
   memset(dec, 0, sizeof *dec);
-  dec->data = d;
   dec->len = len;
   if (len == 0) {
     cli_error("decode", "empty datagram");

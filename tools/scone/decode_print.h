@@ -17,7 +17,6 @@ typedef enum {
 } dcid_len_source;
 
 typedef struct decoded_dgram {
-  const uint8_t *data;
   size_t len;
   int has_scone;
   scone_packet scone;

@@ -20,8 +20,7 @@ typedef struct frame_counts {
 
 typedef struct listing {
   int json, absolute;
-  int have_first;
-  int64_t first_us;
+  int64_t first_us; /* time of frame 1, which relative times count from */
   frame_counts st;
 } listing;
 
@@ -98,10 +97,8 @@ static int handle_frame(listing *l, flow_table *flows, int dlt,
   frame_counts *st = &l->st;
   st->packets++;
   int64_t us = (int64_t)h->ts.tv_sec * 1000000 + (int64_t)h->ts.tv_usec;
-  if (!l->have_first) {
-    l->have_first = 1;
+  if (st->packets == 1)
     l->first_us = us;
-  }
 
   size_t ip_off;
   int lr = scone_link_ip_offset(dlt, frame, h->caplen, &ip_off);

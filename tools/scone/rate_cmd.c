@@ -1,5 +1,6 @@
 /* `scone rate`: the signal <-> bit/s mapping of the SCONE rate table. */
 #include "cli.h"
+#include "decode_print.h"
 #include "fmt.h"
 
 #include <scone/scone.h>
@@ -56,14 +57,9 @@ static int parse_bps(const char *s, unsigned long long *out) {
 }
 
 static json_t *signal_json(unsigned signal) {
-  if (signal > SCONE_SIGNAL_MAX)
-    return json_pack("{s:I, s:n, s:s}", "signal", (json_int_t)signal, "bps",
-                     "rate", "unknown");
-  char rate[FMT_RATE_LEN];
-  uint64_t bps = scone_rate_from_signal(signal);
-  /* json_int_t is signed 64-bit; the largest rate is ~2e11, far inside. */
-  return json_pack("{s:I, s:I, s:s}", "signal", (json_int_t)signal, "bps",
-                   (json_int_t)bps, "rate", fmt_rate(bps, rate, sizeof rate));
+  json_t *o = json_object();
+  json_set_signal(o, signal); /* a NULL o stays NULL: emit_json reports it */
+  return o;
 }
 
 static void print_signal(unsigned signal) {
