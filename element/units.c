@@ -90,9 +90,11 @@ int sconed_parse_uint(const char *s, uint64_t max, uint64_t *out) {
   for (; *s; s++) {
     if (*s < '0' || *s > '9')
       return -1;
-    if (v > (max - (uint64_t)(*s - '0')) / 10)
+    uint64_t d = (uint64_t)(*s - '0');
+    /* max - d would wrap for a digit above a small max (9 of 2..8). */
+    if (v > max / 10 || d > max - v * 10)
       return -1;
-    v = v * 10 + (uint64_t)(*s - '0');
+    v = v * 10 + d;
   }
   *out = v;
   return 0;

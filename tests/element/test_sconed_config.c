@@ -94,6 +94,7 @@ static const bad_case bad[] = {
     {"[global]\nperiod = 67\n", "2: period '67'"},
     {"[global]\ntolerance = lots\n", "2: tolerance 'lots'"},
     {"[global]\nrewrites_per_period = 1\n", "2: rewrites_per_period '1'"},
+    {"[global]\nrewrites_per_period = 9\n", "2: rewrites_per_period '9'"},
     {"[global]\ninitial_rewrites = 99\n", "2: initial_rewrites '99'"},
     {"[global]\nannounce_grace = 300\n", "2: announce_grace '300'"},
     {"[global]\ncolour = blue\n", "2: unknown key 'colour' in [global]"},
