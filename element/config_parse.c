@@ -25,6 +25,11 @@ enum {
 };
 enum { G_PERIOD = 1, G_TOL = 2, G_INIT = 4, G_RPP = 8, G_GRACE = 16 };
 
+typedef struct pending_plan {
+  unsigned seen;   /* PLAN_* bits */
+  int action_line; /* where a missing rate is reported */
+} pending_plan;
+
 typedef struct pending_sub {
   char plan[SCONED_NAME_MAX];
   char capacity[SCONED_NAME_MAX];
@@ -41,8 +46,9 @@ typedef struct parser {
   int err_line; /* 0: no error yet */
   char err[200];
   unsigned global_seen;
-  unsigned *plan_seen; /* per plan, PLAN_* bits */
-  int *plan_action_line;
+  /* What the parse alone needs, one per plan, capacity and subscriber of
+   * the config (grown with them). */
+  pending_plan *pplan;
   unsigned *cap_seen;
   pending_sub *pend;
 } parser;
@@ -82,10 +88,20 @@ static int fail(parser *p, int line, const char *fmt, ...) {
   return 0;
 }
 
-static int grow(void **arr, size_t *cap, size_t n, size_t elem) {
+/* Room for entry n of a config array *arr and of its parser array *side,
+ * which share the capacity *cap; new entries are zeroed. Returns 0 or -1. */
+static int grow(void **arr, size_t *cap, size_t n, size_t elem, void **side,
+                size_t side_elem) {
   if (n < *cap)
     return 0;
   size_t nc = *cap ? *cap * 2 : 8;
+  /* The side array first: should the other then fail, it is only roomier
+   * than *cap says. */
+  void *b = realloc(*side, nc * side_elem);
+  if (!b)
+    return -1;
+  memset((char *)b + *cap * side_elem, 0, (nc - *cap) * side_elem);
+  *side = b;
   void *a = realloc(*arr, nc * elem);
   if (!a)
     return -1;
@@ -179,31 +195,18 @@ static long plan_slot(parser *p, const char *name) {
     fail(p, p->lineno, "more than %d plans", SCONED_MAX_PLANS);
     return -1;
   }
-  size_t cap = c->plans_cap;
-  if (grow((void **)&c->plans, &c->plans_cap, c->nplans, sizeof(*c->plans)))
-    goto oom;
-  if (cap != c->plans_cap) {
-    unsigned *s = realloc(p->plan_seen, c->plans_cap * sizeof(*s));
-    if (!s)
-      goto oom;
-    p->plan_seen = s;
-    int *l = realloc(p->plan_action_line, c->plans_cap * sizeof(*l));
-    if (!l)
-      goto oom;
-    p->plan_action_line = l;
+  if (grow((void **)&c->plans, &c->plans_cap, c->nplans, sizeof(*c->plans),
+           (void **)&p->pplan, sizeof(*p->pplan))) {
+    fail(p, p->lineno, "out of memory");
+    return -1;
   }
   sconed_plan *pl = &c->plans[c->nplans];
-  memset(pl, 0, sizeof(*pl));
   strcpy(pl->name, name);
   pl->burst_bytes = SCONED_DEFAULT_BURST_BYTES;
   pl->max_delay = SCONED_DEFAULT_MAX_DELAY;
   pl->line = p->lineno;
-  p->plan_seen[c->nplans] = 0;
-  p->plan_action_line[c->nplans] = p->lineno;
+  p->pplan[c->nplans].action_line = p->lineno;
   return (long)c->nplans++;
-oom:
-  fail(p, p->lineno, "out of memory");
-  return -1;
 }
 
 static int rate_value(parser *p, const char *k, const char *v, uint64_t *out) {
@@ -226,7 +229,7 @@ static int on_plan(parser *p, const char *name, const char *k, const char *v) {
   if (i < 0)
     return 0;
   sconed_plan *pl = &p->c->plans[i];
-  unsigned *seen = &p->plan_seen[i];
+  unsigned *seen = &p->pplan[i].seen;
   uint64_t x;
   if (!strcmp(k, "downlink")) {
     if (!once(p, seen, PLAN_DOWN, k) || !rate_value(p, k, v, &x))
@@ -241,7 +244,7 @@ static int on_plan(parser *p, const char *name, const char *k, const char *v) {
       return 0;
     if (sconed_enforce_parse(v, &pl->action))
       return fail(p, p->lineno, "action '%s': none, police or shape", v);
-    p->plan_action_line[i] = p->lineno;
+    p->pplan[i].action_line = p->lineno;
   } else if (!strcmp(k, "rate")) {
     if (!once(p, seen, PLAN_RATE, k) || !rate_value(p, k, v, &x))
       return 0;
@@ -281,19 +284,12 @@ static int on_capacity(parser *p, const char *name, const char *k,
     if (c->ncaps >= SCONED_MAX_CAPACITIES)
       return fail(p, p->lineno, "more than %d capacities",
                   SCONED_MAX_CAPACITIES);
-    size_t cap = c->caps_cap;
-    if (grow((void **)&c->caps, &c->caps_cap, c->ncaps, sizeof(*c->caps)))
+    if (grow((void **)&c->caps, &c->caps_cap, c->ncaps, sizeof(*c->caps),
+             (void **)&p->cap_seen, sizeof(*p->cap_seen)))
       return fail(p, p->lineno, "out of memory");
-    if (cap != c->caps_cap) {
-      unsigned *s = realloc(p->cap_seen, c->caps_cap * sizeof(*s));
-      if (!s)
-        return fail(p, p->lineno, "out of memory");
-      p->cap_seen = s;
-    }
     i = (long)c->ncaps++;
     strcpy(c->caps[i].name, name);
     c->caps[i].line = p->lineno;
-    p->cap_seen[i] = 0;
   }
   if (strcmp(k, "rate"))
     return fail(p, p->lineno, "unknown key '%s' in [capacity %s]", k, name);
@@ -333,17 +329,10 @@ static int on_subscriber(parser *p, const char *k, const char *v) {
   if (c->nsubs >= SCONED_MAX_SUBSCRIBERS)
     return fail(p, p->lineno, "more than %d subscribers",
                 SCONED_MAX_SUBSCRIBERS);
-  size_t cap = c->subs_cap;
-  if (grow((void **)&c->subs, &c->subs_cap, c->nsubs, sizeof(*c->subs)))
+  if (grow((void **)&c->subs, &c->subs_cap, c->nsubs, sizeof(*c->subs),
+           (void **)&p->pend, sizeof(*p->pend)))
     return fail(p, p->lineno, "out of memory");
-  if (cap != c->subs_cap) {
-    pending_sub *ps = realloc(p->pend, c->subs_cap * sizeof(*ps));
-    if (!ps)
-      return fail(p, p->lineno, "out of memory");
-    p->pend = ps;
-  }
   pending_sub *ps = &p->pend[c->nsubs];
-  memset(ps, 0, sizeof(*ps));
   ps->line = p->lineno;
   sconed_subscriber *s = &c->subs[c->nsubs];
   s->opt_in = 0;
@@ -406,7 +395,7 @@ static void finish(parser *p) {
   for (size_t i = 0; i < c->nplans; i++) {
     const sconed_plan *pl = &c->plans[i];
     if (pl->action != SCONED_ENFORCE_NONE && !pl->rate_bps && !pl->downlink_bps)
-      fail(p, p->plan_action_line[i],
+      fail(p, p->pplan[i].action_line,
            "plan %s: action %s needs a rate or a downlink advice", pl->name,
            sconed_enforce_name(pl->action));
   }
@@ -457,8 +446,7 @@ sconed_config *sconed_config_parse(const char *text, const char *name,
     fail(&p, 0, "out of memory");
   if (!p.err_line)
     finish(&p);
-  free(p.plan_seen);
-  free(p.plan_action_line);
+  free(p.pplan);
   free(p.cap_seen);
   free(p.pend);
   if (p.err_line) {

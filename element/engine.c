@@ -489,8 +489,7 @@ COLD static unsigned long_header(sconed_engine *e, sconed_flow *f, int d,
     m->scone_flows++;
   }
   /* Without a known direction, advice could land on the wrong end. */
-  if (!s->opt_in || s->sig[d] == SCONE_SIGNAL_UNKNOWN ||
-      (f->flags & FL_DIR_UNKNOWN))
+  if (!s->advise[d] || (f->flags & FL_DIR_UNKNOWN))
     return f->flags;
   /* Subscribers are tracked once a flow carries advice and has heard from
    * both ends (spoofed one-way floods never get that far). */

@@ -167,11 +167,9 @@ static void derive_sub(sconed_sub_rt *r, const sconed_config *c,
   r->sig[SCONE_DIR_UPLINK] =
       (uint8_t)(p->uplink_bps ? scone_rate_to_signal(p->uplink_bps)
                               : SCONE_SIGNAL_UNKNOWN);
-  r->opt_in = sub->opt_in;
   for (int d = 0; d < 2; d++)
     r->advise[d] = sub->opt_in && r->sig[d] != SCONE_SIGNAL_UNKNOWN;
   r->action = (uint8_t)p->action;
-  r->plan = sub->plan;
   r->stat = plan_stat[sub->plan];
   r->m = &stats[r->stat].m;
   r->burst = (int32_t)p->burst_bytes;

@@ -23,10 +23,8 @@
 typedef struct sconed_sub_rt {
   uint8_t sig[2]; /* advice signal per scone_dir; SCONE_SIGNAL_UNKNOWN: none */
   uint8_t advise[2]; /* opted in and sig[d] known: advice is given */
-  uint8_t opt_in;
-  uint8_t action; /* sconed_enforce */
+  uint8_t action;    /* sconed_enforce */
   uint16_t stat;
-  uint16_t plan;
   int32_t burst;
   uint64_t rate_fp[2]; /* enforcement: bytes per (1 << 20) ns, 16.16 fixed
                           point; 0: none in that direction */

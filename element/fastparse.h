@@ -41,13 +41,14 @@ static inline uint32_t sconed_be32(const uint8_t *p) {
 
 /* The two shapes apart, for callers that sort packets by family first:
  * the family is random from packet to packet, so a branch on it is not
- * predictable. Each is 1 when the packet has that shape and *u is filled,
- * else 0. */
-/* The first two, once sconed_fast_is4 holds (the batch call sorts by it). */
+ * predictable. Each parser is 1 when the packet has that shape and *u is
+ * filled, else 0. */
 static inline int sconed_fast_is4(const uint8_t *pkt, size_t len) {
   return len >= 28 && pkt[0] == 0x45;
 }
 
+/* The rest of the IPv4 shape, once sconed_fast_is4 holds (the batch call
+ * sorts by it). */
 static inline int sconed_fast_parse4_rest(const uint8_t *pkt, size_t len,
                                           sconed_fast_udp *u) {
   size_t tot = sconed_be16(pkt + 2);
@@ -65,11 +66,6 @@ static inline int sconed_fast_parse4_rest(const uint8_t *pkt, size_t len,
   u->payload_off = 28;
   u->payload_len = (uint32_t)(ulen - 8);
   return 1;
-}
-
-static inline int sconed_fast_parse4(const uint8_t *pkt, size_t len,
-                                     sconed_fast_udp *u) {
-  return sconed_fast_is4(pkt, len) && sconed_fast_parse4_rest(pkt, len, u);
 }
 
 static inline int sconed_fast_parse6(const uint8_t *pkt, size_t len,

@@ -3,7 +3,7 @@
  * them to one datapath: the offline pcap path here, or the live ones from
  * datapath/ (NFQUEUE, UDP relay, control socket) when they are built in.
  */
-#include "config.h"
+#include "config_internal.h" /* sconed_parse_uint: numbers as in the config */
 #include "engine.h"
 #include "pcap_path.h"
 #include "summary.h"
@@ -94,7 +94,7 @@ int main(int argc, char **argv) {
       {0, 0, 0, 0}};
   const char *pcap_in = NULL, *pcap_out = NULL, *config_path = NULL;
   const char *check = NULL;
-  uint64_t advice = 0;
+  uint64_t advice = 0, n;
   int have_advice = 0, have_enforce = 0, json = 0, have_seed = 0;
   sconed_enforce enforce = SCONED_ENFORCE_NONE;
   sconed_engine_settings es;
@@ -137,26 +137,20 @@ int main(int argc, char **argv) {
     case OPT_LOG_ADDRESSES:
       es.log_addresses = 1;
       break;
-    case OPT_MAX_FLOWS: {
-      char *end;
-      unsigned long v = strtoul(optarg, &end, 10);
-      if (*optarg == '-' || *end || v == 0 || v > (1UL << 28)) {
+    case OPT_MAX_FLOWS:
+      if (sconed_parse_uint(optarg, 1U << 28, &n) || n == 0) {
         fprintf(stderr, "sconed: --max-flows wants 1..268435456\n");
         return 2;
       }
-      es.max_flows = (uint32_t)v;
+      es.max_flows = (uint32_t)n;
       break;
-    }
-    case OPT_MAX_SUBSCRIBERS: {
-      char *end;
-      unsigned long v = strtoul(optarg, &end, 10);
-      if (*optarg == '-' || !*optarg || *end || v > 16777200UL) {
+    case OPT_MAX_SUBSCRIBERS:
+      if (sconed_parse_uint(optarg, 16777200, &n)) {
         fprintf(stderr, "sconed: --max-subscribers wants 0..16777200\n");
         return 2;
       }
-      es.max_subscribers = (uint32_t)v;
+      es.max_subscribers = (uint32_t)n;
       break;
-    }
     case OPT_SEED: {
       char *end;
       unsigned long long v = strtoull(optarg, &end, 0);

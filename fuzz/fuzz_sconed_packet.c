@@ -197,7 +197,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (size_t i = 0; i < pm[0].n; i++)
       fprintf(stderr,
               "plan %zu: packets %llu scone %llu rewrites %llu confirms %llu "
-              "drops %llu delays %llu nonconforming %llu\n",
+              "drops %llu delays %llu transitions %llu\n",
               i, (unsigned long long)pm[0].m[i].packets,
               (unsigned long long)pm[0].m[i].scone_packets,
               (unsigned long long)pm[0].m[i].rewrites,

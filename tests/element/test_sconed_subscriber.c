@@ -286,8 +286,7 @@ static void capture(void *arg, int level, const char *msg) {
 static void no_identifier_in_logs(void **state) {
   (void)state;
   sconed_engine_settings s;
-  sconed_engine_settings_default(&s);
-  s.seed_source = SCONED_SEED_FIXED;
+  h_settings(&s);
   s.log_addresses = 1;
   log_cap cap = {0, 0};
   s.log = capture;
