@@ -17,7 +17,6 @@
 /* A stalled or greedy client must not hold the endpoint. */
 #define CONN_TIMEOUT_S 10U
 #define CONN_LIMIT 16U
-/* The lowest rate SCONE can signal, as the config parser enforces. */
 
 struct sconed_control {
   sconed_dp *dp;

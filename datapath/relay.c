@@ -78,6 +78,13 @@ static void deliver(relay *r, sconed_relay_client *c, int dir,
 }
 
 static sconed_relay_client *new_client(relay *r, const sconed_addr *from) {
+  /* Checked before the socket, so that while the table stays full each
+   * datagram of a new client costs no socket, connect and close. */
+  if (r->clients.count >= r->clients.max) {
+    if (r->dp->c.dropped % 1000 == 0)
+      sconed_dp_log("relay: client table full (%d)", MAX_CLIENTS);
+    return NULL;
+  }
   int fd = socket(r->upstream.ss.ss_family,
                   SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
@@ -93,7 +100,7 @@ static sconed_relay_client *new_client(relay *r, const sconed_addr *from) {
   sconed_relay_client *c = sconed_relay_clients_add(&r->clients, from, fd);
   if (!c) {
     if (r->dp->c.dropped % 1000 == 0)
-      sconed_dp_log("relay: client table full (%d)", MAX_CLIENTS);
+      sconed_dp_log("relay: out of memory for a new client");
     close(fd);
     return NULL;
   }
@@ -151,11 +158,6 @@ static void release_due(relay *r, scone_tstamp now) {
     c->held--;
     r->dp->held--;
   }
-}
-
-static void client_gone(sconed_relay_client *c, void *arg) {
-  (void)arg;
-  close(c->fd); /* also leaves the epoll set */
 }
 
 static void arm_timer(relay *r) {
@@ -283,7 +285,7 @@ int sconed_relay_run(sconed_dp *dp, const sconed_dp_options *o) {
     release_due(r, now);
     if (now >= r->next_sweep) {
       scone_tstamp cutoff = now > r->idle ? now - r->idle : 0;
-      sconed_relay_clients_sweep(&r->clients, cutoff, client_gone, NULL);
+      sconed_relay_clients_sweep(&r->clients, cutoff);
       dp->c.relay_clients = r->clients.count;
       r->next_sweep = now + SWEEP_EVERY;
     }

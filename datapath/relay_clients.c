@@ -69,24 +69,19 @@ sconed_relay_client *sconed_relay_clients_add(sconed_relay_clients *t,
   return c;
 }
 
-size_t sconed_relay_clients_sweep(sconed_relay_clients *t, scone_tstamp cutoff,
-                                  void (*gone)(sconed_relay_client *, void *),
-                                  void *arg) {
-  size_t removed = 0;
+void sconed_relay_clients_sweep(sconed_relay_clients *t, scone_tstamp cutoff) {
   for (size_t i = 0; i < t->nbuckets; i++) {
     sconed_relay_client **pp = &t->bucket[i];
     while (*pp) {
       sconed_relay_client *c = *pp;
       if (c->last < cutoff && c->held == 0) {
         *pp = c->next;
-        gone(c, arg);
+        close(c->fd);
         free(c);
         t->count--;
-        removed++;
       } else {
         pp = &c->next;
       }
     }
   }
-  return removed;
 }

@@ -38,10 +38,8 @@ sconed_relay_client *sconed_relay_clients_find(sconed_relay_clients *t,
 sconed_relay_client *sconed_relay_clients_add(sconed_relay_clients *t,
                                               const sconed_addr *a, int fd);
 
-/* Removes clients idle since before cutoff that hold nothing; calls gone
- * for each before freeing it (it closes the socket). Returns the count. */
-size_t sconed_relay_clients_sweep(sconed_relay_clients *t, scone_tstamp cutoff,
-                                  void (*gone)(sconed_relay_client *, void *),
-                                  void *arg);
+/* Removes clients idle since before cutoff that hold nothing, closing
+ * their sockets (which also takes them out of any epoll set). */
+void sconed_relay_clients_sweep(sconed_relay_clients *t, scone_tstamp cutoff);
 
 #endif

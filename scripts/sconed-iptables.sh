@@ -31,7 +31,7 @@ chain=SCONED
 family=both
 
 usage() {
-	sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 

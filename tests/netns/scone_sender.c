@@ -25,6 +25,8 @@
  * Output: key=value lines (sent, rx, scone, sig_N, max_seq, last_sig,
  * cap_rx, cap_csum_ok, cap_csum_bad, cap_sig_N) for the test scripts.
  */
+#include "addr.h" /* sconed_addr_parse: the same ADDR:PORT strings as sconed */
+
 #include <scone/scone.h>
 
 #include <arpa/inet.h>
@@ -32,7 +34,6 @@
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
-#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,43 +229,11 @@ static void print_stats(const char *role, unsigned long sent, const stats *s,
   fflush(stdout);
 }
 
-static int parse_addr(const char *s, struct sockaddr_storage *ss,
-                      socklen_t *len) {
-  char host[256];
-  const char *port;
-  if (s[0] == '[') {
-    const char *e = strchr(s, ']');
-    if (!e || e[1] != ':' || (size_t)(e - s) >= sizeof(host))
-      return -1;
-    memcpy(host, s + 1, (size_t)(e - s - 1));
-    host[e - s - 1] = 0;
-    port = e + 2;
-  } else {
-    const char *c = strrchr(s, ':');
-    if (!c || (size_t)(c - s) >= sizeof(host))
-      return -1;
-    memcpy(host, s, (size_t)(c - s));
-    host[c - s] = 0;
-    port = c + 1;
-  }
-  struct addrinfo hints = {0}, *res;
-  hints.ai_socktype = SOCK_DGRAM;
-  hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-  if (getaddrinfo(host, port, &hints, &res) != 0)
-    return -1;
-  memcpy(ss, res->ai_addr, res->ai_addrlen);
-  *len = res->ai_addrlen;
-  freeaddrinfo(res);
-  return 0;
-}
-
+/* The port the kernel gave fd (the client binds port 0). */
 static uint16_t local_port(int fd) {
-  struct sockaddr_storage ss;
-  socklen_t l = sizeof(ss);
-  getsockname(fd, (struct sockaddr *)&ss, &l);
-  return ntohs(ss.ss_family == AF_INET
-                   ? ((struct sockaddr_in *)&ss)->sin_port
-                   : ((struct sockaddr_in6 *)&ss)->sin6_port);
+  sconed_addr a = {.len = sizeof(a.ss)};
+  getsockname(fd, (struct sockaddr *)&a.ss, &a.len);
+  return sconed_addr_port(&a);
 }
 
 typedef struct args {
@@ -274,27 +243,26 @@ typedef struct args {
 } args;
 
 static int run_client(const args *a) {
-  struct sockaddr_storage ss;
-  socklen_t sl;
-  if (parse_addr(a->addr, &ss, &sl) < 0) {
-    fprintf(stderr, "bad --to %s\n", a->addr);
+  sconed_addr to;
+  char err[256];
+  if (sconed_addr_parse(a->addr, &to, err, sizeof(err)) < 0) {
+    fprintf(stderr, "bad --to %s\n", err);
     return 2;
   }
-  int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+  int fd = socket(to.ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK, 0);
   if (fd < 0) {
     perror("client socket");
     return 2;
   }
   if (a->bind) {
-    struct sockaddr_storage bs;
-    socklen_t bl;
-    if (parse_addr(a->bind, &bs, &bl) < 0 ||
-        bind(fd, (struct sockaddr *)&bs, bl) < 0) {
+    sconed_addr b;
+    if (sconed_addr_parse(a->bind, &b, err, sizeof(err)) < 0 ||
+        bind(fd, (struct sockaddr *)&b.ss, b.len) < 0) {
       fprintf(stderr, "cannot bind %s\n", a->bind);
       return 2;
     }
   }
-  if (connect(fd, (struct sockaddr *)&ss, sl) < 0) {
+  if (connect(fd, (struct sockaddr *)&to.ss, to.len) < 0) {
     perror("client connect");
     return 2;
   }
@@ -340,16 +308,16 @@ static int run_client(const args *a) {
 }
 
 static int run_server(const args *a) {
-  struct sockaddr_storage ss;
-  socklen_t sl;
-  if (parse_addr(a->addr, &ss, &sl) < 0) {
-    fprintf(stderr, "bad --listen %s\n", a->addr);
+  sconed_addr at;
+  char err[256];
+  if (sconed_addr_parse(a->addr, &at, err, sizeof(err)) < 0) {
+    fprintf(stderr, "bad --listen %s\n", err);
     return 2;
   }
-  int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+  int fd = socket(at.ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK, 0);
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (fd < 0 || bind(fd, (struct sockaddr *)&ss, sl) < 0) {
+  if (fd < 0 || bind(fd, (struct sockaddr *)&at.ss, at.len) < 0) {
     perror("server bind");
     return 2;
   }

@@ -3,8 +3,8 @@
  * curl nor a shell's /dev/tcp: sct_http METHOD ADDR:PORT|SOCKET-PATH PATH.
  * Prints "status=CODE", then the body. Exits 0 when a response came.
  */
-#include <arpa/inet.h>
-#include <netdb.h>
+#include "addr.h" /* sconed_addr_parse: the same ADDR:PORT strings as sconed */
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,34 +25,15 @@ static int connect_to(const char *target) {
       close(fd);
     return -1;
   }
-  char host[256];
-  const char *port;
-  if (target[0] == '[') {
-    const char *e = strchr(target, ']');
-    if (!e || e[1] != ':' || (size_t)(e - target) >= sizeof(host))
-      return -1;
-    memcpy(host, target + 1, (size_t)(e - target - 1));
-    host[e - target - 1] = 0;
-    port = e + 2;
-  } else {
-    const char *c = strrchr(target, ':');
-    if (!c || (size_t)(c - target) >= sizeof(host))
-      return -1;
-    memcpy(host, target, (size_t)(c - target));
-    host[c - target] = 0;
-    port = c + 1;
-  }
-  struct addrinfo hints = {0}, *res;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-  if (getaddrinfo(host, port, &hints, &res) != 0)
+  sconed_addr a;
+  char err[256];
+  if (sconed_addr_parse(target, &a, err, sizeof(err)) < 0)
     return -1;
-  int fd = socket(res->ai_family, SOCK_STREAM, 0);
-  if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
+  int fd = socket(a.ss.ss_family, SOCK_STREAM, 0);
+  if (fd >= 0 && connect(fd, (struct sockaddr *)&a.ss, a.len) != 0) {
     close(fd);
     fd = -1;
   }
-  freeaddrinfo(res);
   return fd;
 }
 
