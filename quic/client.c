@@ -2,15 +2,12 @@
 #include "h3.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 typedef struct sq_request {
   char *path;
-  int64_t stream_id; /* -1 until submitted */
   int status;
   uint64_t body;
   scone_tstamp started, finished;
@@ -143,7 +140,6 @@ static int submit_pending(sq_h3 *h) {
       sq_conn_set_app_error(cl->conn, NGHTTP3_H3_INTERNAL_ERROR);
       return -1;
     }
-    r->stream_id = sid;
     r->started = scone_quic_now();
     cl->next_submit++;
   }
@@ -273,7 +269,6 @@ int scone_quic_client_get(scone_quic_client *cl, const char *path) {
   }
   sq_request *r = &cl->reqs[cl->nreqs];
   memset(r, 0, sizeof(*r));
-  r->stream_id = -1;
   r->path = strdup(path);
   if (r->path == NULL)
     return SCONE_QUIC_ERR_NOMEM;
@@ -287,20 +282,13 @@ uint32_t scone_quic_client_outstanding(const scone_quic_client *cl) {
 
 static void read_socket(scone_quic_client *cl) {
   uint8_t buf[65536];
-  for (;;) {
-    sq_addr from;
-    from.len = sizeof(from.sa);
-    ssize_t n = recvfrom(cl->fd, buf, sizeof(buf), 0,
-                         (struct sockaddr *)&from.sa, &from.len);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return; /* EAGAIN, or an ICMP error surfacing: QUIC times out */
-    }
+  sq_addr from;
+  ssize_t n;
+  /* Until EAGAIN, or an ICMP error surfacing: QUIC then times out. */
+  while ((n = sq_udp_recv(cl->fd, buf, sizeof(buf), &from)) >= 0)
     if (sq_conn_read(cl->conn, &cl->local, &from, buf, (size_t)n,
                      scone_quic_now()) != 0)
       return;
-  }
 }
 
 int scone_quic_client_run(scone_quic_client *cl, scone_tstamp deadline,
@@ -320,13 +308,9 @@ int scone_quic_client_run(scone_quic_client *cl, scone_tstamp deadline,
     scone_tstamp wake = sq_conn_expiry(cl->conn);
     if (wake > deadline)
       wake = deadline;
-    scone_duration wait = wake > now ? wake - now : 0;
-    struct timespec ts = {(time_t)(wait / SCONE_SECONDS),
-                          (long)(wait % SCONE_SECONDS)};
-    struct pollfd pfd = {cl->fd, POLLIN, 0};
-    int r = ppoll(&pfd, 1, &ts, NULL);
-    if (r < 0 && errno != EINTR)
-      return SCONE_QUIC_ERR_SOCKET;
+    int r = sq_udp_wait(cl->fd, wake > now ? wake - now : 0);
+    if (r < 0)
+      return r;
     if (r > 0)
       read_socket(cl);
     now = scone_quic_now();

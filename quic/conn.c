@@ -4,7 +4,6 @@
  * (sq_app_ops).
  */
 #include "internal.h"
-#include "test_hooks.h"
 
 #include <gnutls/crypto.h>
 #include <stdarg.h>
@@ -352,16 +351,6 @@ static int conn_finish(scone_quic_conn *c, const sq_conn_params *p,
   return 0;
 }
 
-static ngtcp2_path make_path(const sq_conn_params *p) {
-  ngtcp2_path path;
-  path.local.addr = (ngtcp2_sockaddr *)&p->local->sa;
-  path.local.addrlen = p->local->len;
-  path.remote.addr = (ngtcp2_sockaddr *)&p->remote->sa;
-  path.remote.addrlen = p->remote->len;
-  path.user_data = NULL;
-  return path;
-}
-
 int sq_conn_client_new(scone_quic_conn **pc, const sq_conn_params *p) {
   scone_quic_conn *c;
   int rv = conn_alloc(&c, p, 0);
@@ -383,7 +372,7 @@ int sq_conn_client_new(scone_quic_conn **pc, const sq_conn_params *p) {
   fill_callbacks(&cb, 0);
   fill_settings(c, &st, &dcid, now);
   fill_params(c, &tp);
-  ngtcp2_path path = make_path(p);
+  ngtcp2_path path = sq_ngtcp2_path(p->local, p->remote);
   if (ngtcp2_conn_client_new(&c->qc, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1,
                              &cb, &st, &tp, NULL, c) != 0) {
     sq_conn_del(c);
@@ -428,7 +417,7 @@ int sq_conn_server_new(scone_quic_conn **pc, const sq_conn_params *p) {
     sq_conn_del(c);
     return SCONE_QUIC_ERR_TLS;
   }
-  ngtcp2_path path = make_path(p);
+  ngtcp2_path path = sq_ngtcp2_path(p->local, p->remote);
   if (ngtcp2_conn_server_new(&c->qc, &p->hd->scid, &scid, &path, p->hd->version,
                              &cb, &st, &tp, NULL, c) != 0) {
     sq_conn_del(c);

@@ -77,8 +77,9 @@ void scone_quic_conn_get_stats(const scone_quic_conn *c, scone_tstamp now,
   out->bytes_received = c->ctr.bytes_received;
   out->packets_sent = c->pkts_sent;
   out->packets_received = c->pkts_received;
+  /* bytes_lost stays 0: ngtcp2 0.12's recovery:packet_lost event carries
+   * the header only, not the packet's size. */
   out->packets_lost = c->pkts_lost;
-  out->bytes_lost = c->bytes_lost;
   ngtcp2_conn_stat st;
   ngtcp2_conn_get_conn_stat(c->qc, &st);
   if (st.first_rtt_sample_ts != UINT64_MAX) {

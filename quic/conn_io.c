@@ -35,14 +35,6 @@ static void send_dgram(scone_quic_conn *c, const sq_addr *to,
   }
 }
 
-static void ngtcp2_path_to_addrs(const ngtcp2_path *np, sq_addr *local,
-                                 sq_addr *remote) {
-  sq_addr_set(local, (const struct sockaddr *)np->local.addr,
-              np->local.addrlen);
-  sq_addr_set(remote, (const struct sockaddr *)np->remote.addr,
-              np->remote.addrlen);
-}
-
 int sq_conn_close(scone_quic_conn *c, scone_tstamp now) {
   if (c->state != SQ_STATE_OPEN)
     return SCONE_QUIC_ERR_CLOSED;
@@ -83,7 +75,7 @@ int sq_conn_close(scone_quic_conn *c, scone_tstamp now) {
     }
   }
   sq_addr local, remote;
-  ngtcp2_path_to_addrs(&ps.path, &local, &remote);
+  sq_addrs_of(&ps.path, &local, &remote);
   send_dgram(c, &remote, buf, len);
   return SCONE_QUIC_ERR_CLOSED;
 }
@@ -124,12 +116,7 @@ int sq_conn_read(scone_quic_conn *c, const sq_addr *local,
   /* Any datagram from the server ends the client's first flight. */
   c->indicating = 0;
   sq_path *path = sq_path_get(c, local, remote, now);
-  ngtcp2_path np;
-  np.local.addr = (ngtcp2_sockaddr *)&local->sa;
-  np.local.addrlen = local->len;
-  np.remote.addr = (ngtcp2_sockaddr *)&remote->sa;
-  np.remote.addrlen = remote->len;
-  np.user_data = NULL;
+  ngtcp2_path np = sq_ngtcp2_path(local, remote);
   int rv = sq_rx_datagram(c, path, &np, data, len, now);
   return rv == 0 ? 0 : on_error(c, rv, now);
 }
@@ -216,7 +203,7 @@ int sq_conn_write(scone_quic_conn *c, scone_tstamp now) {
     else if (c->path_response_due > 0)
       c->path_response_due--;
     sq_addr local, remote;
-    ngtcp2_path_to_addrs(&ps.path, &local, &remote);
+    sq_addrs_of(&ps.path, &local, &remote);
     sq_path *path = sq_path_get(c, &local, &remote, now);
     size_t len;
     uint8_t *dg = sq_tx_finish(c, path, out, (size_t)n, &len, now);

@@ -7,14 +7,24 @@
 
 #include <stdio.h>
 
+/* ts on the trace's clock: ngtcp2 counts qlog time from its initial_ts. */
+static scone_tstamp trace_time(const scone_quic_conn *c, scone_tstamp ts) {
+  return ts >= c->qlog_ref ? ts - c->qlog_ref : 0;
+}
+
+/* ev's times are on the clock of now, as the callback gets them; only the
+ * trace counts from qlog_ref. */
 static void emit(scone_quic_conn *c, const scone_app_qlog_ev *ev,
                  scone_tstamp now) {
   if (c->qlog != NULL) {
+    scone_app_qlog_ev rel = *ev;
+    if (rel.expires_at != 0)
+      rel.expires_at = trace_time(c, rel.expires_at);
     /* ngtcp2 writes JSON-SEQ: each record starts with RS (0x1e). */
     char line[1024];
     line[0] = 0x1e;
-    scone_tstamp t = now >= c->qlog_ref ? now - c->qlog_ref : 0;
-    int n = scone_app_qlog_event(line + 1, sizeof(line) - 1, t, ev);
+    int n = scone_app_qlog_event(line + 1, sizeof(line) - 1, trace_time(c, now),
+                                 &rel);
     if (n > 0)
       sq_qlog_line(c, line, (size_t)n + 1);
   }
@@ -88,8 +98,7 @@ void sq_event_advice_changed(scone_quic_conn *c, sq_path *path,
   ev.signal = adv.signal;
   ev.old_signal = old_signal;
   ev.trigger = trigger;
-  if (adv.expires_at != 0 && adv.expires_at >= c->qlog_ref)
-    ev.expires_at = adv.expires_at - c->qlog_ref;
+  ev.expires_at = adv.expires_at;
   emit(c, &ev, now);
   if (c->cb.advice_changed != NULL)
     c->cb.advice_changed(c, sq_path_id(c, path), scone_quic_conn_rx_dir(c),
@@ -114,11 +123,10 @@ void sq_event_parameters(scone_quic_conn *c, int local, int supported,
   if (c->qlog == NULL)
     return;
   char line[256];
-  scone_tstamp t = now >= c->qlog_ref ? now - c->qlog_ref : 0;
   int n = snprintf(line, sizeof(line),
                    "\x1e{\"time\":%.3f,\"name\":\"scone:parameters_set\","
                    "\"data\":{\"owner\":\"%s\",\"scone_supported\":%s",
-                   (double)t / 1e6, local ? "local" : "remote",
+                   (double)trace_time(c, now) / 1e6, local ? "local" : "remote",
                    supported ? "true" : "false");
   /* flow_type holds only characters that need no JSON escaping. */
   if (local && c->flow_type[0] != '\0' && n > 0 && (size_t)n < sizeof(line))

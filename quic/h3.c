@@ -68,16 +68,6 @@ static int h3_recv_header(nghttp3_conn *conn, int64_t stream_id, int32_t token,
                             stream_user_data);
 }
 
-static int h3_end_headers(nghttp3_conn *conn, int64_t stream_id, int fin,
-                          void *user, void *stream_user_data) {
-  (void)conn;
-  (void)fin;
-  sq_h3 *h = user;
-  if (h->ev->end_headers == NULL)
-    return 0;
-  return h->ev->end_headers(h, stream_id, stream_user_data);
-}
-
 static int h3_end_stream(nghttp3_conn *conn, int64_t stream_id, void *user,
                          void *stream_user_data) {
   (void)conn;
@@ -135,7 +125,6 @@ int sq_h3_setup(sq_h3 *h) {
   cb.recv_data = h3_recv_data;
   cb.deferred_consume = h3_deferred_consume;
   cb.recv_header = h3_recv_header;
-  cb.end_headers = h3_end_headers;
   cb.end_stream = h3_end_stream;
   cb.stop_sending = h3_stop_sending;
   cb.reset_stream = h3_reset_stream;

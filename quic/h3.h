@@ -16,7 +16,6 @@ typedef struct sq_h3_events {
   int (*recv_header)(sq_h3 *h, int64_t stream_id, const uint8_t *name,
                      size_t namelen, const uint8_t *value, size_t valuelen,
                      void *stream_user_data);
-  int (*end_headers)(sq_h3 *h, int64_t stream_id, void *stream_user_data);
   int (*recv_data)(sq_h3 *h, int64_t stream_id, const uint8_t *data, size_t len,
                    void *stream_user_data);
   int (*end_stream)(sq_h3 *h, int64_t stream_id, void *stream_user_data);

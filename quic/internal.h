@@ -24,13 +24,13 @@
 #define SQ_MAX_CIDS 16
 #define SQ_MIN_UDP_PAYLOAD 1280
 #define SQ_MAX_UDP_PAYLOAD 65527
+/* ngtcp2 answers a PATH_CHALLENGE in one of its next writes; bounded so
+ * that a challenge it ignores costs only a few smaller datagrams. */
+#define SQ_PATH_RESPONSE_WRITES 4
 /* Room before ngtcp2's output for the largest SCONE packet we build: long
  * header, the longest DCID ngtcp2 accepts and our SCID. Kept outside the
  * write budget so that datagrams without a SCONE packet may use the whole
  * max_udp_payload (ngtcp2 silently skips a PMTUD probe that does not fit). */
-/* ngtcp2 answers a PATH_CHALLENGE in one of its next writes; bounded so
- * that a challenge it ignores costs only a few smaller datagrams. */
-#define SQ_PATH_RESPONSE_WRITES 4
 #define SQ_TX_HEADROOM (SCONE_PACKET_MIN_LEN + NGTCP2_MAX_CIDLEN + SQ_SCIDLEN)
 
 typedef struct sq_addr {
@@ -40,8 +40,10 @@ typedef struct sq_addr {
 
 int sq_addr_eq(const sq_addr *a, const sq_addr *b);
 void sq_addr_set(sq_addr *a, const struct sockaddr *sa, socklen_t len);
-/* "1.2.3.4:443" / "[::1]:443" into buf. */
-const char *sq_addr_str(const sq_addr *a, char *buf, size_t len);
+/* ngtcp2's view of the path local -> remote; it points into both. */
+ngtcp2_path sq_ngtcp2_path(const sq_addr *local, const sq_addr *remote);
+/* Copies the addresses out of an ngtcp2 path. */
+void sq_addrs_of(const ngtcp2_path *np, sq_addr *local, sq_addr *remote);
 /* Parses "ADDR:PORT" or "[V6]:PORT" (numeric only). */
 int sq_addr_parse(sq_addr *a, const char *hostport);
 /* Resolves host and port (names allowed) to the first UDP address. */
@@ -49,6 +51,12 @@ int sq_addr_resolve(sq_addr *a, const char *host, const char *port);
 /* A non-blocking UDP socket bound to local (NULL: any of family). */
 int sq_udp_socket(int family, const sq_addr *local, sq_addr *bound);
 int sq_udp_send(int fd, const sq_addr *to, const uint8_t *data, size_t len);
+/* One datagram into buf: its length, or -1 when none is waiting (or the
+ * socket reports an error, such as an ICMP one surfacing). */
+ssize_t sq_udp_recv(int fd, uint8_t *buf, size_t cap, sq_addr *from);
+/* Waits up to wait for fd to be readable: 1 when it is, 0 when the time
+ * ran out or a signal came, SCONE_QUIC_ERR_SOCKET on error. */
+int sq_udp_wait(int fd, scone_duration wait);
 
 /* One network path: the SCONE receive state (advice for the direction we
  * receive) and the SCONE send schedule. */
@@ -130,7 +138,7 @@ struct scone_quic_conn {
 
   FILE *qlog;
   scone_tstamp qlog_ref; /* ngtcp2's initial_ts: qlog times count from it */
-  uint64_t pkts_sent, pkts_received, pkts_lost, bytes_lost;
+  uint64_t pkts_sent, pkts_received, pkts_lost;
 
   scone_quic_counters ctr;
   scone_netinfo_state ni;

@@ -40,6 +40,9 @@ static int has(const char *data, size_t len, const char *needle) {
 void sq_qlog_write_cb(void *user_data, uint32_t flags, const void *data,
                       size_t len) {
   scone_quic_conn *c = user_data;
+  /* Path frames matter only to the SCONE send schedule (scone_tx.c), so a
+   * connection that sends no SCONE packets skips scanning every packet. */
+  int scone_tx = c->s.scone_capable && c->peer_scone;
   size_t left = 0;
   const char *name = event_name(data, len, &left);
   if (name == NULL) {
@@ -47,13 +50,13 @@ void sq_qlog_write_cb(void *user_data, uint32_t flags, const void *data,
   } else if (is_name(name, left, "transport:packet_received")) {
     c->rx_processed = 1;
     c->pkts_received++;
-    if (has(name, left, "\"frame_type\":\"path_challenge\""))
+    if (scone_tx && has(name, left, "\"frame_type\":\"path_challenge\""))
       c->path_response_due = SQ_PATH_RESPONSE_WRITES;
   } else if (is_name(name, left, "transport:packet_sent")) {
     c->pkts_sent++;
     /* One scan for both PATH_CHALLENGE and PATH_RESPONSE: in this ngtcp2
      * no other frame type starts with "path_". */
-    if (has(name, left, "\"frame_type\":\"path_"))
+    if (scone_tx && has(name, left, "\"frame_type\":\"path_"))
       c->tx_path_frame = 1;
   } else if (is_name(name, left, "recovery:packet_lost")) {
     c->pkts_lost++;

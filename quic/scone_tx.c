@@ -40,12 +40,8 @@ size_t sq_tx_write_cap(scone_quic_conn *c, size_t cap, size_t front,
    * would not cross an IPv6 minimum-MTU path), and a PMTUD probe would test
    * the wrong size. So ngtcp2 is asked for less when one is due, which also
    * holds probes back until the next datagram. */
-  const ngtcp2_path *np = ngtcp2_conn_get_path(c->qc);
   sq_addr local, remote;
-  sq_addr_set(&local, (const struct sockaddr *)np->local.addr,
-              np->local.addrlen);
-  sq_addr_set(&remote, (const struct sockaddr *)np->remote.addr,
-              np->remote.addrlen);
+  sq_addrs_of(ngtcp2_conn_get_path(c->qc), &local, &remote);
   const sq_path *path = sq_path_get(c, &local, &remote, now);
   /* A PATH_RESPONSE answering a full-size challenge is padded to the
    * path's size, so it is made room for in the next few writes too. */

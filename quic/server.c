@@ -7,8 +7,6 @@
 #include "h3.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
-#include <poll.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,14 +284,9 @@ static void read_socket(scone_quic_server *srv) {
   static _Thread_local uint8_t buf[65536];
   for (int i = 0; i < 256; i++) {
     sq_addr from;
-    from.len = sizeof(from.sa);
-    ssize_t n = recvfrom(srv->fd, buf, sizeof(buf), 0,
-                         (struct sockaddr *)&from.sa, &from.len);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
+    ssize_t n = sq_udp_recv(srv->fd, buf, sizeof(buf), &from);
+    if (n < 0)
       return;
-    }
     on_datagram(srv, &from, buf, (size_t)n, scone_quic_now());
   }
 }
@@ -389,13 +382,9 @@ int scone_quic_server_run(scone_quic_server *srv) {
     scone_tstamp wake = service(srv, now);
     if (wake > now + STOP_POLL)
       wake = now + STOP_POLL;
-    scone_duration wait = wake > now ? wake - now : 0;
-    struct timespec ts = {(time_t)(wait / SCONE_SECONDS),
-                          (long)(wait % SCONE_SECONDS)};
-    struct pollfd pfd = {srv->fd, POLLIN, 0};
-    int r = ppoll(&pfd, 1, &ts, NULL);
-    if (r < 0 && errno != EINTR)
-      return SCONE_QUIC_ERR_SOCKET;
+    int r = sq_udp_wait(srv->fd, wake > now ? wake - now : 0);
+    if (r < 0)
+      return r;
     if (r > 0)
       read_socket(srv);
   }

@@ -6,8 +6,10 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 int sq_addr_eq(const sq_addr *a, const sq_addr *b) {
@@ -36,23 +38,21 @@ void sq_addr_set(sq_addr *a, const struct sockaddr *sa, socklen_t len) {
   a->len = len;
 }
 
-const char *sq_addr_str(const sq_addr *a, char *buf, size_t len) {
-  char host[INET6_ADDRSTRLEN] = "?";
-  unsigned port = 0;
-  if (a->sa.ss_family == AF_INET) {
-    const struct sockaddr_in *s = (const struct sockaddr_in *)&a->sa;
-    inet_ntop(AF_INET, &s->sin_addr, host, sizeof(host));
-    port = ntohs(s->sin_port);
-    snprintf(buf, len, "%s:%u", host, port);
-  } else if (a->sa.ss_family == AF_INET6) {
-    const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)&a->sa;
-    inet_ntop(AF_INET6, &s->sin6_addr, host, sizeof(host));
-    port = ntohs(s->sin6_port);
-    snprintf(buf, len, "[%s]:%u", host, port);
-  } else {
-    snprintf(buf, len, "?");
-  }
-  return buf;
+ngtcp2_path sq_ngtcp2_path(const sq_addr *local, const sq_addr *remote) {
+  ngtcp2_path np;
+  np.local.addr = (ngtcp2_sockaddr *)&local->sa;
+  np.local.addrlen = local->len;
+  np.remote.addr = (ngtcp2_sockaddr *)&remote->sa;
+  np.remote.addrlen = remote->len;
+  np.user_data = NULL;
+  return np;
+}
+
+void sq_addrs_of(const ngtcp2_path *np, sq_addr *local, sq_addr *remote) {
+  sq_addr_set(local, (const struct sockaddr *)np->local.addr,
+              np->local.addrlen);
+  sq_addr_set(remote, (const struct sockaddr *)np->remote.addr,
+              np->remote.addrlen);
 }
 
 int sq_addr_resolve(sq_addr *a, const char *host, const char *port) {
@@ -157,4 +157,24 @@ int sq_udp_send(int fd, const sq_addr *to, const uint8_t *data, size_t len) {
       return 0;
     return SCONE_QUIC_ERR_SOCKET;
   }
+}
+
+ssize_t sq_udp_recv(int fd, uint8_t *buf, size_t cap, sq_addr *from) {
+  for (;;) {
+    from->len = sizeof(from->sa);
+    ssize_t n =
+        recvfrom(fd, buf, cap, 0, (struct sockaddr *)&from->sa, &from->len);
+    if (n >= 0 || errno != EINTR)
+      return n;
+  }
+}
+
+int sq_udp_wait(int fd, scone_duration wait) {
+  struct timespec ts = {(time_t)(wait / SCONE_SECONDS),
+                        (long)(wait % SCONE_SECONDS)};
+  struct pollfd pfd = {fd, POLLIN, 0};
+  int r = ppoll(&pfd, 1, &ts, NULL);
+  if (r < 0)
+    return errno == EINTR ? 0 : SCONE_QUIC_ERR_SOCKET;
+  return r > 0;
 }

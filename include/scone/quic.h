@@ -107,11 +107,11 @@ typedef struct scone_quic_conn scone_quic_conn;
 
 /* Per-connection SCONE counters; polled, never reset. */
 typedef struct scone_quic_counters {
-  uint64_t scone_sent;         /* SCONE packets sent */
-  uint64_t scone_received;     /* SCONE packets found leading a datagram */
-  uint64_t advice_accepted;    /* signals fed to the advice tracker */
-  uint64_t advice_rejected;    /* total of rejected[] */
-  uint64_t rejected[5];        /* by scone_app_reject reason */
+  uint64_t scone_sent;      /* SCONE packets sent */
+  uint64_t scone_received;  /* SCONE packets found leading a datagram */
+  uint64_t advice_accepted; /* signals fed to the advice tracker */
+  uint64_t advice_rejected; /* total of rejected[] */
+  uint64_t rejected[SCONE_APP_REJECT_COUNT]; /* by scone_app_reject reason */
   uint64_t scone_malformed;    /* SCONE header with truncated CIDs: dropped */
   uint64_t indications_sent;   /* datagrams ending in 0xc8 0x13 */
   uint64_t scone_skipped_room; /* planned SCONE packets that did not fit */
@@ -137,7 +137,8 @@ typedef struct scone_quic_callbacks {
   void (*netinfo_changed)(scone_quic_conn *conn, const scone_netinfo *ni,
                           void *user_data);
   /* Every SCONE packet sent or received and every acceptance/rejection, as
-   * the qlog event it is also written as (NULL: not called). */
+   * the qlog event it is also written as (NULL: not called). ev->expires_at
+   * is on the clock of now; the trace counts both from its own start. */
   void (*scone_event)(scone_quic_conn *conn, const scone_app_qlog_ev *ev,
                       scone_tstamp now, void *user_data);
 } scone_quic_callbacks;

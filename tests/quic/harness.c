@@ -191,6 +191,7 @@ static void relay(h_fwd *f, h_dir dir) {
     if (f->hook != NULL && f->hook(f, dir, buf, &len, sizeof(buf), f->arg))
       continue;
     f->count[dir]++;
+    f->scone[dir] += (uint64_t)scone_packet_is_scone(buf, len);
     if (len > f->max_len[dir])
       f->max_len[dir] = len;
     if (dir == H_C2S)
@@ -270,6 +271,16 @@ static void client_advice(scone_quic_conn *conn, uint32_t path_id,
   c->advice_dir = dir;
 }
 
+static void client_event(scone_quic_conn *conn, const scone_app_qlog_ev *ev,
+                         scone_tstamp now, void *user_data) {
+  (void)conn;
+  h_client *c = user_data;
+  if (ev->type == SCONE_APP_QLOG_ADVICE_CHANGED) {
+    c->changed_at = now;
+    c->changed_expires_at = ev->expires_at;
+  }
+}
+
 static void client_body(scone_quic_client *cl, uint32_t idx,
                         const uint8_t *data, size_t len, void *user_data) {
   (void)cl;
@@ -304,7 +315,8 @@ void h_client_start(h_client *c, uint16_t port,
   cfg.host = "127.0.0.1";
   cfg.port = portstr;
   cfg.insecure = 1;
-  scone_quic_callbacks scb = {.advice_changed = client_advice};
+  scone_quic_callbacks scb = {.advice_changed = client_advice,
+                              .scone_event = client_event};
   scone_quic_client_callbacks hcb = {.body = client_body,
                                      .response_done = client_done};
   H_CHECK(scone_quic_client_new(&c->cl, &cfg, &scb, &hcb, c) == 0);

@@ -72,7 +72,8 @@ struct h_fwd {
   h_fwd_hook hook;
   void *arg;
   /* Counters, written by the forwarder thread; read after h_fwd_stop. */
-  uint64_t count[2];
+  uint64_t count[2]; /* datagrams forwarded */
+  uint64_t scone[2]; /* of those, the ones leading with a SCONE packet */
   size_t max_len[2];
   uint64_t c2s_before_s2c, c2s_before_s2c_ind; /* before any S2C forwarded */
   uint64_t c2s_after_s2c, c2s_after_s2c_ind;
@@ -100,6 +101,9 @@ typedef struct h_client {
   uint64_t advice_bps;
   uint32_t advice_path;
   scone_dir advice_dir;
+  /* The last scone:advice_changed event (scone_event callback): when it
+   * came and its expires_at. */
+  scone_tstamp changed_at, changed_expires_at;
 } h_client;
 
 /* Connects to 127.0.0.1:port, certificate not verified. settings NULL:
@@ -113,7 +117,7 @@ int h_client_idle(h_client *c, scone_duration d);
 void h_client_counters(h_client *c, scone_quic_counters *out);
 void h_client_free(h_client *c);
 
-/* Settings with short SCONE intervals for tests. */
+/* The library defaults; each test then changes what it exercises. */
 void h_settings(scone_quic_settings *s);
 
 #endif /* SCONE_TESTS_QUIC_HARNESS_H */

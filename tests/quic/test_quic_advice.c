@@ -70,6 +70,9 @@ static void test_rewritten_signal_is_reported(void **state) {
   assert_int_equal(c.advice_bps, 10000000);
   assert_int_equal(c.advice_path, 0);
   assert_int_equal(c.advice_dir, SCONE_DIR_DOWNLINK);
+  /* The scone_event callback's times share a clock: the advice lasts one
+   * period from the event. */
+  assert_int_equal(c.changed_expires_at, c.changed_at + SCONE_PERIOD);
 
   /* The polled state agrees. */
   scone_quic_conn *conn = scone_quic_client_conn(c.cl);
