@@ -33,6 +33,15 @@ static inline uint32_t fuzz_be32(const uint8_t *p) {
          ((uint32_t)p[2] << 8) | p[3];
 }
 
+/* The length of a long header's invariant part (RFC 8999 5.1: first byte,
+ * version, DCID length and DCID, SCID length and SCID), or 0 when the n bytes
+ * at d end inside it. */
+static inline size_t fuzz_long_hdr_len(const uint8_t *d, size_t n) {
+  if (n < 6 || n < 7 + (size_t)d[5] || n < 7 + (size_t)d[5] + d[6 + d[5]])
+    return 0;
+  return 7 + (size_t)d[5] + d[6 + d[5]];
+}
+
 /* An exact-size heap copy, so that AddressSanitizer reports any access past
  * the end just as it does for libFuzzer's own input buffer. */
 static inline uint8_t *fuzz_dup(const uint8_t *data, size_t size,

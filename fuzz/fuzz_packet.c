@@ -27,12 +27,13 @@ static void check_parse(const uint8_t *d, size_t n) {
     FUZZ_CHECK(r == SCONE_ERR_NOT_SCONE || (n < 5 && r == SCONE_ERR_TRUNCATED));
     return;
   }
-  if (n < 6 || n < 7 + (size_t)d[5] || n < 7 + (size_t)d[5] + d[6 + d[5]]) {
+  size_t len = fuzz_long_hdr_len(d, n);
+  if (len == 0) {
     FUZZ_CHECK(r == SCONE_ERR_TRUNCATED);
     return;
   }
   size_t dcidlen = d[5], scidlen = d[6 + dcidlen];
-  FUZZ_CHECK(r == (scone_ssize)(7 + dcidlen + scidlen));
+  FUZZ_CHECK(r == (scone_ssize)len);
   FUZZ_CHECK(pkt.len == (size_t)r && pkt.len <= n);
   FUZZ_CHECK(pkt.first_byte == d[0]);
   FUZZ_CHECK(pkt.version == fuzz_be32(d + 1));

@@ -16,12 +16,13 @@ static void check(const uint8_t *d, size_t n, size_t sdl) {
     return;
   }
   if (d[0] & 0x80) {
-    if (n < 6 || n < 7 + (size_t)d[5] || n < 7 + (size_t)d[5] + d[6 + d[5]]) {
+    size_t len = fuzz_long_hdr_len(d, n);
+    if (len == 0) {
       FUZZ_CHECK(r == SCONE_ERR_TRUNCATED);
       return;
     }
     size_t dcidlen = d[5], scidlen = d[6 + dcidlen];
-    FUZZ_CHECK(r == (scone_ssize)(7 + dcidlen + scidlen));
+    FUZZ_CHECK(r == (scone_ssize)len);
     FUZZ_CHECK(h.is_long == 1);
     FUZZ_CHECK(h.version == fuzz_be32(d + 1));
     FUZZ_CHECK(h.dcid == d + 6 && h.dcidlen == dcidlen);

@@ -42,29 +42,29 @@ static void target_dir(const char *target) {
   }
 }
 
-static void emit(const char *target, const char *name, uint8_t ctl,
-                 const uint8_t *p, size_t n) {
+/* Writes ROOT/target/name: the control byte ctl (when not NULL), then p. */
+static void write_seed(const char *target, const char *name, const uint8_t *ctl,
+                       const uint8_t *p, size_t n) {
   char path[1024];
   target_dir(target);
   snprintf(path, sizeof path, "%s/%s/%s", root, target, name);
   FILE *f = fopen(path, "wb");
-  if (!f || fwrite(&ctl, 1, 1, f) != 1 || (n && fwrite(p, 1, n, f) != n) ||
-      fclose(f) != 0) {
+  if (!f || (ctl && fwrite(ctl, 1, 1, f) != 1) ||
+      (n && fwrite(p, 1, n, f) != n) || fclose(f) != 0) {
     perror(path);
     exit(1);
   }
 }
 
+static void emit(const char *target, const char *name, uint8_t ctl,
+                 const uint8_t *p, size_t n) {
+  write_seed(target, name, &ctl, p, n);
+}
+
 /* For targets whose input has no control byte. */
 static void emit_raw(const char *target, const char *name, const uint8_t *p,
                      size_t n) {
-  char path[1024];
-  snprintf(path, sizeof path, "%s/%s/%s", root, target, name);
-  FILE *f = fopen(path, "wb");
-  if (!f || (n && fwrite(p, 1, n, f) != n) || fclose(f) != 0) {
-    perror(path);
-    exit(1);
-  }
+  write_seed(target, name, NULL, p, n);
 }
 
 static void put16(uint8_t *p, uint16_t v) {
@@ -156,42 +156,43 @@ static uint16_t fold(uint32_t acc) {
   return (uint16_t)acc;
 }
 
-/* One's complement sum of pseudo-header and UDP datagram, with the checksum
- * field counted as zero (RFC 768, RFC 8200 8.1). */
-static uint16_t udp_sum(const uint8_t *src, const uint8_t *dst, size_t alen,
-                        const uint8_t *udp, size_t ulen) {
-  uint32_t acc = sum16(0, src, alen);
-  acc = sum16(acc, dst, alen);
-  acc += 17 + (uint32_t)ulen;
-  acc = sum16(acc, udp, 6);
-  acc = sum16(acc, udp + 8, ulen - 8);
-  return fold(acc);
-}
-
-static uint16_t udp_csum(const uint8_t *src, const uint8_t *dst, size_t alen,
-                         const uint8_t *udp, size_t ulen) {
-  uint16_t c = (uint16_t)~udp_sum(src, dst, alen, udp, ulen);
-  return c ? c : 0xffff;
-}
-
 typedef struct ippkt {
   uint8_t b[2048];
   size_t len, udp_off;
   int v6;
 } ippkt;
 
-static const uint8_t *src_of(const ippkt *k) {
+static uint8_t *src_of(ippkt *k) {
   return k->b + (k->v6 ? 8 : 12);
 }
 
-static const uint8_t *dst_of(const ippkt *k) {
+static uint8_t *dst_of(ippkt *k) {
   return k->b + (k->v6 ? 24 : 16);
 }
 
+/* One's complement sum of the pseudo-header and the UDP datagram, with the
+ * checksum field counted as zero (RFC 768, RFC 8200 8.1). */
+static uint16_t udp_sum(ippkt *k) {
+  const uint8_t *udp = k->b + k->udp_off;
+  size_t alen = k->v6 ? 16 : 4, ulen = (size_t)(udp[4] << 8 | udp[5]);
+  uint32_t acc = sum16(0, src_of(k), alen);
+  acc = sum16(acc, dst_of(k), alen);
+  acc += 17 + (uint32_t)ulen;
+  acc = sum16(acc, udp, 6);
+  acc = sum16(acc, udp + 8, ulen - 8);
+  return fold(acc);
+}
+
+/* A valid UDP checksum; a computed zero is sent as 0xffff (RFC 768). */
 static void fix_udp(ippkt *k) {
-  uint8_t *udp = k->b + k->udp_off;
-  size_t ulen = (size_t)(udp[4] << 8 | udp[5]);
-  put16(udp + 6, udp_csum(src_of(k), dst_of(k), k->v6 ? 16 : 4, udp, ulen));
+  uint16_t c = (uint16_t)~udp_sum(k);
+  put16(k->b + k->udp_off + 6, c ? c : 0xffff);
+}
+
+/* The IPv4 header checksum (RFC 791). */
+static void fix_ip4(uint8_t *h) {
+  put16(h + 10, 0);
+  put16(h + 10, (uint16_t)~fold(sum16(0, h, (size_t)(h[0] & 0x0f) * 4)));
 }
 
 static void udp_hdr(uint8_t *udp, size_t plen) {
@@ -215,12 +216,11 @@ static void v4(ippkt *k, const uint8_t *opts, size_t optlen, uint8_t proto,
   put16(h + 6, frag);
   h[8] = 57;
   h[9] = proto;
-  put16(h + 10, 0);
   const uint8_t s[4] = {192, 0, 2, 10}, d[4] = {198, 51, 100, 77};
   memcpy(h + 12, s, 4);
   memcpy(h + 16, d, 4);
   memcpy(h + 20, opts, optlen);
-  put16(h + 10, (uint16_t)~fold(sum16(0, h, hl)));
+  fix_ip4(h);
   udp_hdr(h + hl, plen);
   memcpy(h + hl + 8, pl, plen);
   fix_udp(k);
@@ -249,34 +249,30 @@ static void v6(ippkt *k, const uint8_t *ext, size_t extlen, uint8_t first_nh,
 }
 
 /* Adjusts a 16-bit pad word at payload offset pad_off (even) so that the
- * datagram's checksum sum is 0xffff once its signal is lowered to target:
- * the computed checksum is then zero, sent as 0xffff (RFC 768), the corner
- * an incremental update most easily gets wrong. Then the original signal is
- * put back and the checksum made valid for it. */
-static void csum_corner_after(ippkt *k, unsigned signal, unsigned target,
-                              size_t pad_off) {
+ * datagram's checksum is the 0xffff corner: the sum is 0xffff, so the
+ * computed checksum is zero, sent as 0xffff (RFC 768). */
+static void csum_corner_before(ippkt *k, size_t pad_off) {
   uint8_t *pl = k->b + k->udp_off + 8;
-  uint8_t *udp = k->b + k->udp_off;
-  size_t ulen = (size_t)(udp[4] << 8 | udp[5]);
-  size_t alen = k->v6 ? 16 : 4;
-  pl[0] = (uint8_t)((pl[0] & 0xc0) | (target >> 1));
-  pl[1] = (uint8_t)((pl[1] & 0x7f) | ((target & 1) << 7));
   put16(pl + pad_off, 0);
-  uint16_t s = udp_sum(src_of(k), dst_of(k), alen, udp, ulen);
-  put16(pl + pad_off, (uint16_t)~s);
-  pl[0] = (uint8_t)((pl[0] & 0xc0) | (signal >> 1));
-  pl[1] = (uint8_t)((pl[1] & 0x7f) | ((signal & 1) << 7));
+  put16(pl + pad_off, (uint16_t)~udp_sum(k));
   fix_udp(k);
 }
 
-/* Same, but the checksum before the rewrite is the 0xffff corner. */
-static void csum_corner_before(ippkt *k, size_t pad_off) {
+/* The SCONE packet at the start of the payload carries signal s. */
+static void set_signal(ippkt *k, unsigned s) {
   uint8_t *pl = k->b + k->udp_off + 8;
-  uint8_t *udp = k->b + k->udp_off;
-  size_t ulen = (size_t)(udp[4] << 8 | udp[5]);
-  put16(pl + pad_off, 0);
-  uint16_t s = udp_sum(src_of(k), dst_of(k), k->v6 ? 16 : 4, udp, ulen);
-  put16(pl + pad_off, (uint16_t)~s);
+  pl[0] = (uint8_t)((pl[0] & 0xc0) | (s >> 1));
+  pl[1] = (uint8_t)((pl[1] & 0x7f) | ((s & 1) << 7));
+}
+
+/* The same corner, reached only once the signal is lowered to target: the
+ * one an incremental update most easily gets wrong. The datagram keeps its
+ * original signal and a checksum valid for it. */
+static void csum_corner_after(ippkt *k, unsigned signal, unsigned target,
+                              size_t pad_off) {
+  set_signal(k, target);
+  csum_corner_before(k, pad_off);
+  set_signal(k, signal);
   fix_udp(k);
 }
 
@@ -389,12 +385,6 @@ static void seeds_quic_hdr(void) {
 
 static void seeds_tp(void) {
   const char *t = "tp";
-  char path[1024];
-  snprintf(path, sizeof path, "%s/%s", root, t);
-  if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-    perror(path);
-    exit(1);
-  }
 #define TP(name, ...)                                                          \
   do {                                                                         \
     const uint8_t b_[] = {__VA_ARGS__};                                        \
@@ -649,7 +639,6 @@ static void seeds_sconed_config(void) {
                "subscriber = 10.0.0.0/8 p opt-in\r\n"},
       {"empty", ""},
   };
-  target_dir("sconed_config");
   for (size_t i = 0; i < sizeof(cfgs) / sizeof(cfgs[0]); i++)
     emit_raw("sconed_config", cfgs[i].name, (const uint8_t *)cfgs[i].text,
              strlen(cfgs[i].text));
@@ -665,12 +654,10 @@ static void flow_pkt(ippkt *k, int is6, const uint8_t *src, const uint8_t *dst,
   else
     v4(k, NULL, 0, 17, 0, pl, plen);
   size_t alen = is6 ? 16 : 4;
-  memcpy(k->b + (is6 ? 8 : 12), src, alen);
-  memcpy(k->b + (is6 ? 24 : 16), dst, alen);
-  if (!is6) {
-    put16(k->b + 10, 0);
-    put16(k->b + 10, (uint16_t)~fold(sum16(0, k->b, 20)));
-  }
+  memcpy(src_of(k), src, alen);
+  memcpy(dst_of(k), dst, alen);
+  if (!is6)
+    fix_ip4(k->b);
   put16(k->b + k->udp_off, sport);
   put16(k->b + k->udp_off + 2, dport);
   fix_udp(k);
@@ -743,7 +730,6 @@ static void seeds_sconed_packet(void) {
       {"v4-police-no-scone", 0, c4a, s4, 0, 0, 50},
       {"v4-shape-no-scone", 0, c4b, s4, 0, 0, 50},
   };
-  target_dir("sconed_packet");
   seq q;
   for (size_t i = 0; i < sizeof(flows) / sizeof(flows[0]); i++) {
     q.n = 0;

@@ -1,15 +1,22 @@
 #!/bin/sh
 # Installs everything the build, the tests and the demo need, from Debian 12's
-# repositories. Idempotent; run as root (or through sudo).
+# repositories. Idempotent and non-interactive; run as root (or through sudo).
+#
+# Besides the toolchain and the -dev libraries: clang and libclang-rt-14-dev
+# for `make fuzz` (libFuzzer), llvm for llvm-symbolizer (sanitizer reports),
+# valgrind for callgrind (`make bench`), python3 for the CLI tests' JSON
+# checks, ngtcp2-client and ngtcp2-server for the interop test, and, for the
+# network-namespace tests and `make demo` as root, iproute2 (ip, ss),
+# iptables, ethtool and procps (sysctl).
 set -eu
 
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev llvm
  valgrind clang-format python3
  libcmocka-dev libpcap-dev libjansson-dev libinih-dev libmicrohttpd-dev
- libgnutls28-dev gnutls-bin libngtcp2-dev libngtcp2-crypto-gnutls-dev libnghttp3-dev
+ libgnutls28-dev libngtcp2-dev libngtcp2-crypto-gnutls-dev libnghttp3-dev
  ngtcp2-client ngtcp2-server
  libnetfilter-queue-dev libmnl-dev
- iproute2 iptables ethtool tcpdump"
+ iproute2 iptables ethtool procps"
 
 missing=""
 for p in $PKGS; do
@@ -22,4 +29,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 echo "install-deps: installing$missing"
 $SUDO apt-get update -q
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
+# Through env, so that sudo (which resets the environment) passes it on.
+# shellcheck disable=SC2086 # $missing is a list of package names
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	--no-install-recommends $missing
