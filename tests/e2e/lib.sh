@@ -50,7 +50,7 @@ e2e_bg() {
 e2e_can_netns() {
 	local t
 	[ "$(id -u)" = 0 ] || { E2E_WHY="not root"; return 1; }
-	for t in ip iptables ip6tables ethtool; do
+	for t in ip iptables ip6tables ethtool sysctl; do
 		command -v $t >/dev/null ||
 			{ E2E_WHY="$t not installed"; return 1; }
 	done

@@ -21,7 +21,7 @@ if [ "$(id -u)" != 0 ]; then
 	echo "SKIP: needs root for network namespaces and NFQUEUE"
 	exit 77
 fi
-for t in ip iptables ip6tables ethtool; do
+for t in ip iptables ip6tables ethtool sysctl; do
 	command -v $t >/dev/null || { echo "SKIP: no $t"; exit 77; }
 done
 
