@@ -322,7 +322,7 @@ static int conn_alloc(scone_quic_conn **pc, const sq_conn_params *p,
   c->indicating = !is_server && c->s.scone_capable;
   if (sq_random_bytes((uint8_t *)&c->rng, sizeof(c->rng)) != 0 || c->rng == 0)
     c->rng = 0x9E3779B97F4A7C15ULL;
-  scone_netinfo_state_init(&c->ni, NULL);
+  scone_app_netinfo_state_init(&c->ni, NULL);
   ngtcp2_connection_close_error_default(&c->ccerr);
   c->txcap = SQ_TX_HEADROOM + c->s.max_udp_payload;
   c->txbuf = malloc(c->txcap);

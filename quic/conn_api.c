@@ -100,8 +100,9 @@ void scone_quic_conn_get_stats(const scone_quic_conn *c, scone_tstamp now,
   out->scone_advice_rejected = c->ctr.advice_rejected;
 }
 
-void scone_quic_conn_get_netinfo(const scone_quic_conn *c, scone_netinfo *out) {
-  scone_netinfo_get(&c->ni, out);
+void scone_quic_conn_get_netinfo(const scone_quic_conn *c,
+                                 scone_app_netinfo *out) {
+  scone_app_netinfo_get(&c->ni, out);
 }
 
 int scone_quic_conn_get_close_error(const scone_quic_conn *c, int *is_remote,

@@ -80,10 +80,10 @@ static void refresh_netinfo(scone_quic_conn *c, const scone_advice *adv,
   uint64_t estimate = st.delivery_rate_sec * 8;
   scone_duration rtt =
       st.first_rtt_sample_ts == UINT64_MAX ? 0 : st.smoothed_rtt;
-  if (scone_netinfo_update(&c->ni, adv, estimate, rtt, now) &&
+  if (scone_app_netinfo_update(&c->ni, adv, estimate, rtt, now) &&
       c->cb.netinfo_changed != NULL) {
-    scone_netinfo ni;
-    scone_netinfo_get(&c->ni, &ni);
+    scone_app_netinfo ni;
+    scone_app_netinfo_get(&c->ni, &ni);
     c->cb.netinfo_changed(c, &ni, c->user_data);
   }
 }

@@ -141,7 +141,7 @@ struct scone_quic_conn {
   uint64_t pkts_sent, pkts_received, pkts_lost;
 
   scone_quic_counters ctr;
-  scone_netinfo_state ni;
+  scone_app_netinfo_state ni;
   uint64_t rng;
 
   sq_state state;

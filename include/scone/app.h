@@ -56,7 +56,7 @@ typedef struct scone_app_settings {
   uint32_t version;             /* SCONE_APP_SETTINGS_V1 */
   uint32_t overhead_margin_pct; /* share of the advice kept for overhead;
                                    default 10 */
-  /* NetworkInformation hysteresis (see scone_netinfo_update). */
+  /* NetworkInformation hysteresis (see scone_app_netinfo_update). */
   uint32_t netinfo_change_pct;         /* relative change that counts for
                                           downlink and rtt; default 10 */
   scone_duration netinfo_min_interval; /* least time between events caused by
@@ -103,18 +103,18 @@ int scone_app_stats_to_json(const scone_app_stats *st, char *buf, size_t len);
 
 /* ------------------------------------------ NetworkInformation-like view */
 
-typedef enum scone_effective_type {
-  SCONE_ECT_UNKNOWN = 0, /* neither downlink nor rtt known; JSON null */
-  SCONE_ECT_SLOW_2G = 1,
-  SCONE_ECT_2G = 2,
-  SCONE_ECT_3G = 3,
-  SCONE_ECT_4G = 4,
-} scone_effective_type;
+typedef enum scone_app_effective_type {
+  SCONE_APP_ECT_UNKNOWN = 0, /* neither downlink nor rtt known; JSON null */
+  SCONE_APP_ECT_SLOW_2G = 1,
+  SCONE_APP_ECT_2G = 2,
+  SCONE_APP_ECT_3G = 3,
+  SCONE_APP_ECT_4G = 4,
+} scone_app_effective_type;
 
-/* "slow-2g", "2g", "3g", "4g", or NULL for SCONE_ECT_UNKNOWN. */
-const char *scone_effective_type_name(scone_effective_type t);
+/* "slow-2g", "2g", "3g", "4g", or NULL for SCONE_APP_ECT_UNKNOWN. */
+const char *scone_app_effective_type_name(scone_app_effective_type t);
 
-typedef struct scone_netinfo {
+typedef struct scone_app_netinfo {
   /* min(estimate, advice), rounded to the nearest 25 kbit/s as W3C asks but
    * never above the advice (rounding down then), in Mbit/s. */
   int has_downlink;
@@ -124,30 +124,32 @@ typedef struct scone_netinfo {
    * INFINITY when no advice is in force, as W3C reports an unknown max. */
   double downlink_max_mbps;
   int has_rtt;
-  uint64_t rtt_ms;                     /* rounded to the nearest 25 ms */
-  scone_effective_type effective_type; /* from the rounded values, W3C table */
+  uint64_t rtt_ms; /* rounded to the nearest 25 ms */
+  scone_app_effective_type
+      effective_type; /* from the rounded values, W3C table */
   int save_data;
   unsigned advice_signal; /* SCONE_SIGNAL_UNKNOWN when none */
   uint64_t advice_bps;    /* 0 when none */
-} scone_netinfo;
+} scone_app_netinfo;
 
 /* The view for these inputs, without hysteresis. advice NULL or with signal
  * SCONE_SIGNAL_UNKNOWN means no advice; estimate_bps 0 and rtt 0 mean
  * unknown. */
-void scone_netinfo_compute(scone_netinfo *out, const scone_advice *advice,
-                           uint64_t estimate_bps, scone_duration rtt,
-                           int save_data);
+void scone_app_netinfo_compute(scone_app_netinfo *out,
+                               const scone_advice *advice,
+                               uint64_t estimate_bps, scone_duration rtt,
+                               int save_data);
 
-typedef struct scone_netinfo_state {
+typedef struct scone_app_netinfo_state {
   scone_app_settings s;
   int reported_once;
-  scone_netinfo reported; /* what the last change event announced */
+  scone_app_netinfo reported; /* what the last change event announced */
   scone_tstamp last_event;
-} scone_netinfo_state;
+} scone_app_netinfo_state;
 
 /* settings NULL means defaults. */
-void scone_netinfo_state_init(scone_netinfo_state *st,
-                              const scone_app_settings *settings);
+void scone_app_netinfo_state_init(scone_app_netinfo_state *st,
+                                  const scone_app_settings *settings);
 
 /* Recomputes the view and returns 1 when a change event should fire (the
  * reported view is then replaced), else 0. Hysteresis, so that a noisy
@@ -161,17 +163,19 @@ void scone_netinfo_state_init(scone_netinfo_state *st,
  *     least netinfo_change_pct percent of the reported value.
  * Comparisons are against the last reported view, so slow drift still fires
  * once it adds up. */
-int scone_netinfo_update(scone_netinfo_state *st, const scone_advice *advice,
-                         uint64_t estimate_bps, scone_duration rtt,
-                         scone_tstamp now);
+int scone_app_netinfo_update(scone_app_netinfo_state *st,
+                             const scone_advice *advice, uint64_t estimate_bps,
+                             scone_duration rtt, scone_tstamp now);
 
 /* The last reported view (as W3C attributes, it changes only with events). */
-void scone_netinfo_get(const scone_netinfo_state *st, scone_netinfo *out);
+void scone_app_netinfo_get(const scone_app_netinfo_state *st,
+                           scone_app_netinfo *out);
 
 /* {"downlink": Mbit/s or null, "downlinkMax": Mbit/s or null (no advice;
  * JSON has no Infinity), "rtt": ms or null, "effectiveType": "4g" or null,
  * "saveData": bool, "throughputAdvice": bit/s or null}. */
-int scone_netinfo_to_json(const scone_netinfo *ni, char *buf, size_t len);
+int scone_app_netinfo_to_json(const scone_app_netinfo *ni, char *buf,
+                              size_t len);
 
 /* --------------------------------------------------------------- callbacks */
 
@@ -185,8 +189,8 @@ typedef struct scone_app_callbacks {
    * advice expired (advice->signal == SCONE_SIGNAL_UNKNOWN). */
   void (*advice_changed)(const scone_advice *advice, scone_tstamp now,
                          void *user_data);
-  /* scone_netinfo_update() returned 1; ni is the new reported view. */
-  void (*netinfo_changed)(const scone_netinfo *ni, scone_tstamp now,
+  /* scone_app_netinfo_update() returned 1; ni is the new reported view. */
+  void (*netinfo_changed)(const scone_app_netinfo *ni, scone_tstamp now,
                           void *user_data);
 } scone_app_callbacks;
 
@@ -206,53 +210,54 @@ int scone_app_ladder_pick(const uint64_t *ladder_bps, size_t n,
 
 /* CTA-5004 rounding for mtp and rtp: kbit/s to the nearest 100 (halves up),
  * e.g. 4,949,000 bit/s -> 4900. */
-uint64_t scone_cmcd_round_kbps(uint64_t bps);
+uint64_t scone_app_cmcd_round_kbps(uint64_t bps);
 
-typedef struct scone_cmcd {
+typedef struct scone_app_cmcd {
   int has_mtp;
   uint64_t mtp_kbps; /* measured throughput, CMCD-Request shard */
   int has_rtp;
   uint64_t rtp_kbps; /* requested maximum throughput, CMCD-Status shard */
-} scone_cmcd;
+} scone_app_cmcd;
 
 /* rtp: the media cap, rounded; at least 100 when there is advice, since 0
  * would ask for nothing. mtp: the measured throughput (0 unknown), capped by
  * the media cap because that is what the player's next ABR decision uses,
  * rounded. Either is absent when its inputs are unknown. */
-void scone_cmcd_from_advice(scone_cmcd *out, const scone_advice *advice,
-                            uint64_t measured_bps,
-                            const scone_app_settings *settings);
+void scone_app_cmcd_from_advice(scone_app_cmcd *out, const scone_advice *advice,
+                                uint64_t measured_bps,
+                                const scone_app_settings *settings);
 
-typedef enum scone_cmcd_shard {
-  SCONE_CMCD_ALL = 0,     /* "mtp=4900,rtp=5000": query-argument form */
-  SCONE_CMCD_REQUEST = 1, /* value of the CMCD-Request header: "mtp=4900" */
-  SCONE_CMCD_STATUS = 2,  /* value of the CMCD-Status header: "rtp=5000" */
-} scone_cmcd_shard;
+typedef enum scone_app_cmcd_shard {
+  SCONE_APP_CMCD_ALL = 0,     /* "mtp=4900,rtp=5000": query-argument form */
+  SCONE_APP_CMCD_REQUEST = 1, /* value of the CMCD-Request header: "mtp=4900" */
+  SCONE_APP_CMCD_STATUS = 2,  /* value of the CMCD-Status header: "rtp=5000" */
+} scone_app_cmcd_shard;
 
 /* Keys in alphabetical order, comma-separated, absent keys left out; an empty
  * string (return 0) means there is no header to send. URL-encoding the query
  * form is the caller's job. */
-int scone_cmcd_render(char *buf, size_t len, const scone_cmcd *c,
-                      scone_cmcd_shard shard);
+int scone_app_cmcd_render(char *buf, size_t len, const scone_app_cmcd *c,
+                          scone_app_cmcd_shard shard);
 
-typedef struct scone_cmsd_dynamic {
+typedef struct scone_app_cmsd_dynamic {
   int has_mb;
   uint64_t mb_kbps; /* max suggested bitrate */
   int has_etp;
   uint64_t etp_kbps; /* estimated throughput */
-} scone_cmsd_dynamic;
+} scone_app_cmsd_dynamic;
 
 /* mb: the media cap in whole kbit/s, rounded down (it is a ceiling); absent
  * without advice. etp is left absent. */
-void scone_cmsd_from_advice(scone_cmsd_dynamic *out, const scone_advice *advice,
-                            const scone_app_settings *settings);
+void scone_app_cmsd_from_advice(scone_app_cmsd_dynamic *out,
+                                const scone_advice *advice,
+                                const scone_app_settings *settings);
 
 /* The value of a CMSD-Dynamic header (a Structured Field list member):
  * "<server_id>";etp=..;mb=.. with present keys in alphabetical order, e.g.
  * "\"scone\";mb=4000". server_id must be printable ASCII (it is quoted and
  * escaped). With no key present, the bare server string is still rendered. */
-int scone_cmsd_dynamic_render(char *buf, size_t len, const char *server_id,
-                              const scone_cmsd_dynamic *d);
+int scone_app_cmsd_dynamic_render(char *buf, size_t len, const char *server_id,
+                                  const scone_app_cmsd_dynamic *d);
 
 /* -------------------------------------------------------------- qlog events */
 

@@ -133,8 +133,8 @@ typedef struct scone_quic_callbacks {
    * dir is the direction this endpoint receives. */
   void (*advice_changed)(scone_quic_conn *conn, uint32_t path_id, scone_dir dir,
                          const scone_advice *advice, void *user_data);
-  /* The NetworkInformation-like view changed (scone_netinfo_update()). */
-  void (*netinfo_changed)(scone_quic_conn *conn, const scone_netinfo *ni,
+  /* The NetworkInformation-like view changed (scone_app_netinfo_update()). */
+  void (*netinfo_changed)(scone_quic_conn *conn, const scone_app_netinfo *ni,
                           void *user_data);
   /* Every SCONE packet sent or received and every acceptance/rejection, as
    * the qlog event it is also written as (NULL: not called). ev->expires_at
@@ -165,7 +165,7 @@ void scone_quic_conn_get_counters(const scone_quic_conn *conn,
 void scone_quic_conn_get_stats(const scone_quic_conn *conn, scone_tstamp now,
                                scone_app_stats *out);
 void scone_quic_conn_get_netinfo(const scone_quic_conn *conn,
-                                 scone_netinfo *out);
+                                 scone_app_netinfo *out);
 /* How the connection ended, once closed: *is_remote 1 when the peer closed
  * it, *is_app 1 for an application error code, *code the QUIC error code
  * (0 for none). Returns 0 once closed, 1 while still open (outputs then

@@ -41,33 +41,33 @@ static void test_media_cap(void **state) {
 
 static void test_cmcd_rounding(void **state) {
   (void)state;
-  assert_int_equal(scone_cmcd_round_kbps(4949000), 4900);
-  assert_int_equal(scone_cmcd_round_kbps(4949999), 4900);
-  assert_int_equal(scone_cmcd_round_kbps(4950000), 5000);
-  assert_int_equal(scone_cmcd_round_kbps(49999), 0);
-  assert_int_equal(scone_cmcd_round_kbps(50000), 100);
-  assert_int_equal(scone_cmcd_round_kbps(0), 0);
-  assert_int_equal(scone_cmcd_round_kbps(UINT64_MAX),
+  assert_int_equal(scone_app_cmcd_round_kbps(4949000), 4900);
+  assert_int_equal(scone_app_cmcd_round_kbps(4949999), 4900);
+  assert_int_equal(scone_app_cmcd_round_kbps(4950000), 5000);
+  assert_int_equal(scone_app_cmcd_round_kbps(49999), 0);
+  assert_int_equal(scone_app_cmcd_round_kbps(50000), 100);
+  assert_int_equal(scone_app_cmcd_round_kbps(0), 0);
+  assert_int_equal(scone_app_cmcd_round_kbps(UINT64_MAX),
                    UINT64_MAX / 100000 * 100);
 }
 
 static void test_cmcd_from_advice(void **state) {
   (void)state;
-  scone_cmcd c;
+  scone_app_cmcd c;
   scone_advice a = advice_of(40); /* cap 9,000,000 */
 
-  scone_cmcd_from_advice(&c, &a, 4949000, NULL);
+  scone_app_cmcd_from_advice(&c, &a, 4949000, NULL);
   assert_true(c.has_rtp);
   assert_int_equal(c.rtp_kbps, 9000);
   assert_true(c.has_mtp);
   assert_int_equal(c.mtp_kbps, 4900);
 
   /* Measured above the cap: the player will decide on the cap. */
-  scone_cmcd_from_advice(&c, &a, 20000000, NULL);
+  scone_app_cmcd_from_advice(&c, &a, 20000000, NULL);
   assert_int_equal(c.mtp_kbps, 9000);
 
   scone_advice b = advice_of(33); /* cap 4,020,152 */
-  scone_cmcd_from_advice(&c, &b, 0, NULL);
+  scone_app_cmcd_from_advice(&c, &b, 0, NULL);
   assert_int_equal(c.rtp_kbps, 4000);
   assert_false(c.has_mtp);
 
@@ -76,11 +76,11 @@ static void test_cmcd_from_advice(void **state) {
   scone_app_settings_default(&s);
   s.overhead_margin_pct = 90;
   scone_advice low = advice_of(0); /* 100 kbit/s, cap 10 kbit/s */
-  scone_cmcd_from_advice(&c, &low, 0, &s);
+  scone_app_cmcd_from_advice(&c, &low, 0, &s);
   assert_true(c.has_rtp);
   assert_int_equal(c.rtp_kbps, 100);
 
-  scone_cmcd_from_advice(&c, NULL, 20000000, NULL);
+  scone_app_cmcd_from_advice(&c, NULL, 20000000, NULL);
   assert_false(c.has_rtp);
   assert_true(c.has_mtp);
   assert_int_equal(c.mtp_kbps, 20000);
@@ -88,81 +88,86 @@ static void test_cmcd_from_advice(void **state) {
 
 static void test_cmcd_render(void **state) {
   (void)state;
-  scone_cmcd c = {1, 4900, 1, 5000};
+  scone_app_cmcd c = {1, 4900, 1, 5000};
   char buf[64];
-  assert_int_equal(scone_cmcd_render(buf, sizeof buf, &c, SCONE_CMCD_ALL), 17);
+  assert_int_equal(
+      scone_app_cmcd_render(buf, sizeof buf, &c, SCONE_APP_CMCD_ALL), 17);
   assert_string_equal(buf, "mtp=4900,rtp=5000");
-  assert_int_equal(scone_cmcd_render(buf, sizeof buf, &c, SCONE_CMCD_REQUEST),
-                   8);
+  assert_int_equal(
+      scone_app_cmcd_render(buf, sizeof buf, &c, SCONE_APP_CMCD_REQUEST), 8);
   assert_string_equal(buf, "mtp=4900");
-  assert_int_equal(scone_cmcd_render(buf, sizeof buf, &c, SCONE_CMCD_STATUS),
-                   8);
+  assert_int_equal(
+      scone_app_cmcd_render(buf, sizeof buf, &c, SCONE_APP_CMCD_STATUS), 8);
   assert_string_equal(buf, "rtp=5000");
 
-  scone_cmcd only_rtp = {0, 0, 1, 300};
+  scone_app_cmcd only_rtp = {0, 0, 1, 300};
   assert_int_equal(
-      scone_cmcd_render(buf, sizeof buf, &only_rtp, SCONE_CMCD_ALL), 7);
+      scone_app_cmcd_render(buf, sizeof buf, &only_rtp, SCONE_APP_CMCD_ALL), 7);
   assert_string_equal(buf, "rtp=300");
   assert_int_equal(
-      scone_cmcd_render(buf, sizeof buf, &only_rtp, SCONE_CMCD_REQUEST), 0);
+      scone_app_cmcd_render(buf, sizeof buf, &only_rtp, SCONE_APP_CMCD_REQUEST),
+      0);
   assert_string_equal(buf, "");
 
   /* Exactly fits with the NUL; one less fails and leaves no fragment. */
-  assert_int_equal(scone_cmcd_render(buf, 18, &c, SCONE_CMCD_ALL), 17);
-  assert_int_equal(scone_cmcd_render(buf, 17, &c, SCONE_CMCD_ALL),
+  assert_int_equal(scone_app_cmcd_render(buf, 18, &c, SCONE_APP_CMCD_ALL), 17);
+  assert_int_equal(scone_app_cmcd_render(buf, 17, &c, SCONE_APP_CMCD_ALL),
                    SCONE_ERR_NOBUF);
   assert_string_equal(buf, "");
-  assert_int_equal(scone_cmcd_render(buf, 5, &c, SCONE_CMCD_ALL),
+  assert_int_equal(scone_app_cmcd_render(buf, 5, &c, SCONE_APP_CMCD_ALL),
                    SCONE_ERR_NOBUF);
   assert_string_equal(buf, "");
-  assert_int_equal(scone_cmcd_render(buf, 0, &c, SCONE_CMCD_ALL),
+  assert_int_equal(scone_app_cmcd_render(buf, 0, &c, SCONE_APP_CMCD_ALL),
                    SCONE_ERR_NOBUF);
-  assert_int_equal(scone_cmcd_render(buf, sizeof buf, &c, 7),
+  assert_int_equal(scone_app_cmcd_render(buf, sizeof buf, &c, 7),
                    SCONE_ERR_INVALID_ARGUMENT);
-  assert_int_equal(scone_cmcd_render(NULL, 10, &c, SCONE_CMCD_ALL),
+  assert_int_equal(scone_app_cmcd_render(NULL, 10, &c, SCONE_APP_CMCD_ALL),
                    SCONE_ERR_INVALID_ARGUMENT);
 }
 
 static void test_cmsd(void **state) {
   (void)state;
-  scone_cmsd_dynamic d;
+  scone_app_cmsd_dynamic d;
   scone_advice a = advice_of(33); /* cap 4,020,152 -> 4020 down */
-  scone_cmsd_from_advice(&d, &a, NULL);
+  scone_app_cmsd_from_advice(&d, &a, NULL);
   assert_true(d.has_mb);
   assert_int_equal(d.mb_kbps, 4020);
   assert_false(d.has_etp);
   scone_advice up = advice_of(36); /* cap 5,678,615: nearest would be 5679 */
-  scone_cmsd_from_advice(&d, &up, NULL);
+  scone_app_cmsd_from_advice(&d, &up, NULL);
   assert_int_equal(d.mb_kbps, 5678);
-  scone_cmsd_from_advice(&d, &a, NULL);
+  scone_app_cmsd_from_advice(&d, &a, NULL);
 
   char buf[64];
-  assert_int_equal(scone_cmsd_dynamic_render(buf, sizeof buf, "scone", &d), 15);
+  assert_int_equal(scone_app_cmsd_dynamic_render(buf, sizeof buf, "scone", &d),
+                   15);
   assert_string_equal(buf, "\"scone\";mb=4020");
 
   d.has_etp = 1;
   d.etp_kbps = 12000;
-  assert_true(scone_cmsd_dynamic_render(buf, sizeof buf, "a\"b\\c", &d) > 0);
+  assert_true(scone_app_cmsd_dynamic_render(buf, sizeof buf, "a\"b\\c", &d) >
+              0);
   assert_string_equal(buf, "\"a\\\"b\\\\c\";etp=12000;mb=4020");
 
-  scone_cmsd_from_advice(&d, NULL, NULL);
+  scone_app_cmsd_from_advice(&d, NULL, NULL);
   assert_false(d.has_mb);
-  assert_int_equal(scone_cmsd_dynamic_render(buf, sizeof buf, "s", &d), 3);
+  assert_int_equal(scone_app_cmsd_dynamic_render(buf, sizeof buf, "s", &d), 3);
   assert_string_equal(buf, "\"s\"");
 
   d.has_mb = 1;
   d.mb_kbps = 4020;
-  assert_int_equal(scone_cmsd_dynamic_render(buf, 10, "scone", &d),
+  assert_int_equal(scone_app_cmsd_dynamic_render(buf, 10, "scone", &d),
                    SCONE_ERR_NOBUF);
   assert_string_equal(buf, "");
-  assert_int_equal(scone_cmsd_dynamic_render(buf, sizeof buf, "tab\t", &d),
+  assert_int_equal(scone_app_cmsd_dynamic_render(buf, sizeof buf, "tab\t", &d),
                    SCONE_ERR_INVALID_ARGUMENT);
-  assert_int_equal(scone_cmsd_dynamic_render(buf, sizeof buf, "\xc3\xa9", &d),
-                   SCONE_ERR_INVALID_ARGUMENT);
-  assert_int_equal(scone_cmsd_dynamic_render(buf, sizeof buf, NULL, &d),
+  assert_int_equal(
+      scone_app_cmsd_dynamic_render(buf, sizeof buf, "\xc3\xa9", &d),
+      SCONE_ERR_INVALID_ARGUMENT);
+  assert_int_equal(scone_app_cmsd_dynamic_render(buf, sizeof buf, NULL, &d),
                    SCONE_ERR_INVALID_ARGUMENT);
   d.mb_kbps = 1000000000000000ULL; /* 16 digits: not an sf-integer */
-  assert_int_equal(scone_cmsd_dynamic_render(buf, sizeof buf, "s", &d),
+  assert_int_equal(scone_app_cmsd_dynamic_render(buf, sizeof buf, "s", &d),
                    SCONE_ERR_INVALID_ARGUMENT);
 }
 

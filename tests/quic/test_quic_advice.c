@@ -105,7 +105,7 @@ static void test_rewritten_signal_is_reported(void **state) {
   scone_quic_conn_get_stats(conn, now, &st);
   assert_true(scone_app_stats_to_json(&st, json, sizeof(json)) > 0);
   assert_non_null(strstr(json, "\"throughputAdvice\":10000000"));
-  scone_netinfo ni;
+  scone_app_netinfo ni;
   scone_quic_conn_get_netinfo(conn, &ni);
   assert_int_equal(ni.advice_signal, 40);
   assert_true(ni.downlink_max_mbps > 9.99 && ni.downlink_max_mbps < 10.01);

@@ -1,7 +1,7 @@
 /*
  * Rendition choice against a bitrate cap.
  */
-#include "app_internal.h"
+#include "internal.h"
 
 int scone_app_ladder_pick(const uint64_t *ladder_bps, size_t n,
                           uint64_t cap_bps) {

@@ -1,5 +1,5 @@
 /*
- * Helpers shared by the quic/app_*.c sources; not part of the public API.
+ * Helpers shared by the sources of app/; not part of the public API.
  */
 #ifndef SCONE_APP_INTERNAL_H
 #define SCONE_APP_INTERNAL_H

@@ -4,7 +4,7 @@
  * and connection IDs) so that existing viewers show them next to the QUIC
  * events of the same trace.
  */
-#include "app_internal.h"
+#include "internal.h"
 
 #include <stdio.h>
 

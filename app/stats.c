@@ -1,7 +1,7 @@
 /*
  * WebTransportConnectionStats-shaped JSON with SCONE's additions.
  */
-#include "app_internal.h"
+#include "internal.h"
 
 void scone_app_stats_set_advice(scone_app_stats *st, const scone_advice *adv) {
   st->has_throughput_advice = scone_app_advice_known(adv);

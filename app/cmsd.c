@@ -4,7 +4,7 @@
  * (RFC 8941) whose members are the server's identifier string with
  * parameters.
  */
-#include "app_internal.h"
+#include "internal.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -13,8 +13,9 @@
 /* RFC 8941 sf-integer limit. */
 #define SF_INTEGER_MAX 999999999999999ULL
 
-void scone_cmsd_from_advice(scone_cmsd_dynamic *out, const scone_advice *advice,
-                            const scone_app_settings *settings) {
+void scone_app_cmsd_from_advice(scone_app_cmsd_dynamic *out,
+                                const scone_advice *advice,
+                                const scone_app_settings *settings) {
   uint64_t cap = scone_app_media_cap_bps(advice, settings);
   /* Down, not nearest: the player must be able to trust mb as a ceiling. */
   out->has_mb = cap != 0;
@@ -46,8 +47,8 @@ static void put(out *o, const char *fmt, ...) {
     o->off += (size_t)n;
 }
 
-int scone_cmsd_dynamic_render(char *buf, size_t len, const char *server_id,
-                              const scone_cmsd_dynamic *d) {
+int scone_app_cmsd_dynamic_render(char *buf, size_t len, const char *server_id,
+                                  const scone_app_cmsd_dynamic *d) {
   if (!buf || !d || !server_id)
     return SCONE_ERR_INVALID_ARGUMENT;
   if ((d->has_etp && d->etp_kbps > SF_INTEGER_MAX) ||

@@ -3,7 +3,7 @@
  * advice, rounded as the W3C spec asks (coarse values resist fingerprinting),
  * and change events with hysteresis.
  */
-#include "app_internal.h"
+#include "internal.h"
 
 #include <math.h>
 
@@ -13,24 +13,24 @@
 /* W3C effective connection type table: the slowest type whose minimum RTT
  * or maximum downlink the measurements reach. */
 static const struct {
-  scone_effective_type type;
+  scone_app_effective_type type;
   uint64_t min_rtt_ms;
   uint64_t max_downlink_kbps;
 } ect_table[] = {
-    {SCONE_ECT_SLOW_2G, 2000, 50},
-    {SCONE_ECT_2G, 1400, 70},
-    {SCONE_ECT_3G, 270, 700},
+    {SCONE_APP_ECT_SLOW_2G, 2000, 50},
+    {SCONE_APP_ECT_2G, 1400, 70},
+    {SCONE_APP_ECT_3G, 270, 700},
 };
 
-const char *scone_effective_type_name(scone_effective_type t) {
+const char *scone_app_effective_type_name(scone_app_effective_type t) {
   switch (t) {
-  case SCONE_ECT_SLOW_2G:
+  case SCONE_APP_ECT_SLOW_2G:
     return "slow-2g";
-  case SCONE_ECT_2G:
+  case SCONE_APP_ECT_2G:
     return "2g";
-  case SCONE_ECT_3G:
+  case SCONE_APP_ECT_3G:
     return "3g";
-  case SCONE_ECT_4G:
+  case SCONE_APP_ECT_4G:
     return "4g";
   default:
     return NULL;
@@ -43,21 +43,22 @@ static uint64_t round_to(uint64_t v, uint64_t step) {
   return (v + step / 2) / step * step;
 }
 
-static scone_effective_type effective_type(const scone_netinfo *ni) {
+static scone_app_effective_type effective_type(const scone_app_netinfo *ni) {
   if (!ni->has_downlink && !ni->has_rtt)
-    return SCONE_ECT_UNKNOWN;
+    return SCONE_APP_ECT_UNKNOWN;
   for (size_t i = 0; i < sizeof ect_table / sizeof ect_table[0]; i++) {
     if ((ni->has_rtt && ni->rtt_ms >= ect_table[i].min_rtt_ms) ||
         (ni->has_downlink &&
          ni->downlink_bps <= ect_table[i].max_downlink_kbps * 1000))
       return ect_table[i].type;
   }
-  return SCONE_ECT_4G;
+  return SCONE_APP_ECT_4G;
 }
 
-void scone_netinfo_compute(scone_netinfo *out, const scone_advice *advice,
-                           uint64_t estimate_bps, scone_duration rtt,
-                           int save_data) {
+void scone_app_netinfo_compute(scone_app_netinfo *out,
+                               const scone_advice *advice,
+                               uint64_t estimate_bps, scone_duration rtt,
+                               int save_data) {
   int advised = scone_app_advice_known(advice);
   uint64_t dl = estimate_bps;
   if (advised && (dl == 0 || dl > advice->bps))
@@ -80,11 +81,11 @@ void scone_netinfo_compute(scone_netinfo *out, const scone_advice *advice,
   out->effective_type = effective_type(out);
 }
 
-void scone_netinfo_state_init(scone_netinfo_state *st,
-                              const scone_app_settings *settings) {
+void scone_app_netinfo_state_init(scone_app_netinfo_state *st,
+                                  const scone_app_settings *settings) {
   scone_app_settings_resolve(&st->s, settings);
   st->reported_once = 0;
-  scone_netinfo_compute(&st->reported, NULL, 0, 0, st->s.save_data);
+  scone_app_netinfo_compute(&st->reported, NULL, 0, 0, st->s.save_data);
   st->last_event = 0;
 }
 
@@ -94,7 +95,7 @@ static int moved(uint64_t now, uint64_t was, uint32_t pct) {
   return diff != 0 && (double)diff * 100.0 >= (double)pct * (double)was;
 }
 
-static int significant(const scone_netinfo *c, const scone_netinfo *r,
+static int significant(const scone_app_netinfo *c, const scone_app_netinfo *r,
                        uint32_t pct) {
   if (c->has_downlink != r->has_downlink || c->has_rtt != r->has_rtt ||
       c->effective_type != r->effective_type || c->save_data != r->save_data)
@@ -104,11 +105,11 @@ static int significant(const scone_netinfo *c, const scone_netinfo *r,
   return c->has_rtt && moved(c->rtt_ms, r->rtt_ms, pct);
 }
 
-int scone_netinfo_update(scone_netinfo_state *st, const scone_advice *advice,
-                         uint64_t estimate_bps, scone_duration rtt,
-                         scone_tstamp now) {
-  scone_netinfo c;
-  scone_netinfo_compute(&c, advice, estimate_bps, rtt, st->s.save_data);
+int scone_app_netinfo_update(scone_app_netinfo_state *st,
+                             const scone_advice *advice, uint64_t estimate_bps,
+                             scone_duration rtt, scone_tstamp now) {
+  scone_app_netinfo c;
+  scone_app_netinfo_compute(&c, advice, estimate_bps, rtt, st->s.save_data);
 
   int fire;
   if (!st->reported_once || c.advice_signal != st->reported.advice_signal)
@@ -126,17 +127,19 @@ int scone_netinfo_update(scone_netinfo_state *st, const scone_advice *advice,
   return fire;
 }
 
-void scone_netinfo_get(const scone_netinfo_state *st, scone_netinfo *out) {
+void scone_app_netinfo_get(const scone_app_netinfo_state *st,
+                           scone_app_netinfo *out) {
   *out = st->reported;
 }
 
-int scone_netinfo_to_json(const scone_netinfo *ni, char *buf, size_t len) {
+int scone_app_netinfo_to_json(const scone_app_netinfo *ni, char *buf,
+                              size_t len) {
   if (!ni || !buf)
     return SCONE_ERR_INVALID_ARGUMENT;
   json_t *o = json_object();
   if (!o)
     return SCONE_ERR_NOBUF;
-  const char *ect = scone_effective_type_name(ni->effective_type);
+  const char *ect = scone_app_effective_type_name(ni->effective_type);
   int err = 0;
   err |= scone_app_json_set(o, "downlink",
                             ni->has_downlink ? json_real(ni->downlink_mbps)

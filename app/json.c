@@ -3,7 +3,7 @@
  * formatting; everything is serialised compactly so that qlog lines and
  * stats stay one line each.
  */
-#include "app_internal.h"
+#include "internal.h"
 
 #include <string.h>
 

@@ -2,7 +2,7 @@
  * Settings defaults and the advice-to-media-cap conversion every player
  * helper builds on.
  */
-#include "app_internal.h"
+#include "internal.h"
 
 void scone_app_settings_default(scone_app_settings *s) {
   s->version = SCONE_APP_SETTINGS_V1;
