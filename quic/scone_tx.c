@@ -42,10 +42,11 @@ size_t sq_tx_write_cap(scone_quic_conn *c, size_t cap, size_t front,
    * holds probes back until the next datagram. */
   sq_addr local, remote;
   sq_addrs_of(ngtcp2_conn_get_path(c->qc), &local, &remote);
-  const sq_path *path = sq_path_get(c, &local, &remote, now);
+  /* A path not seen yet gets its initial SCONE packets once written on. */
+  const sq_path *path = sq_path_find(c, &local, &remote);
   /* A PATH_RESPONSE answering a full-size challenge is padded to the
    * path's size, so it is made room for in the next few writes too. */
-  if (path->initial_left == 0 && now < path->next_due &&
+  if (path != NULL && path->initial_left == 0 && now < path->next_due &&
       c->path_response_due == 0)
     return cap;
   size_t limit = path_max(c) - front; /* >= 1200 - 45 */

@@ -197,6 +197,12 @@ static void qlog_name(char *buf, size_t len, const char *dir,
     snprintf(buf + n, len - (size_t)n, ".sqlog");
 }
 
+static int send_udp(void *ctx, const sq_addr *to, const uint8_t *data,
+                    size_t len) {
+  const scone_quic_server *srv = ctx;
+  return sq_udp_send(srv->fd, to, data, len);
+}
+
 static sq_sconn *accept_conn(scone_quic_server *srv, const sq_addr *from,
                              const uint8_t *pkt, size_t pktlen,
                              const uint8_t *dgram, size_t dglen,
@@ -217,7 +223,8 @@ static sq_sconn *accept_conn(scone_quic_server *srv, const sq_addr *from,
   p.settings = &s;
   p.cb = &srv->scb;
   p.user_data = srv->user_data;
-  p.fd = srv->fd;
+  p.send = send_udp;
+  p.send_ctx = srv;
   p.local = &srv->local;
   p.remote = from;
   p.cred = srv->cred;
@@ -318,7 +325,9 @@ int scone_quic_server_new(scone_quic_server **pserver,
                           const scone_quic_server_config *cfg,
                           const scone_quic_callbacks *scone_cb,
                           void *user_data) {
-  if (cfg == NULL || cfg->cert_file == NULL || cfg->key_file == NULL)
+  if (cfg == NULL || cfg->version != SCONE_QUIC_SERVER_CONFIG_V1 ||
+      !sq_settings_valid(&cfg->quic) || cfg->cert_file == NULL ||
+      cfg->key_file == NULL)
     return SCONE_ERR_INVALID_ARGUMENT;
   scone_quic_server *srv = calloc(1, sizeof(*srv));
   if (srv == NULL)

@@ -31,6 +31,10 @@
  * are.
  *
  * Times are scone_tstamp nanoseconds on CLOCK_MONOTONIC (scone_quic_now()).
+ * The connection logic reads no clock and does no I/O of its own: the
+ * client's and server's event loops read the clock, pass the time to every
+ * call and move the datagrams.
+ *
  * Functions returning int give 0 or a count on success and a negative
  * SCONE_QUIC_ERR_* (or SCONE_ERR_*) on failure; scone_quic_strerror() names
  * them.
@@ -63,7 +67,8 @@ extern "C" {
 /* Names SCONE_QUIC_ERR_* and SCONE_ERR_* values. */
 const char *scone_quic_strerror(int err);
 
-/* The clock every scone_quic function uses: CLOCK_MONOTONIC in ns. */
+/* The clock the event loops read and the times given to the callbacks are
+ * on: CLOCK_MONOTONIC in ns. */
 scone_tstamp scone_quic_now(void);
 
 /* --------------------------------------------------------------- settings */
@@ -74,15 +79,15 @@ scone_tstamp scone_quic_now(void);
 #define SCONE_QUIC_DEFAULT_MAX_UDP_PAYLOAD 1452
 #define SCONE_QUIC_FLOW_TYPE_MAX 31 /* longer tags are truncated */
 
-struct scone_quic_test_hooks; /* tests only; see quic/test_hooks.h */
-
+/* The struct's layout version: the functions taking settings reject any
+ * other with SCONE_ERR_INVALID_ARGUMENT, which also catches a struct that
+ * did not go through scone_quic_settings_default(). */
 #define SCONE_QUIC_SETTINGS_V1 1
 typedef struct scone_quic_settings {
   uint32_t version;  /* SCONE_QUIC_SETTINGS_V1 */
   int scone_capable; /* default 1; 0: plain QUIC (see above) */
   /* Optional application flow type tag ("video", "bulk", ...), reported in
-   * the qlog trace (scone:parameters_set) and by
-   * scone_quic_conn_flow_type(); NULL for none. Copied, at most
+   * the qlog trace (scone:parameters_set); NULL for none. Copied, at most
    * SCONE_QUIC_FLOW_TYPE_MAX characters, anything outside [A-Za-z0-9._-]
    * replaced by '_'. */
   const char *flow_type;
@@ -96,7 +101,6 @@ typedef struct scone_quic_settings {
   /* Where the connection writes its qlog (ngtcp2's JSON-SEQ trace with the
    * scone:* events of scone_app_qlog_event() interleaved); NULL: none. */
   const char *qlog_path;
-  const struct scone_quic_test_hooks *test_hooks; /* NULL */
 } scone_quic_settings;
 
 void scone_quic_settings_default(scone_quic_settings *s);
@@ -143,18 +147,11 @@ typedef struct scone_quic_callbacks {
                       scone_tstamp now, void *user_data);
 } scone_quic_callbacks;
 
-int scone_quic_conn_is_server(const scone_quic_conn *conn);
-/* 1 when this connection offered scone_supported. */
-int scone_quic_conn_scone_capable(const scone_quic_conn *conn);
 /* 1 once the peer's scone_supported parameter was received. */
 int scone_quic_conn_peer_scone(const scone_quic_conn *conn);
-/* "" when none was set. */
-const char *scone_quic_conn_flow_type(const scone_quic_conn *conn);
-/* The direction this endpoint receives advice for. */
-scone_dir scone_quic_conn_rx_dir(const scone_quic_conn *conn);
-/* Path ids in use are 0 .. n-1 (0 is the path the connection started on). */
-uint32_t scone_quic_conn_num_paths(const scone_quic_conn *conn);
-/* SCONE_ERR_INVALID_ARGUMENT for an unknown path or the direction this
+/* The advice a client (dir SCONE_DIR_DOWNLINK) or server (SCONE_DIR_UPLINK)
+ * receives on path_id (0: the path the connection started on).
+ * SCONE_ERR_INVALID_ARGUMENT for an unknown path or the direction this
  * endpoint sends (it has no advice for it). */
 int scone_quic_conn_get_advice(const scone_quic_conn *conn, uint32_t path_id,
                                scone_dir dir, scone_tstamp now,
@@ -179,6 +176,7 @@ int scone_quic_conn_timed_out(const scone_quic_conn *conn);
 
 typedef struct scone_quic_client scone_quic_client;
 
+/* Checked as SCONE_QUIC_SETTINGS_V1 is, with the settings inside. */
 #define SCONE_QUIC_CLIENT_CONFIG_V1 1
 typedef struct scone_quic_client_config {
   uint32_t version; /* SCONE_QUIC_CLIENT_CONFIG_V1 */
@@ -214,7 +212,8 @@ typedef struct scone_quic_client_callbacks {
 } scone_quic_client_callbacks;
 
 /* Resolves the host, opens a UDP socket and starts the handshake. The config
- * strings are copied. Either callbacks struct may be NULL. */
+ * strings are copied. Either callbacks struct may be NULL.
+ * SCONE_ERR_INVALID_ARGUMENT for an unknown config or settings version. */
 int scone_quic_client_new(scone_quic_client **pclient,
                           const scone_quic_client_config *cfg,
                           const scone_quic_callbacks *scone_cb,
@@ -224,10 +223,8 @@ void scone_quic_client_del(scone_quic_client *client);
 scone_quic_conn *scone_quic_client_conn(scone_quic_client *client);
 
 /* Queues a GET for path (sent once the handshake allows). Returns the
- * request index. */
+ * request index, which its response_done callback carries. */
 int scone_quic_client_get(scone_quic_client *client, const char *path);
-/* Requests queued or in flight. */
-uint32_t scone_quic_client_outstanding(const scone_quic_client *client);
 
 /* Runs the event loop. With until_idle set, returns 0 as soon as no request
  * is outstanding; otherwise runs until deadline (returns 0 then too).
@@ -242,6 +239,7 @@ void scone_quic_client_close(scone_quic_client *client);
 
 typedef struct scone_quic_server scone_quic_server;
 
+/* Checked as SCONE_QUIC_SETTINGS_V1 is, with the settings inside. */
 #define SCONE_QUIC_SERVER_CONFIG_V1 1
 typedef struct scone_quic_server_config {
   uint32_t version;         /* SCONE_QUIC_SERVER_CONFIG_V1 */
@@ -261,7 +259,8 @@ void scone_quic_server_config_default(scone_quic_server_config *cfg);
  * or G suffix, powers of 1000) of a repeating pattern, up to 2^40. Anything
  * else is looked up under root. */
 
-/* Binds the socket and loads the certificate. Callbacks may be NULL. */
+/* Binds the socket and loads the certificate. Callbacks may be NULL.
+ * SCONE_ERR_INVALID_ARGUMENT as for scone_quic_client_new(). */
 int scone_quic_server_new(scone_quic_server **pserver,
                           const scone_quic_server_config *cfg,
                           const scone_quic_callbacks *scone_cb,

@@ -31,7 +31,6 @@ static void test_negotiated_both_ways(void **state) {
   assert_true(c.body_ok);
 
   scone_quic_conn *conn = scone_quic_client_conn(c.cl);
-  assert_true(scone_quic_conn_scone_capable(conn));
   assert_true(scone_quic_conn_peer_scone(conn));
   scone_quic_counters cc;
   h_client_counters(&c, &cc);

@@ -155,8 +155,8 @@ static void test_recycled_path_reports_advice_gone(void **state) {
     addr_port(&remote[i], (uint16_t)(1000 + i));
   scone_tstamp now = SCONE_SECONDS;
   for (uint32_t i = 0; i < SQ_MAX_PATHS; i++)
-    assert_int_equal(sq_path_id(c, sq_path_get(c, &local, &remote[i], now++)),
-                     i);
+    assert_int_equal(
+        sq_path_id(c, sq_path_find_or_add(c, &local, &remote[i], now++)), i);
   /* Advice on path 1, the least recently used after path 0. */
   sq_path *p1 = &c->paths[1];
   unsigned old = p1->tracker.current;
@@ -165,7 +165,7 @@ static void test_recycled_path_reports_advice_gone(void **state) {
   assert_int_equal(l.n, 1);
   assert_int_equal(l.signal, 40);
 
-  sq_path *p = sq_path_get(c, &local, &remote[SQ_MAX_PATHS], ++now);
+  sq_path *p = sq_path_find_or_add(c, &local, &remote[SQ_MAX_PATHS], ++now);
   assert_ptr_equal(p, p1);
   assert_int_equal(l.n, 2);
   assert_int_equal(l.path_id, 1);
@@ -173,7 +173,7 @@ static void test_recycled_path_reports_advice_gone(void **state) {
   assert_int_equal(c->npaths, SQ_MAX_PATHS);
 
   /* Path 2 held no advice: nothing changes for its id. */
-  p = sq_path_get(c, &local, &remote[SQ_MAX_PATHS + 1], ++now);
+  p = sq_path_find_or_add(c, &local, &remote[SQ_MAX_PATHS + 1], ++now);
   assert_int_equal(sq_path_id(c, p), 2);
   assert_int_equal(l.n, 2);
   free(c);
