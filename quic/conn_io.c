@@ -14,6 +14,13 @@ void sq_conn_set_app_error(scone_quic_conn *c, uint64_t code) {
   ngtcp2_connection_close_error_set_application_error(&c->ccerr, code, NULL, 0);
 }
 
+void sq_conn_set_transport_error(scone_quic_conn *c, uint64_t code,
+                                 const char *reason) {
+  ngtcp2_connection_close_error_set_transport_error(
+      &c->ccerr, code, (const uint8_t *)reason, strlen(reason));
+  c->ccerr_fixed = 1;
+}
+
 void sq_conn_set_liberr(scone_quic_conn *c, int liberr) {
   if (liberr == NGTCP2_ERR_CRYPTO)
     ngtcp2_connection_close_error_set_transport_error_tls_alert(
@@ -39,10 +46,6 @@ int sq_conn_close(scone_quic_conn *c, scone_tstamp now) {
   if (c->state != SQ_STATE_OPEN)
     return SCONE_QUIC_ERR_CLOSED;
   c->now = now;
-  if (c->tp_error)
-    ngtcp2_connection_close_error_set_transport_error(
-        &c->ccerr, NGTCP2_TRANSPORT_PARAMETER_ERROR,
-        (uint8_t *)"scone_supported is not empty", 28);
   c->state = SQ_STATE_CLOSING;
   c->state_deadline = three_pto(c, now);
   ngtcp2_path_storage ps;
@@ -97,7 +100,8 @@ static int on_error(scone_quic_conn *c, int rv, scone_tstamp now) {
     c->state = SQ_STATE_DEAD;
     return SCONE_QUIC_ERR_CLOSED;
   default:
-    sq_conn_set_liberr(c, rv);
+    if (!c->ccerr_fixed)
+      sq_conn_set_liberr(c, rv);
     return sq_conn_close(c, now);
   }
 }

@@ -131,6 +131,8 @@ struct scone_quic_conn {
   /* scone_supported: 1 once the peer's arrived; tp_error when it was bad. */
   int peer_scone;
   int tp_error;
+  /* The client asked for TLS 1.3 middlebox compatibility mode. */
+  int compat_mode;
   int keepalive_set;
   /* Handshake confirmed: no more Initial packets, which need 1200 bytes. */
   int hs_confirmed;
@@ -157,6 +159,7 @@ struct scone_quic_conn {
   sq_state state;
   scone_tstamp state_deadline;
   ngtcp2_connection_close_error ccerr;
+  int ccerr_fixed; /* set by sq_conn_set_transport_error: keep it */
   uint8_t *close_pkt;
   size_t close_len;
   int peer_closed;
@@ -210,6 +213,11 @@ int sq_conn_handle_expiry(scone_quic_conn *c, scone_tstamp now);
 int sq_conn_close(scone_quic_conn *c, scone_tstamp now);
 void sq_conn_set_app_error(scone_quic_conn *c, uint64_t code);
 void sq_conn_set_liberr(scone_quic_conn *c, int liberr);
+/* A protocol check of ours failed inside a TLS callback: the close carries
+ * this QUIC transport error and reason (a string that outlives c) rather
+ * than the one ngtcp2 derives from the failed call. */
+void sq_conn_set_transport_error(scone_quic_conn *c, uint64_t code,
+                                 const char *reason);
 
 /* TLS (tls.c). */
 int sq_tls_client_cred(gnutls_certificate_credentials_t *cred,

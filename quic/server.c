@@ -161,6 +161,8 @@ static void account(const sq_sconn *sc, scone_quic_server_stats *st) {
     st->connections_closed_with_error++;
   if (sc->conn->tp_error)
     st->transport_parameter_errors++;
+  if (sc->conn->compat_mode)
+    st->compat_mode_rejected++;
 }
 
 static void sconn_free(scone_quic_server *srv, sq_sconn *sc) {
@@ -400,6 +402,9 @@ int scone_quic_server_run(scone_quic_server *srv) {
   /* Tell every client we are going, so they need not time out. */
   scone_tstamp now = scone_quic_now();
   for (sq_sconn *sc = srv->conns; sc != NULL; sc = sc->next) {
+    /* One already closing keeps the error it closed with. */
+    if (sc->conn->state != SQ_STATE_OPEN)
+      continue;
     sq_conn_set_app_error(sc->conn, NGHTTP3_H3_NO_ERROR);
     sq_conn_close(sc->conn, now);
   }

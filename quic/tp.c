@@ -23,6 +23,8 @@ static int tp_recv(gnutls_session_t session, const uint8_t *data, size_t len) {
     int found = scone_tp_find(data, len);
     if (found == SCONE_ERR_TRANSPORT_PARAMETER) {
       c->tp_error = 1;
+      sq_conn_set_transport_error(c, NGTCP2_TRANSPORT_PARAMETER_ERROR,
+                                  "scone_supported is not empty");
       ngtcp2_conn_set_tls_error(c->qc, NGTCP2_ERR_TRANSPORT_PARAM);
       return -1;
     }

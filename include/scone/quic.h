@@ -35,6 +35,11 @@
  * client's and server's event loops read the clock, pass the time to every
  * call and move the datagrams.
  *
+ * The TLS handshake follows RFC 9001 section 8.4: no TLS 1.3 middlebox
+ * compatibility mode (the ClientHello's legacy_session_id is empty), and a
+ * server closes a connection whose ClientHello has one with
+ * PROTOCOL_VIOLATION.
+ *
  * Functions returning int give 0 or a count on success and a negative
  * SCONE_QUIC_ERR_* (or SCONE_ERR_*) on failure; scone_quic_strerror() names
  * them.
@@ -281,6 +286,9 @@ typedef struct scone_quic_server_stats {
   uint64_t requests_served;
   /* Datagrams that opened a connection and ended in 0xc8 0x13. */
   uint64_t datagrams_with_indication;
+  /* Connections closed with PROTOCOL_VIOLATION: their ClientHello asked
+   * for TLS 1.3 middlebox compatibility mode (RFC 9001 section 8.4). */
+  uint64_t compat_mode_rejected;
 } scone_quic_server_stats;
 
 /* Safe only from the thread running the server, or after run returned. */
