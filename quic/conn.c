@@ -27,7 +27,12 @@ void scone_quic_settings_default(scone_quic_settings *s) {
 }
 
 int sq_settings_valid(const scone_quic_settings *s) {
-  return s->version == SCONE_QUIC_SETTINGS_V1;
+  return s->version == SCONE_QUIC_SETTINGS_V1 &&
+         (s->scone_placement == SCONE_QUIC_PLACEMENT_CONFIRMED ||
+          s->scone_placement == SCONE_QUIC_PLACEMENT_HANDSHAKE) &&
+         (s->indication == SCONE_QUIC_INDICATION_EVERY ||
+          s->indication == SCONE_QUIC_INDICATION_ONCE ||
+          s->indication == SCONE_QUIC_INDICATION_OFF);
 }
 
 int sq_random_bytes(uint8_t *dst, size_t len) {
@@ -320,7 +325,8 @@ static int conn_alloc(scone_quic_conn **pc, const sq_conn_params *p,
   if (p->cb != NULL)
     c->cb = *p->cb;
   c->user_data = p->user_data;
-  c->indicating = !is_server && c->s.scone_capable;
+  c->indicating = !is_server && c->s.scone_capable &&
+                  c->s.indication != SCONE_QUIC_INDICATION_OFF;
   if (sq_random_bytes((uint8_t *)&c->rng, sizeof(c->rng)) != 0 || c->rng == 0)
     c->rng = 0x9E3779B97F4A7C15ULL;
   scone_app_netinfo_state_init(&c->ni, NULL);
@@ -335,7 +341,7 @@ static int conn_alloc(scone_quic_conn **pc, const sq_conn_params *p,
   if (p->settings->qlog_path != NULL &&
       sq_qlog_open(c, p->settings->qlog_path) != 0) {
     sq_conn_del(c);
-    return SCONE_QUIC_ERR_SOCKET;
+    return SCONE_QUIC_ERR_QLOG;
   }
   *pc = c;
   return 0;

@@ -23,6 +23,8 @@ const char *scone_quic_strerror(int err) {
     return "timed out";
   case SCONE_QUIC_ERR_CERT:
     return "certificate error";
+  case SCONE_QUIC_ERR_QLOG:
+    return "cannot write the qlog";
   default:
     return scone_strerror(err);
   }

@@ -190,7 +190,8 @@ int sq_conn_write(scone_quic_conn *c, scone_tstamp now) {
     burst = 1;
   if (burst > SQ_MAX_BURST)
     burst = SQ_MAX_BURST;
-  for (size_t i = 0; i < burst; i++) {
+  size_t i = 0;
+  for (; i < burst; i++) {
     /* ngtcp2 is offered the whole max_udp_payload (less the indication):
      * the SCONE packet goes into the headroom before its output. */
     size_t tail = c->indicating ? SCONE_INDICATION_LEN : 0;
@@ -216,6 +217,10 @@ int sq_conn_write(scone_quic_conn *c, scone_tstamp now) {
     uint8_t *dg = sq_tx_finish(c, path, out, (size_t)n, &len, now);
     send_dgram(c, &remote, dg, len);
   }
+  /* "once": the first flight as first written carries the indication, its
+   * retransmissions do not. */
+  if (i > 0 && c->s.indication == SCONE_QUIC_INDICATION_ONCE)
+    c->indicating = 0;
   ngtcp2_conn_update_pkt_tx_time(c->qc, now);
   return 0;
 }

@@ -136,7 +136,9 @@ struct scone_quic_conn {
   int keepalive_set;
   /* Handshake confirmed: no more Initial packets, which need 1200 bytes. */
   int hs_confirmed;
-  int indicating; /* client: first flight, nothing received yet */
+  /* Client: datagrams end in the indication (the first flight, until a
+   * datagram from the server arrives; with "once", its first write only). */
+  int indicating;
 
   sq_path paths[SQ_MAX_PATHS];
   uint32_t npaths;
@@ -190,7 +192,7 @@ typedef struct sq_conn_params {
   scone_tstamp now;
 } sq_conn_params;
 
-/* The settings' version is one this library knows. */
+/* The settings' version is known and their enums in range. */
 int sq_settings_valid(const scone_quic_settings *s);
 /* The direction this endpoint receives advice for. */
 scone_dir sq_conn_rx_dir(const scone_quic_conn *c);

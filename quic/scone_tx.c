@@ -22,6 +22,17 @@ static int due(scone_quic_conn *c, const sq_path *path, scone_tstamp now) {
   return path->initial_left > 0 || now >= path->next_due || c->tx_path_frame;
 }
 
+/* Whether the datagram at dg may lead with a SCONE packet. By default only
+ * 1-RTT (short header) packets once the handshake is confirmed: picoquic,
+ * for one, takes a SCONE packet only before a short header and drops the
+ * whole datagram otherwise, which during the handshake costs a PTO. The
+ * draft also permits them before Initial and Handshake packets. */
+static int placement_allows(const scone_quic_conn *c, const uint8_t *dg) {
+  if (c->s.scone_placement == SCONE_QUIC_PLACEMENT_HANDSHAKE)
+    return 1;
+  return c->hs_confirmed && (dg[0] & 0x80) == 0;
+}
+
 static size_t path_max(const scone_quic_conn *c) {
   return ngtcp2_conn_get_path_max_tx_udp_payload_size(c->qc);
 }
@@ -96,7 +107,8 @@ static size_t prepend_scone(scone_quic_conn *c, uint8_t *dg, size_t len,
 uint8_t *sq_tx_finish(scone_quic_conn *c, sq_path *path, uint8_t *dg,
                       size_t len, size_t *outlen, scone_tstamp now) {
   size_t total = len;
-  if (sq_tx_front_room(c) > 0 && due(c, path, now)) {
+  if (sq_tx_front_room(c) > 0 && len > 0 && placement_allows(c, dg) &&
+      due(c, path, now)) {
     /* ngtcp2 keeps its own packets within our max_udp_payload and the
      * peer's max_udp_payload_size; the SCONE packet must too. */
     size_t limit = c->s.max_udp_payload;

@@ -232,7 +232,15 @@ static sq_sconn *accept_conn(scone_quic_server *srv, const sq_addr *from,
   p.cred = srv->cred;
   p.hd = &hd;
   p.now = now;
-  if (sq_conn_server_new(&sc->conn, &p) != 0) {
+  int rv = sq_conn_server_new(&sc->conn, &p);
+  if (rv == SCONE_QUIC_ERR_QLOG) {
+    /* The directory took a file at start-up; the client is not turned
+     * away for a trace that cannot be written now. */
+    srv->stats.qlog_failures++;
+    s.qlog_path = NULL;
+    rv = sq_conn_server_new(&sc->conn, &p);
+  }
+  if (rv != 0) {
     free(sc);
     return NULL;
   }
@@ -323,6 +331,21 @@ static scone_tstamp service(scone_quic_server *srv, scone_tstamp now) {
 
 /* ------------------------------------------------------------------ API */
 
+/* A qlog directory that cannot take a file would cost every trace; found
+ * out at start-up by making (and removing) one. */
+static int qlog_dir_writable(const char *dir) {
+  char probe[4096];
+  int n = snprintf(probe, sizeof(probe), "%s/.scone-qlog-XXXXXX", dir);
+  if (n < 0 || (size_t)n >= sizeof(probe))
+    return SCONE_QUIC_ERR_QLOG;
+  int fd = mkstemp(probe);
+  if (fd < 0)
+    return SCONE_QUIC_ERR_QLOG;
+  close(fd);
+  unlink(probe);
+  return 0;
+}
+
 int scone_quic_server_new(scone_quic_server **pserver,
                           const scone_quic_server_config *cfg,
                           const scone_quic_callbacks *scone_cb,
@@ -345,6 +368,8 @@ int scone_quic_server_new(scone_quic_server **pserver,
   if ((cfg->root != NULL && (srv->root = strdup(cfg->root)) == NULL) ||
       (cfg->qlog_dir != NULL &&
        (srv->qlog_dir = strdup(cfg->qlog_dir)) == NULL))
+    goto fail;
+  if (srv->qlog_dir != NULL && (rv = qlog_dir_writable(srv->qlog_dir)) != 0)
     goto fail;
   if ((rv = sq_tls_server_cred(&srv->cred, cfg->cert_file, cfg->key_file)) != 0)
     goto fail;

@@ -6,11 +6,13 @@
  *   - offers the empty scone_supported transport parameter (0x219e) and
  *     closes with TRANSPORT_PARAMETER_ERROR if the peer's is not empty;
  *   - as a client, ends every datagram of its first flight with 0xc8 0x13
- *     until any datagram from the server arrives;
- *   - once the peer offered the parameter, puts a SCONE packet (signal 127)
- *     first in the first SCONE_QUIC_DEFAULT_INITIAL_DATAGRAMS datagrams of
- *     each path, then every send_interval (randomised by +-send_jitter_pct),
- *     and in any datagram carrying PATH_CHALLENGE or PATH_RESPONSE. ngtcp2 is
+ *     until any datagram from the server arrives (settings.indication);
+ *   - once the peer offered the parameter and the handshake is confirmed
+ *     (settings.scone_placement), puts a SCONE packet (signal 127) ahead of
+ *     the 1-RTT packets of the first SCONE_QUIC_DEFAULT_INITIAL_DATAGRAMS
+ *     datagrams of each path, then every send_interval (randomised by
+ *     +-send_jitter_pct), and in any datagram carrying PATH_CHALLENGE or
+ *     PATH_RESPONSE. ngtcp2 is
  *     always given a datagram budget that leaves room for this, so datagrams
  *     never exceed max_udp_payload. While SCONE is negotiated, ngtcp2's
  *     keep-alive is set to half the send interval so that an idle
@@ -68,6 +70,7 @@ extern "C" {
 #define SCONE_QUIC_ERR_CLOSED (-106)  /* the connection is closed */
 #define SCONE_QUIC_ERR_TIMEOUT (-107) /* the deadline passed */
 #define SCONE_QUIC_ERR_CERT (-108)    /* certificate could not be made/read */
+#define SCONE_QUIC_ERR_QLOG (-109)    /* qlog file or directory not writable */
 
 /* Names SCONE_QUIC_ERR_* and SCONE_ERR_* values. */
 const char *scone_quic_strerror(int err);
@@ -84,6 +87,33 @@ scone_tstamp scone_quic_now(void);
 #define SCONE_QUIC_DEFAULT_MAX_UDP_PAYLOAD 1452
 #define SCONE_QUIC_FLOW_TYPE_MAX 31 /* longer tags are truncated */
 
+/* Which datagrams may start with a SCONE packet. */
+typedef enum scone_quic_placement {
+  /* Default: only datagrams of 1-RTT (short header) packets once the
+   * handshake is confirmed, which is where deployed stacks (picoquic) look
+   * for them; the first advice then comes with the first response data. */
+  SCONE_QUIC_PLACEMENT_CONFIRMED = 0,
+  /* Also ahead of Initial and Handshake packets as soon as the peer's
+   * parameter is known, as the draft permits: advice arrives a round trip
+   * earlier, but a peer that accepts SCONE only before short headers drops
+   * those datagrams whole and the handshake waits for a retransmission. */
+  SCONE_QUIC_PLACEMENT_HANDSHAKE = 1,
+} scone_quic_placement;
+
+/* The client's first-flight indication (0xc8 0x13 ending the datagram). */
+typedef enum scone_quic_indication {
+  /* Default, as the draft asks: every datagram until any datagram from the
+   * server arrives, retransmitted first flights included. */
+  SCONE_QUIC_INDICATION_EVERY = 0,
+  /* Only the datagrams of the first flight as first sent, not their
+   * retransmissions (what picoquic does): a path that drops such datagrams
+   * costs one retransmission timeout, not the connection. */
+  SCONE_QUIC_INDICATION_ONCE = 1,
+  /* None (neqo's default since middleboxes dropped such datagrams); SCONE
+   * is still negotiated by the transport parameter. */
+  SCONE_QUIC_INDICATION_OFF = 2,
+} scone_quic_indication;
+
 /* The struct's layout version: the functions taking settings reject any
  * other with SCONE_ERR_INVALID_ARGUMENT, which also catches a struct that
  * did not go through scone_quic_settings_default(). */
@@ -91,6 +121,8 @@ scone_tstamp scone_quic_now(void);
 typedef struct scone_quic_settings {
   uint32_t version;  /* SCONE_QUIC_SETTINGS_V1 */
   int scone_capable; /* default 1; 0: plain QUIC (see above) */
+  scone_quic_placement scone_placement; /* default CONFIRMED */
+  scone_quic_indication indication;     /* clients; default EVERY */
   /* Optional application flow type tag ("video", "bulk", ...), reported in
    * the qlog trace (scone:parameters_set); NULL for none. Copied, at most
    * SCONE_QUIC_FLOW_TYPE_MAX characters, anything outside [A-Za-z0-9._-]
@@ -104,7 +136,9 @@ typedef struct scone_quic_settings {
   scone_duration advice_period;     /* default SCONE_PERIOD (67 s) */
   scone_duration idle_timeout;      /* default 30 s */
   /* Where the connection writes its qlog (ngtcp2's JSON-SEQ trace with the
-   * scone:* events of scone_app_qlog_event() interleaved); NULL: none. */
+   * scone:* events of scone_app_qlog_event() interleaved); NULL: none. A
+   * file that cannot be written fails scone_quic_client_new() with
+   * SCONE_QUIC_ERR_QLOG. */
   const char *qlog_path;
 } scone_quic_settings;
 
@@ -218,7 +252,8 @@ typedef struct scone_quic_client_callbacks {
 
 /* Resolves the host, opens a UDP socket and starts the handshake. The config
  * strings are copied. Either callbacks struct may be NULL.
- * SCONE_ERR_INVALID_ARGUMENT for an unknown config or settings version. */
+ * SCONE_ERR_INVALID_ARGUMENT for an unknown config or settings version or
+ * an out-of-range setting. */
 int scone_quic_client_new(scone_quic_client **pclient,
                           const scone_quic_client_config *cfg,
                           const scone_quic_callbacks *scone_cb,
@@ -254,7 +289,10 @@ typedef struct scone_quic_server_config {
   /* Served under "/": files below root (no "..", no symlink escape checks
    * beyond realpath); NULL serves only the generated bodies. */
   const char *root;
-  /* One qlog per connection, <dir>/<ODCID hex>.sqlog; NULL: none. */
+  /* One qlog per connection, <dir>/<ODCID hex>.sqlog; NULL: none. The
+   * directory must exist and take a new file when the server is made
+   * (SCONE_QUIC_ERR_QLOG otherwise); a connection whose qlog cannot be
+   * opened later is served without one and counted in qlog_failures. */
   const char *qlog_dir;
 } scone_quic_server_config;
 
@@ -289,6 +327,7 @@ typedef struct scone_quic_server_stats {
   /* Connections closed with PROTOCOL_VIOLATION: their ClientHello asked
    * for TLS 1.3 middlebox compatibility mode (RFC 9001 section 8.4). */
   uint64_t compat_mode_rejected;
+  uint64_t qlog_failures; /* connections served without their qlog */
 } scone_quic_server_stats;
 
 /* Safe only from the thread running the server, or after run returned. */

@@ -323,10 +323,57 @@ static void test_idle_minutes_on_virtual_clock(void **state) {
   h_env_cleanup(&e);
 }
 
+/* Send times of the first SCONE packet each way. */
+typedef struct first_scone {
+  scone_tstamp at[2];
+} first_scone;
+
+static void first_scone_hook(world *w, dgram *d, scone_tstamp t) {
+  first_scone *fs = w->hook_arg;
+  if (fs->at[d->dir] == 0 && scone_packet_is_scone(d->data, d->len))
+    fs->at[d->dir] = t;
+}
+
+static void first_scone_times(scone_quic_placement placement, first_scone *fs) {
+  h_env e;
+  h_env_init(&e);
+  world w;
+  world_init(&w, &e, NULL);
+  w.cs.scone_placement = w.ss.scone_placement = placement;
+  memset(fs, 0, sizeof(*fs));
+  w.hook = first_scone_hook;
+  w.hook_arg = fs;
+  world_start(&w);
+  run(&w, T0 + SCONE_SECONDS, NULL);
+  assert_true(fs->at[H_C2S] != 0 && fs->at[H_S2C] != 0);
+  sq_conn_close(w.client, w.t);
+  world_free(&w);
+  h_env_cleanup(&e);
+}
+
+/* Where the first SCONE packets go, in round trips (two delays) on the
+ * virtual wire. The server is confirmed once the client's Finished arrives
+ * (1.5 round trips) and its first flight before that is all Initial
+ * packets, padded to 1200 bytes with no room for one: its first goes then
+ * either way. The client is confirmed by HANDSHAKE_DONE (2 round trips);
+ * with the handshake placement its Finished flight (1 round trip) already
+ * carries one. */
+static void test_placement_timing_on_virtual_clock(void **state) {
+  (void)state;
+  first_scone confirmed, handshake;
+  first_scone_times(SCONE_QUIC_PLACEMENT_CONFIRMED, &confirmed);
+  first_scone_times(SCONE_QUIC_PLACEMENT_HANDSHAKE, &handshake);
+  assert_int_equal(confirmed.at[H_S2C], T0 + 3 * DELAY);
+  assert_int_equal(handshake.at[H_S2C], T0 + 3 * DELAY);
+  assert_true(confirmed.at[H_C2S] >= T0 + 4 * DELAY);
+  assert_int_equal(handshake.at[H_C2S], T0 + 2 * DELAY);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_handshake_on_virtual_clock),
       cmocka_unit_test(test_idle_minutes_on_virtual_clock),
+      cmocka_unit_test(test_placement_timing_on_virtual_clock),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
