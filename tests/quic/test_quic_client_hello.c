@@ -61,8 +61,8 @@ static void client_initial_keys(const uint8_t *dcid, size_t dcidlen,
   gnutls_datum_t ikm = {(unsigned char *)dcid, (unsigned)dcidlen};
   gnutls_datum_t salt = {(unsigned char *)INITIAL_SALT_V1,
                          sizeof(INITIAL_SALT_V1)};
-  assert_int_equal(
-      gnutls_hkdf_extract(GNUTLS_MAC_SHA256, &ikm, &salt, initial), 0);
+  assert_int_equal(gnutls_hkdf_extract(GNUTLS_MAC_SHA256, &ikm, &salt, initial),
+                   0);
   expand_label(initial, sizeof(initial), "client in", k->secret,
                sizeof(k->secret));
   expand_label(k->secret, sizeof(k->secret), "quic key", k->key,
@@ -77,8 +77,8 @@ static void aes_block(const uint8_t key[16], const uint8_t in[16],
   uint8_t zero[16] = {0};
   gnutls_datum_t k = {(unsigned char *)key, 16}, iv = {zero, 16};
   gnutls_cipher_hd_t h;
-  assert_int_equal(
-      gnutls_cipher_init(&h, GNUTLS_CIPHER_AES_128_CBC, &k, &iv), 0);
+  assert_int_equal(gnutls_cipher_init(&h, GNUTLS_CIPHER_AES_128_CBC, &k, &iv),
+                   0);
   assert_int_equal(gnutls_cipher_encrypt2(h, in, 16, out, 16), 0);
   gnutls_cipher_deinit(h);
 }
@@ -132,8 +132,8 @@ static int decrypt_client_initial(const uint8_t *dg, size_t len, uint8_t *out,
     nonce[11 - i] ^= (uint8_t)(pn >> (8 * i));
   gnutls_aead_cipher_hd_t h;
   gnutls_datum_t key = {k.key, sizeof(k.key)};
-  assert_int_equal(
-      gnutls_aead_cipher_init(&h, GNUTLS_CIPHER_AES_128_GCM, &key), 0);
+  assert_int_equal(gnutls_aead_cipher_init(&h, GNUTLS_CIPHER_AES_128_GCM, &key),
+                   0);
   size_t ctlen = (size_t)pktlen - pnlen, ptlen = cap;
   int rv = gnutls_aead_cipher_decrypt(h, nonce, sizeof(nonce), hdr, hdrlen, 16,
                                       dg + hdrlen, ctlen, out, &ptlen);
@@ -167,9 +167,9 @@ static int crypto_stream(const uint8_t *p, size_t len, uint8_t *out,
 /* ------------------------------------------------------------- the wire */
 
 typedef struct hello_probe {
-  int seen;                /* first client datagram decrypted */
-  int handshake_type;      /* 1: ClientHello */
-  int session_id_len;      /* -1 until read */
+  int seen;           /* first client datagram decrypted */
+  int handshake_type; /* 1: ClientHello */
+  int session_id_len; /* -1 until read */
   uint8_t legacy_version[2];
 } hello_probe;
 
@@ -210,8 +210,8 @@ static void test_initial_keys_match_rfc9001(void **state) {
   hex("8394c8f03e515708", dcid, sizeof(dcid));
   initial_keys k;
   client_initial_keys(dcid, sizeof(dcid), &k);
-  hex("c00cf151ca5be075ed0ebfb5c80323c42d6b7db67881289af4008f1f6c357aea",
-      want, 32);
+  hex("c00cf151ca5be075ed0ebfb5c80323c42d6b7db67881289af4008f1f6c357aea", want,
+      32);
   assert_memory_equal(k.secret, want, 32);
   hex("1f369613dd76d5467730efcbe3b1a22d", want, 16);
   assert_memory_equal(k.key, want, 16);
