@@ -43,14 +43,7 @@ static void usage(FILE *f) {
           "missing)\n"
           "  --flow-type TAG       application flow type tag\n"
           "  --scone-interval DUR  SCONE packet interval (default 10s, "
-          "+-20%%)\n"
-          "  --scone-placement WHERE  confirmed (default): SCONE packets "
-          "only ahead of\n"
-          "                        1-RTT packets once the handshake is "
-          "confirmed;\n"
-          "                        handshake: also ahead of Initial and "
-          "Handshake\n"
-          "                        packets, as the draft permits\n"
+          "+-20%%)\n" ARGS_PLACEMENT_HELP
           "Generated bodies: GET /bytes/N returns N bytes (K, M, G suffixes "
           "= 10^3, 10^6,\n"
           "10^9), byte i being 'a' + i %% 26.\n");

@@ -19,8 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <arpa/inet.h>
-
 /* The path table is exercised directly: ngtcp2 0.12 hardly lets a test
  * drive five paths through one connection. */
 #include "internal.h"
@@ -126,15 +124,6 @@ static void log_advice(scone_quic_conn *conn, uint32_t path_id, scone_dir dir,
   l->signal = adv->signal;
 }
 
-static void addr_port(sq_addr *a, uint16_t port) {
-  struct sockaddr_in sin;
-  memset(&sin, 0, sizeof(sin));
-  sin.sin_family = AF_INET;
-  sin.sin_port = htons(port);
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  sq_addr_set(a, (const struct sockaddr *)&sin, sizeof(sin));
-}
-
 /* A fifth path takes the slot of the least recently used one (never path
  * 0); the advice held for that slot's id is gone, and the application
  * hears so: advice_changed with no advice for that id. */
@@ -150,9 +139,9 @@ static void test_recycled_path_reports_advice_gone(void **state) {
   c->cb.advice_changed = log_advice;
   c->user_data = &l;
   sq_addr local, remote[SQ_MAX_PATHS + 2];
-  addr_port(&local, 443);
+  h_loopback_addr(&local, 443);
   for (uint16_t i = 0; i < SQ_MAX_PATHS + 2; i++)
-    addr_port(&remote[i], (uint16_t)(1000 + i));
+    h_loopback_addr(&remote[i], (uint16_t)(1000 + i));
   scone_tstamp now = SCONE_SECONDS;
   for (uint32_t i = 0; i < SQ_MAX_PATHS; i++)
     assert_int_equal(

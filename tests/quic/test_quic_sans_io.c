@@ -15,7 +15,6 @@
 /* cmocka.h needs the four headers above first. */
 #include <cmocka.h>
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,15 +95,6 @@ static void on_scone_event(scone_quic_conn *conn, const scone_app_qlog_ev *ev,
   }
 }
 
-static void addr(sq_addr *a, uint16_t port) {
-  struct sockaddr_in sin;
-  memset(&sin, 0, sizeof(sin));
-  sin.sin_family = AF_INET;
-  sin.sin_port = htons(port);
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  sq_addr_set(a, (const struct sockaddr *)&sin, sizeof(sin));
-}
-
 static void world_init(world *w, const h_env *e, const char *client_qlog) {
   memset(w, 0, sizeof(*w));
   w->t = T0;
@@ -112,8 +102,8 @@ static void world_init(world *w, const h_env *e, const char *client_qlog) {
   assert_non_null(w->q);
   w->ce = (endpoint){w, H_C2S};
   w->se = (endpoint){w, H_S2C};
-  addr(&w->caddr, 40000);
-  addr(&w->saddr, 4433);
+  h_loopback_addr(&w->caddr, 40000);
+  h_loopback_addr(&w->saddr, 4433);
   w->advice_signal = SCONE_SIGNAL_UNKNOWN;
   h_settings(&w->cs);
   h_settings(&w->ss);
