@@ -12,9 +12,8 @@
  *     the 1-RTT packets of the first SCONE_QUIC_DEFAULT_INITIAL_DATAGRAMS
  *     datagrams of each path, then every send_interval (randomised by
  *     +-send_jitter_pct), and in any datagram carrying PATH_CHALLENGE or
- *     PATH_RESPONSE. ngtcp2 is
- *     always given a datagram budget that leaves room for this, so datagrams
- *     never exceed max_udp_payload. While SCONE is negotiated, ngtcp2's
+ *     PATH_RESPONSE. ngtcp2 is always given a datagram budget that leaves
+ *     room for this, so datagrams never exceed max_udp_payload. While SCONE is negotiated, ngtcp2's
  *     keep-alive is set to half the send interval so that an idle
  *     connection still emits datagrams (a PING one way, its ACK the other)
  *     to carry SCONE packets; the gap between two is then at most about
@@ -91,12 +90,15 @@ scone_tstamp scone_quic_now(void);
 typedef enum scone_quic_placement {
   /* Default: only datagrams of 1-RTT (short header) packets once the
    * handshake is confirmed, which is where deployed stacks (picoquic) look
-   * for them; the first advice then comes with the first response data. */
+   * for them. */
   SCONE_QUIC_PLACEMENT_CONFIRMED = 0,
   /* Also ahead of Initial and Handshake packets as soon as the peer's
-   * parameter is known, as the draft permits: advice arrives a round trip
-   * earlier, but a peer that accepts SCONE only before short headers drops
-   * those datagrams whole and the handshake waits for a retransmission. */
+   * parameter is known, as the draft permits. Only the client gains: its
+   * Handshake flight carries one a round trip before confirmation (the
+   * server's handshake datagrams are padded Initial ones with no room), so
+   * uplink advice could come that much sooner; but a peer that takes SCONE
+   * packets only before short headers drops those datagrams whole and the
+   * handshake waits for a retransmission. docs/interop.md has figures. */
   SCONE_QUIC_PLACEMENT_HANDSHAKE = 1,
 } scone_quic_placement;
 
