@@ -5,7 +5,9 @@
 # Besides the toolchain and the -dev libraries: clang and libclang-rt-14-dev
 # for `make fuzz` (libFuzzer), llvm for llvm-symbolizer (sanitizer reports),
 # valgrind for callgrind (`make bench`), python3 for the CLI tests' JSON
-# checks, ngtcp2-client and ngtcp2-server for the interop test, and, for the
+# checks, ngtcp2-client and ngtcp2-server for the interop test, golang and
+# golang-github-lucas-clemente-quic-go-dev for the quic-go interop test (built
+# offline from Debian's Go sources), and, for the
 # network-namespace tests and `make demo` as root, iproute2 (ip, ss),
 # iptables, ethtool and procps (sysctl).
 set -eu
@@ -14,7 +16,7 @@ PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev llvm
  valgrind clang-format python3
  libcmocka-dev libpcap-dev libjansson-dev libinih-dev libmicrohttpd-dev
  libgnutls28-dev libngtcp2-dev libngtcp2-crypto-gnutls-dev libnghttp3-dev
- ngtcp2-client ngtcp2-server
+ ngtcp2-client ngtcp2-server golang golang-github-lucas-clemente-quic-go-dev
  libnetfilter-queue-dev libmnl-dev
  iproute2 iptables ethtool procps"
 
