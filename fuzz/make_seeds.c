@@ -776,6 +776,64 @@ static void seeds_sconed_packet(void) {
   emit_raw("sconed_packet", "not-quic-and-odd", q.b, q.n);
 }
 
+/* ------------------------------------------------- CMCD, CMSD and MPD */
+
+typedef struct text_seed {
+  const char *name, *text;
+} text_seed;
+
+static void emit_texts(const char *target, const text_seed *t, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    emit_raw(target, t[i].name, (const uint8_t *)t[i].text, strlen(t[i].text));
+}
+
+/* Byte 0 picks the header shard (0 the query payload, 1 Request, 2 Status,
+ * 3 Object, 4 Session) or, at 5, a whole request target. */
+static void seeds_cmcd(void) {
+  static const struct {
+    uint8_t ctl;
+    const char *name, *text;
+  } s[] = {
+      {0, "cta-example",
+       "br=3200,bs,d=4004,mtp=25400,ot=v,rtp=15000,"
+       "sid=\"6e2fb550-c457-11e9-bb97-0800200c9a66\","
+       "tb=6000"},
+      {1, "request",
+       "bl=21300,dl=18500,mtp=48100,nor=\"..%2F300kbps%2F"
+       "track.m4v\",nrr=\"12323-48763\",su"},
+      {2, "status", "bs,rtp=12000"},
+      {3, "object", "br=3200,d=4004,ot=v,tb=6000"},
+      {4, "session",
+       "cid=\"faec5fc2-ac30-11ea-bb37-0242ac130002\","
+       "pr=1.08,sf=d,sid=\"6e2fb550-c457-11e9-bb97-"
+       "0800200c9a66\",st=v,v=2"},
+      {5, "query",
+       "/video/seg-1.m4s?x=1&CMCD=bl%3D21300%2Cbr%3D3200%2Cbs%2C"
+       "ot%3Dv%2Csid%3D%22a%20b%22%2Csu&y=2#f"},
+      {0, "custom-and-bad",
+       "com.example-x=\"y\",br=\"3200\",bl=-1,ot=zz,"
+       "bs=?0,pr=2,br=(1 2);p=1,zz"},
+      {0, "malformed", "br=3200,,d=1, sid=\"open"},
+      {5, "bad-escape", "/a?CMCD=br%3"},
+  };
+  for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
+    emit("cmcd", s[i].name, s[i].ctl, (const uint8_t *)s[i].text,
+         strlen(s[i].text));
+}
+
+static void seeds_cmsd(void) {
+  static const text_seed s[] = {
+      {"one", "\"scone\";mb=4020"},
+      {"two-servers", "\"CDNA\";etp=125;rtt=10;mb=8000, \"CDNB\";du;etp=1000;"
+                      "rd=4;rtt=40;mb=5000"},
+      {"tokens-and-junk", "cdn1;mb=\"x\";zz=1;du=?0, 12;mb=7, (\"a\" \"b\");"
+                          "mb=9, :aGVsbG8=:;mb=1"},
+      {"malformed", "\"a\";mb=, \"b\""},
+      {"empty", ""},
+  };
+  emit_texts("cmsd", s, sizeof s / sizeof s[0]);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s CORPUS_ROOT\n", argv[0]);
@@ -789,5 +847,7 @@ int main(int argc, char **argv) {
   seeds_link();
   seeds_sconed_config();
   seeds_sconed_packet();
+  seeds_cmcd();
+  seeds_cmsd();
   return 0;
 }
