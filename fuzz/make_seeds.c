@@ -834,6 +834,93 @@ static void seeds_cmsd(void) {
   emit_texts("cmsd", s, sizeof s / sizeof s[0]);
 }
 
+#define MPD_OPEN                                                               \
+  "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<MPD "                          \
+  "xmlns=\"urn:mpeg:dash:schema:mpd:2011\" type=\"static\" "
+#define REP(id, bw)                                                            \
+  "<Representation id=\"" id "\" mimeType=\"video/mp4\" codecs=\"avc1\" "      \
+  "bandwidth=\"" bw "\" width=\"640\" height=\"360\"/>"
+
+static void seeds_mpd(void) {
+  static const text_seed s[] = {
+      /* scone-content's shape, as ffmpeg writes it. */
+      {"scone-content",
+       MPD_OPEN "profiles=\"urn:mpeg:dash:profile:isoff-live:2011\" "
+                "mediaPresentationDuration=\"PT120.0S\" maxSegmentDuration="
+                "\"PT2.0S\" minBufferTime=\"PT4.0S\">\n"
+                "<ProgramInformation>\n</ProgramInformation>\n"
+                "<Period id=\"0\" start=\"PT0.0S\">\n"
+                "<AdaptationSet id=\"0\" contentType=\"video\" "
+                "startWithSAP=\"1\" segmentAlignment=\"true\" "
+                "frameRate=\"24/1\" maxWidth=\"1920\" maxHeight=\"1080\" "
+                "par=\"16:9\">\n"
+                "<Representation id=\"0\" mimeType=\"video/mp4\" "
+                "codecs=\"avc1.4d400c\" bandwidth=\"235000\" width=\"320\" "
+                "height=\"180\" sar=\"1:1\">\n"
+                "<SegmentTemplate timescale=\"1000000\" duration=\"2000000\" "
+                "initialization=\"init-stream$RepresentationID$.m4s\" "
+                "media=\"chunk-stream$RepresentationID$-$Number%05d$.m4s\" "
+                "startNumber=\"1\">\n</SegmentTemplate>\n</Representation>\n"
+                "<Representation id=\"9\" mimeType=\"video/mp4\" "
+                "codecs=\"avc1.4d4028\" bandwidth=\"5800000\" width=\"1920\" "
+                "height=\"1080\" sar=\"1:1\">\n"
+                "<SegmentTemplate timescale=\"1000000\" duration=\"2000000\" "
+                "initialization=\"init-stream$RepresentationID$.m4s\" "
+                "media=\"chunk-stream$RepresentationID$-$Number%05d$.m4s\" "
+                "startNumber=\"1\">\n</SegmentTemplate>\n</Representation>\n"
+                "</AdaptationSet>\n"
+                "<AdaptationSet id=\"1\" contentType=\"audio\">\n"
+                "<Representation id=\"10\" mimeType=\"audio/mp4\" "
+                "codecs=\"mp4a.40.2\" bandwidth=\"128000\">\n"
+                "<SegmentTemplate timescale=\"1000000\" duration=\"2000000\" "
+                "initialization=\"init-stream$RepresentationID$.m4s\" "
+                "media=\"chunk-stream$RepresentationID$-$Number%05d$.m4s\" "
+                "startNumber=\"1\"/>\n</Representation>\n</AdaptationSet>\n"
+                "</Period>\n</MPD>\n"},
+      /* Timelines, BaseURL chains, inherited templates, two periods. */
+      {"features", MPD_OPEN
+       "mediaPresentationDuration=\"PT1M0.5S\">"
+       "<BaseURL>https://cdn.example/v1/</BaseURL>"
+       "<Period id=\"p0\" duration=\"PT20S\"><BaseURL>p0/</BaseURL>"
+       "<SegmentTemplate timescale=\"1000\" duration=\"4000\" "
+       "media=\"$RepresentationID$/$Number%03d$-$Bandwidth$.mp4\" "
+       "initialization=\"$RepresentationID$/init.mp4\" "
+       "startNumber=\"5\"/>"
+       "<AdaptationSet mimeType=\"video/mp4\"><BaseURL>../v/</BaseURL>" REP(
+           "hi", "3000000")
+           REP("lo",
+               "500000") "</AdaptationSet></Period>"
+                         "<Period><AdaptationSet contentType=\"audio\">"
+                         "<SegmentTemplate timescale=\"48000\" "
+                         "media=\"a/$Time$$$.m4a\">"
+                         "<SegmentTimeline><S t=\"96000\" d=\"96000\" r=\"2\"/>"
+                         "<S d=\"48000\"/><S t=\"480000\" d=\"96000\" "
+                         "r=\"-1\"/>"
+                         "</SegmentTimeline></SegmentTemplate>"
+                         "<Representation id=\"a1\" bandwidth=\"64000\"/>"
+                         "</AdaptationSet></Period></MPD>"},
+      {"huge-numbers",
+       MPD_OPEN "mediaPresentationDuration=\"P29DT23H59M59.999999999S\">"
+                "<Period><AdaptationSet mimeType=\"video/mp4\">"
+                "<SegmentTemplate media=\"$Number%032d$\" timescale="
+                "\"1099511627776\" duration=\"9007199254740992\" startNumber="
+                "\"9007199254740992\"/>" REP(
+                    "a", "1000000000000") "</AdaptationSet></Period></MPD>"},
+      {"many-segments",
+       MPD_OPEN "mediaPresentationDuration=\"P20D\"><Period>"
+                "<AdaptationSet mimeType=\"video/mp4\"><SegmentTemplate "
+                "media=\"$Number$\" timescale=\"1000\" duration=\"1\"/>" REP(
+                    "a", "1") "</AdaptationSet></Period></MPD>"},
+      {"billion-laughs",
+       "<?xml version=\"1.0\"?><!DOCTYPE MPD [<!ENTITY a \"aaaaaaaaaa\">"
+       "<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">]>"
+       "<MPD mediaPresentationDuration=\"&b;\"/>"},
+      {"dynamic", MPD_OPEN "type=\"dynamic\"/>"},
+      {"not-xml", "<MPD><Period>"},
+  };
+  emit_texts("mpd", s, sizeof s / sizeof s[0]);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s CORPUS_ROOT\n", argv[0]);
@@ -849,5 +936,6 @@ int main(int argc, char **argv) {
   seeds_sconed_packet();
   seeds_cmcd();
   seeds_cmsd();
+  seeds_mpd();
   return 0;
 }
