@@ -41,8 +41,9 @@ static const scone_video_period *period_of(const scone_video_player *p,
 static void seg_times(const scone_video_player *p, const track *t, int rep,
                       uint64_t index, scone_duration *start,
                       scone_duration *end) {
-  scone_video_segment seg;
-  scone_video_mpd_segment(p->mpd, (uint32_t)rep, index, &seg);
+  scone_video_segment seg = {0, 0, 0, 0};
+  if (scone_video_mpd_segment(p->mpd, (uint32_t)rep, index, &seg) < 0)
+    seg.start = period_of(p, t)->duration; /* past its end: nothing */
   *start = period_of(p, t)->start + seg.start;
   *end = *start + seg.duration;
 }
@@ -57,8 +58,12 @@ static uint64_t video_cap(const scone_video_player *p) {
   if (cap == 0)
     return 0;
   const track *a = &p->tracks[TRACK_AUDIO];
-  if (p->ntracks > 1 && a->rep >= 0) {
-    uint64_t ab = rep_of(p, a->rep)->bandwidth;
+  /* Audio takes its lowest rendition (see choose_rep). */
+  int arep = a->rep >= 0   ? a->rep
+             : a->set >= 0 ? (int)p->mpd->sets[a->set].first_rep
+                           : -1;
+  if (p->ntracks > 1 && arep >= 0) {
+    uint64_t ab = rep_of(p, arep)->bandwidth;
     cap = cap > ab ? cap - ab : 1; /* 1: under every rung, still a cap */
   }
   return cap;
@@ -72,15 +77,22 @@ static size_t ladder_of(const scone_video_player *p, int set, uint64_t *out) {
   return s->nreps;
 }
 
+/* A representation that can play segment index: its init segment is not
+ * missing and it has that many segments. */
+static int usable(const scone_video_player *p, const track *t, uint32_t rep,
+                  uint64_t index) {
+  return !t->bad[rep] && rep_of(p, (int)rep)->nsegments > index;
+}
+
 /* The usable representation nearest to rung, preferring lower ones. */
 static int usable_rep(const scone_video_player *p, const track *t, int set,
-                      int rung) {
+                      int rung, uint64_t index) {
   const scone_video_set *s = &p->mpd->sets[set];
   for (int i = rung; i >= 0; i--)
-    if (!t->bad[s->first_rep + i])
+    if (usable(p, t, s->first_rep + (uint32_t)i, index))
       return (int)s->first_rep + i;
   for (uint32_t i = (uint32_t)rung + 1; i < s->nreps; i++)
-    if (!t->bad[s->first_rep + i])
+    if (usable(p, t, s->first_rep + i, index))
       return (int)(s->first_rep + i);
   return -1;
 }
@@ -403,7 +415,7 @@ static void skip(scone_video_player *p, const job *j, scone_tstamp now) {
   if (j->is_init) {
     /* Without its init segment a representation cannot play. */
     t->bad[j->rep] = 1;
-    if (usable_rep(p, t, t->set, 0) < 0) {
+    if (usable_rep(p, t, t->set, 0, j->index) < 0) {
       p->error = SCONE_VIDEO_ERR_NO_MEDIA;
       p->done = 1;
     }
@@ -639,7 +651,7 @@ static int choose_rep(scone_video_player *p, job *j, scone_tstamp now) {
       rung = 0;
   }
   /* Audio: the lowest rendition, which leaves the most to video. */
-  return usable_rep(p, t, t->set, rung);
+  return usable_rep(p, t, t->set, rung, j->index);
 }
 
 static scone_video_action_type finish(scone_video_player *p,
@@ -740,7 +752,7 @@ scone_video_action_type scone_video_player_poll(scone_video_player *p,
       for (int r = j.rep - 1; r >= (int)set->first_rep; r--) {
         job lower = j;
         lower.rep = r;
-        if (t->bad[r] || !t->init_done[r])
+        if (!usable(p, t, (uint32_t)r, j.index) || !t->init_done[r])
           continue;
         if (expected_bytes(p, &lower) <= avail) {
           j.rep = r;
