@@ -8,7 +8,7 @@
 # checks, ngtcp2-client and ngtcp2-server for the interop test, and, for the
 # network-namespace tests and `make demo` as root, iproute2 (ip, ss),
 # iptables, ethtool and procps (sysctl). libxml2-dev parses MPDs
-# (libscone_video).
+# (libscone_video); ffmpeg encodes the DASH content (`make content`).
 set -eu
 
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev llvm
@@ -16,7 +16,7 @@ PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev llvm
  libcmocka-dev libpcap-dev libjansson-dev libinih-dev libmicrohttpd-dev
  libgnutls28-dev libngtcp2-dev libngtcp2-crypto-gnutls-dev libnghttp3-dev
  ngtcp2-client ngtcp2-server
- libnetfilter-queue-dev libmnl-dev libxml2-dev
+ libnetfilter-queue-dev libmnl-dev libxml2-dev ffmpeg
  iproute2 iptables ethtool procps"
 
 missing=""
