@@ -348,10 +348,10 @@ int scone_app_qlog_event(char *buf, size_t len, scone_tstamp t,
 #define SCONE_APP_CMCD_CID (1u << 3) /* content ID, String; Session */
 #define SCONE_APP_CMCD_D (1u << 4)   /* object duration, ms; Object */
 #define SCONE_APP_CMCD_DL (1u << 5)  /* deadline, ms; Request */
-#define SCONE_APP_CMCD_MTP (1u << 6) /* measured throughput, kbit/s; Request   \
-                                      */
-#define SCONE_APP_CMCD_NOR (1u << 7) /* next object request, String; Request   \
-                                      */
+/* measured throughput, kbit/s; Request */
+#define SCONE_APP_CMCD_MTP (1u << 6)
+/* next object request, String; Request */
+#define SCONE_APP_CMCD_NOR (1u << 7)
 #define SCONE_APP_CMCD_NRR (1u << 8) /* next range request, String; Request */
 #define SCONE_APP_CMCD_OT (1u << 9)  /* object type, Token; Object */
 #define SCONE_APP_CMCD_PR (1u << 10) /* playback rate, Decimal; Session */

@@ -63,10 +63,10 @@ const char *scone_video_strerror(int err);
 #define SCONE_VIDEO_MAX_TIMELINE 1024    /* S entries, all representations */
 #define SCONE_VIDEO_MAX_SEGMENTS 1000000 /* per representation */
 #define SCONE_VIDEO_ID_MAX 64
-#define SCONE_VIDEO_STR_MAX 64       /* mimeType, codecs */
-#define SCONE_VIDEO_TEMPLATE_MAX 256 /* SegmentTemplate media/initialization   \
-                                      */
-#define SCONE_VIDEO_URL_MAX 1024     /* BaseURL and every resolved URL */
+#define SCONE_VIDEO_STR_MAX 64 /* mimeType, codecs */
+/* SegmentTemplate media and initialization */
+#define SCONE_VIDEO_TEMPLATE_MAX 256
+#define SCONE_VIDEO_URL_MAX 1024 /* BaseURL and every resolved URL */
 /* Longest presentation accepted: 30 days. */
 #define SCONE_VIDEO_MAX_DURATION ((scone_duration)30 * 86400 * SCONE_SECONDS)
 
