@@ -834,6 +834,25 @@ static void seeds_cmsd(void) {
   emit_texts("cmsd", s, sizeof s / sizeof s[0]);
 }
 
+/* Fields one per line: method, target, Range, then CMCD-Request, -Object,
+ * -Status, -Session. */
+static void seeds_http_request(void) {
+  static const text_seed s[] = {
+      {"segment", "GET\n/chunk-stream4-00007.m4s\nbytes=0-99\n"
+                  "bl=21300,mtp=4900\nbr=1050,d=2000,ot=v\nrtp=1300\n"
+                  "sf=d,sid=\"6e2f\",st=v"},
+      {"query", "GET\n/bytes/5000?CMCD=br%3D750%2Cot%3Dv%2Crtp%3D900\n"
+                "bytes=-10"},
+      {"head-range-past-end", "HEAD\n/bytes/10\nbytes=10-"},
+      {"traversal", "GET\n/sub/..%2f..%2Fsecret\n"},
+      {"nul", "GET\n/a%00b\n"},
+      {"options", "OPTIONS\n*\n"},
+      {"junk-cmcd", "GET\n/bytes/1\nitems=0-1\nrtp==\n\"x\n,\nbs=?2"},
+      {"huge-rtp", "GET\n/bytes/100\n\n\n\nrtp=999999999999999"},
+  };
+  emit_texts("http_request", s, sizeof s / sizeof s[0]);
+}
+
 #define MPD_OPEN                                                               \
   "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<MPD "                          \
   "xmlns=\"urn:mpeg:dash:schema:mpd:2011\" type=\"static\" "
@@ -937,5 +956,6 @@ int main(int argc, char **argv) {
   seeds_cmcd();
   seeds_cmsd();
   seeds_mpd();
+  seeds_http_request();
   return 0;
 }

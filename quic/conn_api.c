@@ -25,6 +25,14 @@ const char *scone_quic_strerror(int err) {
     return "certificate error";
   case SCONE_QUIC_ERR_QLOG:
     return "cannot write the qlog";
+  case SCONE_QUIC_ERR_UNREACHABLE:
+    return "server unreachable (nothing listens there)";
+  case SCONE_QUIC_ERR_RESET:
+    return "stream reset by the server";
+  case SCONE_QUIC_ERR_HEADERS:
+    return "response header section too large";
+  case SCONE_QUIC_ERR_ROOT:
+    return "content root cannot be served (not a directory, or no openat2)";
   default:
     return scone_strerror(err);
   }

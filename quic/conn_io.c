@@ -84,6 +84,10 @@ int sq_conn_close(scone_quic_conn *c, scone_tstamp now) {
   return SCONE_QUIC_ERR_CLOSED;
 }
 
+void sq_conn_drop(scone_quic_conn *c) {
+  c->state = SQ_STATE_DEAD;
+}
+
 static int on_error(scone_quic_conn *c, int rv, scone_tstamp now) {
   switch (rv) {
   case NGTCP2_ERR_DRAINING:

@@ -1,6 +1,7 @@
 /* nghttp3 glued to ngtcp2 through the connection's sq_app_ops. */
 #include "h3.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 nghttp3_nv sq_h3_nv(const char *name, const char *value) {
@@ -11,6 +12,59 @@ nghttp3_nv sq_h3_nv(const char *name, const char *value) {
   nv.valuelen = strlen(value);
   nv.flags = NGHTTP3_NV_FLAG_NONE;
   return nv;
+}
+
+void sq_h3_fields_add(sq_h3_fields *f, const uint8_t *name, size_t namelen,
+                      const uint8_t *value, size_t valuelen) {
+  size_t need = namelen + valuelen + 2;
+  if (f->overflow)
+    return;
+  if (f->n >= SCONE_QUIC_MAX_HEADERS ||
+      f->len + need > SCONE_QUIC_MAX_HEADER_BYTES) {
+    f->overflow = 1;
+    return;
+  }
+  if (f->len + need > f->cap) {
+    size_t cap = f->cap ? f->cap : 512;
+    while (cap < f->len + need)
+      cap *= 2;
+    char *b = realloc(f->buf, cap);
+    if (b == NULL) {
+      f->overflow = 1;
+      return;
+    }
+    f->buf = b;
+    f->cap = cap;
+  }
+  char *p = f->buf + f->len;
+  memcpy(p, name, namelen);
+  p[namelen] = '\0';
+  memcpy(p + namelen + 1, value, valuelen);
+  p[need - 1] = '\0';
+  f->len += need;
+  f->n++;
+}
+
+size_t sq_h3_fields_list(const sq_h3_fields *f, scone_quic_header *out) {
+  const char *p = f->buf;
+  for (uint32_t i = 0; i < f->n; i++) {
+    out[i].name = p;
+    p += strlen(p) + 1;
+    out[i].value = p;
+    p += strlen(p) + 1;
+  }
+  return f->n;
+}
+
+void sq_h3_fields_clear(sq_h3_fields *f) {
+  f->len = 0;
+  f->n = 0;
+  f->overflow = 0;
+}
+
+void sq_h3_fields_free(sq_h3_fields *f) {
+  free(f->buf);
+  memset(f, 0, sizeof(*f));
 }
 
 /* Body bytes handed to the application count as consumed at once: QUIC flow
@@ -66,6 +120,16 @@ static int h3_recv_header(nghttp3_conn *conn, int64_t stream_id, int32_t token,
   nghttp3_vec v = nghttp3_rcbuf_get_buf(value);
   return h->ev->recv_header(h, stream_id, n.base, n.len, v.base, v.len,
                             stream_user_data);
+}
+
+static int h3_end_headers(nghttp3_conn *conn, int64_t stream_id, int fin,
+                          void *user, void *stream_user_data) {
+  (void)conn;
+  (void)fin;
+  sq_h3 *h = user;
+  if (h->ev->end_headers == NULL)
+    return 0;
+  return h->ev->end_headers(h, stream_id, stream_user_data);
 }
 
 static int h3_end_stream(nghttp3_conn *conn, int64_t stream_id, void *user,
@@ -125,6 +189,7 @@ int sq_h3_setup(sq_h3 *h) {
   cb.recv_data = h3_recv_data;
   cb.deferred_consume = h3_deferred_consume;
   cb.recv_header = h3_recv_header;
+  cb.end_headers = h3_end_headers;
   cb.end_stream = h3_end_stream;
   cb.stop_sending = h3_stop_sending;
   cb.reset_stream = h3_reset_stream;
@@ -132,6 +197,9 @@ int sq_h3_setup(sq_h3 *h) {
   nghttp3_settings_default(&st);
   st.qpack_max_dtable_capacity = 4096;
   st.qpack_blocked_streams = 100;
+  /* What a peer may send us in one header section; the client checks it
+   * again as fields arrive. */
+  st.max_field_section_size = SCONE_QUIC_MAX_HEADER_BYTES;
 
   int rv = h->conn->is_server
                ? nghttp3_conn_server_new(&h->h3, &cb, &st, NULL, h)
@@ -152,6 +220,20 @@ int sq_h3_setup(sq_h3 *h) {
       nghttp3_conn_bind_qpack_streams(h->h3, enc, dec) != 0)
     return SCONE_QUIC_ERR_HTTP3;
   return 0;
+}
+
+void sq_h3_forget_stream(sq_h3 *h, int64_t stream_id) {
+  if (h->h3 != NULL && stream_id >= 0)
+    nghttp3_conn_set_stream_user_data(h->h3, stream_id, NULL);
+}
+
+void sq_h3_cancel_stream(sq_h3 *h, int64_t stream_id, uint64_t app_error_code) {
+  if (h->h3 == NULL || stream_id < 0)
+    return;
+  sq_h3_forget_stream(h, stream_id);
+  /* Both fail only for a stream already gone, which is what we want. */
+  nghttp3_conn_shutdown_stream_read(h->h3, stream_id);
+  ngtcp2_conn_shutdown_stream(h->conn->qc, stream_id, app_error_code);
 }
 
 void sq_h3_free(sq_h3 *h) {

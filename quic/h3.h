@@ -18,6 +18,8 @@ typedef struct sq_h3_events {
                      void *stream_user_data);
   int (*recv_data)(sq_h3 *h, int64_t stream_id, const uint8_t *data, size_t len,
                    void *stream_user_data);
+  /* The header section (or trailers) just received is complete. */
+  int (*end_headers)(sq_h3 *h, int64_t stream_id, void *stream_user_data);
   int (*end_stream)(sq_h3 *h, int64_t stream_id, void *stream_user_data);
   int (*stream_close)(sq_h3 *h, int64_t stream_id, uint64_t app_error_code,
                       void *stream_user_data);
@@ -40,6 +42,32 @@ void sq_h3_init(sq_h3 *h, scone_quic_conn *conn, const sq_h3_events *ev,
  * handshake allows; idempotent. */
 int sq_h3_setup(sq_h3 *h);
 void sq_h3_free(sq_h3 *h);
+
+/* Abandons a request stream: resets it both ways with app_error_code and
+ * tells nghttp3 to drop what still arrives; its user data is cleared, so
+ * no callback names it again. Not from inside an nghttp3 callback. */
+void sq_h3_cancel_stream(sq_h3 *h, int64_t stream_id, uint64_t app_error_code);
+/* Forgets the stream's user data (its owner is gone). */
+void sq_h3_forget_stream(sq_h3 *h, int64_t stream_id);
+
+/* A header section as it arrives, name\0value\0 pairs, bounded by
+ * SCONE_QUIC_MAX_HEADERS and SCONE_QUIC_MAX_HEADER_BYTES. */
+typedef struct sq_h3_fields {
+  char *buf;
+  size_t len, cap;
+  uint32_t n;
+  int overflow; /* a field did not fit: the section is refused */
+} sq_h3_fields;
+
+/* Adds a field (sets overflow past the limits or out of memory). */
+void sq_h3_fields_add(sq_h3_fields *f, const uint8_t *name, size_t namelen,
+                      const uint8_t *value, size_t valuelen);
+/* The fields as an array pointing into f (at most SCONE_QUIC_MAX_HEADERS);
+ * returns the count. */
+size_t sq_h3_fields_list(const sq_h3_fields *f, scone_quic_header *out);
+/* Empties f, keeping its buffer. */
+void sq_h3_fields_clear(sq_h3_fields *f);
+void sq_h3_fields_free(sq_h3_fields *f);
 
 /* A header field for nghttp3 from C strings. */
 nghttp3_nv sq_h3_nv(const char *name, const char *value);

@@ -211,6 +211,8 @@ int sq_conn_read(scone_quic_conn *c, const sq_addr *local,
 int sq_conn_write(scone_quic_conn *c, scone_tstamp now);
 scone_tstamp sq_conn_expiry(const scone_quic_conn *c);
 int sq_conn_handle_expiry(scone_quic_conn *c, scone_tstamp now);
+/* Ends the connection silently (nobody is listening at the other end). */
+void sq_conn_drop(scone_quic_conn *c);
 /* Local close with ccerr (set beforehand, or NO_ERROR), sends the close. */
 int sq_conn_close(scone_quic_conn *c, scone_tstamp now);
 void sq_conn_set_app_error(scone_quic_conn *c, uint64_t code);

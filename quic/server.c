@@ -3,10 +3,13 @@
  * Destination Connection ID of the first QUIC packet (after any SCONE
  * packet), requests answered from content.c.
  */
-#include "content.h"
 #include "h3.h"
+#include "pace.h"
+#include "respond.h"
+#include "test_hooks.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +18,19 @@
 /* How long poll may sleep before looking at the stop flag again. */
 #define STOP_POLL (100 * SCONE_MILLISECONDS)
 
+struct sq_sconn;
+
+/* One request stream and its answer. */
 typedef struct sq_stream {
-  sq_body body; /* first: nghttp3's read callback gets this pointer */
   struct sq_stream *next;
+  struct sq_sconn *sc;
   int64_t id;
-  char method[16];
-  char path[1024];
+  int blocked;         /* paced: waits for the pacer */
+  uint64_t sent;       /* body bytes handed to nghttp3 */
+  int stalled;         /* stopped by the test hooks */
+  sq_h3_fields fields; /* every field but the pseudo-headers */
+  sq_request_in in;
+  sq_response_out out;
 } sq_stream;
 
 typedef struct sq_sconn {
@@ -28,13 +38,18 @@ typedef struct sq_sconn {
   sq_h3 h3;
   struct scone_quic_server *srv;
   sq_stream *streams;
+  sq_pace pace;           /* the responses paced to the client's rtp */
+  scone_tstamp resume_at; /* a paused one may go on; UINT64_MAX: none */
   struct sq_sconn *next;
 } sq_sconn;
 
 struct scone_quic_server {
   scone_quic_settings settings;
-  char *root, *qlog_dir;
+  char *qlog_dir;
+  int rootfd;
+  int cmsd, pace;
   scone_quic_callbacks scb;
+  scone_quic_server_callbacks hcb;
   void *user_data;
   int fd;
   sq_addr local;
@@ -42,6 +57,7 @@ struct scone_quic_server {
   sq_sconn *conns;
   atomic_int stop;
   scone_quic_server_stats stats;
+  uint32_t test_stalls; /* responses the test hooks stalled */
 };
 
 void scone_quic_server_config_default(scone_quic_server_config *cfg) {
@@ -49,16 +65,10 @@ void scone_quic_server_config_default(scone_quic_server_config *cfg) {
   cfg->version = SCONE_QUIC_SERVER_CONFIG_V1;
   scone_quic_settings_default(&cfg->quic);
   cfg->listen = "127.0.0.1:4433";
+  cfg->cmsd = 1;
 }
 
 /* ---------------------------------------------------------- requests */
-
-static void copy_field(char *dst, size_t cap, const uint8_t *v, size_t len) {
-  if (len >= cap)
-    len = cap - 1;
-  memcpy(dst, v, len);
-  dst[len] = '\0';
-}
 
 static int on_header(sq_h3 *h, int64_t stream_id, const uint8_t *name,
                      size_t namelen, const uint8_t *value, size_t valuelen,
@@ -70,38 +80,125 @@ static int on_header(sq_h3 *h, int64_t stream_id, const uint8_t *name,
     if (st == NULL)
       return NGHTTP3_ERR_CALLBACK_FAILURE;
     st->id = stream_id;
+    st->sc = sc;
     st->next = sc->streams;
     sc->streams = st;
     nghttp3_conn_set_stream_user_data(h->h3, stream_id, st);
   }
-  if (namelen == 5 && memcmp(name, ":path", 5) == 0)
-    copy_field(st->path, sizeof(st->path), value, valuelen);
-  else if (namelen == 7 && memcmp(name, ":method", 7) == 0)
-    copy_field(st->method, sizeof(st->method), value, valuelen);
+  sq_request_in_field(&st->in, name, namelen, value, valuelen);
+  if (namelen > 0 && name[0] != ':')
+    sq_h3_fields_add(&st->fields, name, namelen, value, valuelen);
   return 0;
 }
 
+/* The stall of the test hooks: a response stops for good after
+ * stall_after_bytes (only the first one to get there, with stall_once),
+ * its connection alive. Returns 1 when it stalls now; else may lower max
+ * to stop right there. */
+static int test_stall(sq_stream *st, uint64_t *max) {
+  const struct scone_quic_test_hooks *hk = st->sc->conn->hooks;
+  scone_quic_server *srv = st->sc->srv;
+  if (st->stalled)
+    return 1;
+  if (hk->stall_once && srv->test_stalls > 0)
+    return 0;
+  if (st->sent >= hk->stall_after_bytes) {
+    st->stalled = 1;
+    srv->test_stalls++;
+    return 1;
+  }
+  if (hk->stall_after_bytes - st->sent < *max)
+    *max = hk->stall_after_bytes - st->sent;
+  return 0;
+}
+
+/* nghttp3's read_data: the next pieces of the body, as far as the pacer
+ * lets them go now. */
+static nghttp3_ssize read_body(nghttp3_conn *conn, int64_t stream_id,
+                               nghttp3_vec *vec, size_t veccnt,
+                               uint32_t *pflags, void *conn_user_data,
+                               void *stream_user_data) {
+  (void)conn;
+  (void)stream_id;
+  (void)conn_user_data;
+  sq_stream *st = stream_user_data;
+  sq_sconn *sc = st->sc;
+  scone_tstamp now = sc->conn->now;
+  uint64_t max = UINT64_MAX;
+  if (st->out.pace_bps != 0) {
+    max = sq_pace_available(&sc->pace, now);
+    if (max == 0) {
+      st->blocked = 1;
+      scone_tstamp t = sq_pace_next(&sc->pace, now);
+      if (t < sc->resume_at)
+        sc->resume_at = t;
+      return NGHTTP3_ERR_WOULDBLOCK;
+    }
+  }
+  if (sc->conn->hooks != NULL && sc->conn->hooks->stall_after_bytes != 0 &&
+      test_stall(st, &max))
+    return NGHTTP3_ERR_WOULDBLOCK;
+  int eof;
+  size_t n = sq_content_next(&st->out.body, vec, veccnt, max, &eof);
+  uint64_t sent = 0;
+  for (size_t i = 0; i < n; i++)
+    sent += vec[i].len;
+  st->sent += sent;
+  if (st->out.pace_bps != 0)
+    sq_pace_consume(&sc->pace, sent, now);
+  if (eof)
+    *pflags |= NGHTTP3_DATA_FLAG_EOF;
+  return (nghttp3_ssize)n;
+}
+
+static void tell(sq_sconn *sc, const sq_stream *st) {
+  scone_quic_server *srv = sc->srv;
+  if (srv->hcb.request == NULL)
+    return;
+  const sq_response_out *o = &st->out;
+  scone_quic_server_request r;
+  memset(&r, 0, sizeof(r));
+  scone_quic_header list[SCONE_QUIC_MAX_HEADERS];
+  r.method = st->in.method;
+  r.target = st->in.target;
+  r.headers = list;
+  r.nheaders = sq_h3_fields_list(&st->fields, list);
+  r.status = o->status;
+  r.body_bytes = o->send_body ? o->body.end - o->body.offset : 0;
+  r.cmcd = &o->cmcd;
+  r.cmcd_malformed = o->cmcd_keys < 0;
+  r.paced_bps = o->pace_bps;
+  r.cmsd_static = o->cmsd_static[0] != '\0' ? o->cmsd_static : NULL;
+  r.cmsd_dynamic = o->cmsd_dynamic[0] != '\0' ? o->cmsd_dynamic : NULL;
+  srv->hcb.request(srv, &r, srv->user_data);
+}
+
 static int respond(sq_sconn *sc, sq_stream *st) {
-  int head = strcmp(st->method, "HEAD") == 0;
-  int status = strcmp(st->method, "GET") == 0 || head
-                   ? sq_content_open(&st->body, sc->srv->root, st->path)
-                   : 405;
-  char code[8], len[24];
-  snprintf(code, sizeof(code), "%d", status);
-  snprintf(len, sizeof(len), "%llu",
-           (unsigned long long)(status == 200 ? st->body.total : 0));
-  nghttp3_nv nva[] = {
-      sq_h3_nv(":status", code),
-      sq_h3_nv("server", "scone-server"),
-      sq_h3_nv("content-length", len),
-  };
-  nghttp3_data_reader dr = {sq_content_read};
-  int body = status == 200 && !head && st->body.total > 0;
-  int rv = nghttp3_conn_submit_response(
-      sc->h3.h3, st->id, nva, sizeof(nva) / sizeof(nva[0]), body ? &dr : NULL);
+  scone_quic_server *srv = sc->srv;
+  sq_respond_opts opts;
+  memset(&opts, 0, sizeof(opts));
+  opts.rootfd = srv->rootfd;
+  opts.cmsd = srv->cmsd;
+  opts.pace = srv->pace;
+  ngtcp2_conn_stat cs;
+  ngtcp2_conn_get_conn_stat(sc->conn->qc, &cs);
+  opts.has_rtt = cs.smoothed_rtt > 0;
+  opts.rtt_ms = (cs.smoothed_rtt + SCONE_MILLISECONDS / 2) / SCONE_MILLISECONDS;
+  if (st->fields.overflow)
+    st->in.too_long = 1;
+  sq_respond(&st->in, &opts, &st->out);
+  if (st->out.pace_bps != 0) {
+    sq_pace_set_rate(&sc->pace, st->out.pace_bps);
+    srv->stats.responses_paced++;
+  }
+  nghttp3_data_reader dr = {read_body};
+  int rv =
+      nghttp3_conn_submit_response(sc->h3.h3, st->id, st->out.nva, st->out.nnv,
+                                   st->out.send_body ? &dr : NULL);
   if (rv != 0)
     return rv;
-  sc->srv->stats.requests_served++;
+  srv->stats.requests_served++;
+  tell(sc, st);
   return 0;
 }
 
@@ -113,6 +210,12 @@ static int on_end_stream(sq_h3 *h, int64_t stream_id, void *sud) {
   return respond(h->user, st) == 0 ? 0 : NGHTTP3_ERR_CALLBACK_FAILURE;
 }
 
+static void stream_free(sq_stream *st) {
+  sq_content_close(&st->out.body);
+  sq_h3_fields_free(&st->fields);
+  free(st);
+}
+
 static int on_stream_close(sq_h3 *h, int64_t stream_id, uint64_t code,
                            void *sud) {
   (void)stream_id;
@@ -122,8 +225,7 @@ static int on_stream_close(sq_h3 *h, int64_t stream_id, uint64_t code,
   for (sq_stream **pp = &sc->streams; *pp != NULL; pp = &(*pp)->next) {
     if (*pp == st) {
       *pp = st->next;
-      sq_content_close(&st->body);
-      free(st);
+      stream_free(st);
       break;
     }
   }
@@ -135,6 +237,19 @@ static const sq_h3_events server_events = {
     .end_stream = on_end_stream,
     .stream_close = on_stream_close,
 };
+
+/* Paused responses whose pacer has room again go on. */
+static void resume_paced(sq_sconn *sc, scone_tstamp now) {
+  if (sc->resume_at > now || sc->h3.h3 == NULL)
+    return;
+  sc->resume_at = UINT64_MAX;
+  for (sq_stream *st = sc->streams; st != NULL; st = st->next) {
+    if (!st->blocked)
+      continue;
+    st->blocked = 0;
+    nghttp3_conn_resume_stream(sc->h3.h3, st->id);
+  }
+}
 
 /* ------------------------------------------------------- connections */
 
@@ -170,8 +285,7 @@ static void sconn_free(scone_quic_server *srv, sq_sconn *sc) {
   while (sc->streams != NULL) {
     sq_stream *st = sc->streams;
     sc->streams = st->next;
-    sq_content_close(&st->body);
-    free(st);
+    stream_free(st);
   }
   sq_h3_free(&sc->h3);
   sq_conn_del(sc->conn);
@@ -245,6 +359,8 @@ static sq_sconn *accept_conn(scone_quic_server *srv, const sq_addr *from,
     return NULL;
   }
   sc->srv = srv;
+  sq_pace_init(&sc->pace);
+  sc->resume_at = UINT64_MAX;
   sq_h3_init(&sc->h3, sc->conn, &server_events, sc);
   sq_conn_set_app(sc->conn, &sq_h3_app_ops, &sc->h3);
   sc->next = srv->conns;
@@ -315,6 +431,7 @@ static scone_tstamp service(scone_quic_server *srv, scone_tstamp now) {
     sq_sconn *sc = *pp;
     if (sc->conn->state != SQ_STATE_DEAD && sq_conn_expiry(sc->conn) <= now)
       sq_conn_handle_expiry(sc->conn, now);
+    resume_paced(sc, now);
     sq_conn_write(sc->conn, now);
     if (sc->conn->state == SQ_STATE_DEAD) {
       *pp = sc->next;
@@ -324,6 +441,8 @@ static scone_tstamp service(scone_quic_server *srv, scone_tstamp now) {
     scone_tstamp e = sq_conn_expiry(sc->conn);
     if (e < wake)
       wake = e;
+    if (sc->resume_at < wake)
+      wake = sc->resume_at;
     pp = &sc->next;
   }
   return wake;
@@ -346,9 +465,22 @@ static int qlog_dir_writable(const char *dir) {
   return 0;
 }
 
+/* The root as a directory descriptor that lookups stay beneath. */
+static int open_root(const char *root) {
+  int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return SCONE_QUIC_ERR_ROOT;
+  if (!sq_content_beneath_ok(fd)) {
+    close(fd);
+    return SCONE_QUIC_ERR_ROOT;
+  }
+  return fd;
+}
+
 int scone_quic_server_new(scone_quic_server **pserver,
                           const scone_quic_server_config *cfg,
                           const scone_quic_callbacks *scone_cb,
+                          const scone_quic_server_callbacks *http_cb,
                           void *user_data) {
   if (cfg == NULL || cfg->version != SCONE_QUIC_SERVER_CONFIG_V1 ||
       !sq_settings_valid(&cfg->quic) || cfg->cert_file == NULL ||
@@ -358,6 +490,11 @@ int scone_quic_server_new(scone_quic_server **pserver,
   if (srv == NULL)
     return SCONE_QUIC_ERR_NOMEM;
   srv->fd = -1;
+  srv->rootfd = -1;
+  srv->cmsd = cfg->cmsd;
+  srv->pace = cfg->pace;
+  if (http_cb != NULL)
+    srv->hcb = *http_cb;
   srv->settings = cfg->quic;
   srv->settings.qlog_path = NULL;
   srv->user_data = user_data;
@@ -365,9 +502,9 @@ int scone_quic_server_new(scone_quic_server **pserver,
     srv->scb = *scone_cb;
   atomic_init(&srv->stop, 0);
   int rv = SCONE_QUIC_ERR_NOMEM;
-  if ((cfg->root != NULL && (srv->root = strdup(cfg->root)) == NULL) ||
-      (cfg->qlog_dir != NULL &&
-       (srv->qlog_dir = strdup(cfg->qlog_dir)) == NULL))
+  if (cfg->qlog_dir != NULL && (srv->qlog_dir = strdup(cfg->qlog_dir)) == NULL)
+    goto fail;
+  if (cfg->root != NULL && (rv = srv->rootfd = open_root(cfg->root)) < 0)
     goto fail;
   if (srv->qlog_dir != NULL && (rv = qlog_dir_writable(srv->qlog_dir)) != 0)
     goto fail;
@@ -401,7 +538,8 @@ void scone_quic_server_del(scone_quic_server *srv) {
     gnutls_certificate_free_credentials(srv->cred);
   if (srv->fd >= 0)
     close(srv->fd);
-  free(srv->root);
+  if (srv->rootfd >= 0)
+    close(srv->rootfd);
   free(srv->qlog_dir);
   free(srv);
 }

@@ -16,6 +16,11 @@ struct scone_quic_test_hooks {
   /* Client: request TLS 1.3 middlebox compatibility mode (a 32-byte
    * legacy_session_id), which RFC 9001 section 8.4 forbids in QUIC. */
   int tls_compat_mode;
+  /* Server: a response body stops after this many bytes and never goes on,
+   * the connection alive (a server stalling mid-segment); 0: off. With
+   * stall_once, only the first response to get there stops. */
+  uint64_t stall_after_bytes;
+  int stall_once;
 };
 
 /* The hooks for connections of one role (is_server 0 or 1) created from now

@@ -84,3 +84,13 @@ double args_elapsed(void) {
     t0 = now;
   return (double)(now - t0) / 1e9;
 }
+
+int args_on_off(const char *s, int *out) {
+  if (strcmp(s, "on") == 0)
+    *out = 1;
+  else if (strcmp(s, "off") == 0)
+    *out = 0;
+  else
+    return -1;
+  return 0;
+}

@@ -29,6 +29,9 @@ int args_url_parse(const char *url, args_url *out);
   "                        packets, as the draft permits\n"
 int args_placement(const char *s, scone_quic_placement *out);
 
+/* "on" or "off" into 1 or 0. */
+int args_on_off(const char *s, int *out);
+
 /* Seconds since the first call, for log lines. */
 double args_elapsed(void);
 

@@ -99,17 +99,18 @@ static void on_done(scone_quic_client *cl, const scone_quic_response *r,
                     void *user_data) {
   (void)cl;
   client_app *app = user_data;
-  if (r->status != 200 || r->reset)
+  if (r->status != 200 || r->error != 0)
     app->failures++;
   if (!app->quiet) {
     double secs = (double)(r->finished_at - r->started_at) / 1e9;
     fprintf(stderr,
             "[%9.3f] GET %s #%u: status %d, %llu bytes in %.3f s (%.3f "
-            "Mbit/s)%s\n",
+            "Mbit/s)%s%s\n",
             args_elapsed(), r->path, r->request_index, r->status,
             (unsigned long long)r->body_bytes, secs,
             secs > 0 ? (double)r->body_bytes * 8 / secs / 1e6 : 0.0,
-            r->reset ? " RESET" : "");
+            r->error != 0 ? ", failed: " : "",
+            r->error != 0 ? scone_quic_strerror(r->error) : "");
   }
 }
 

@@ -1,7 +1,9 @@
 /*
- * scone-server: an HTTP/3 server with SCONE. Serves files under --root and
- * generated bodies at /bytes/<N>[K|M|G]. Without --cert/--key it makes a
- * self-signed certificate in its state directory on first run.
+ * scone-server: an HTTP/3 server with SCONE. Serves files under --root (a
+ * DASH presentation: content types, byte ranges, CMCD read and CMSD
+ * answered, CORS) and generated bodies at /bytes/<N>[K|M|G]. Without
+ * --cert/--key it makes a self-signed certificate in its state directory
+ * on first run.
  */
 #include "args.h"
 
@@ -30,7 +32,15 @@ static void usage(FILE *f) {
           "  --listen ADDR:PORT    UDP address to serve on (default "
           "127.0.0.1:4433;\n"
           "                        [::]:PORT for IPv6, port 0 picks one)\n"
-          "  --root DIR            serve files below DIR\n"
+          "  --root DIR            serve files below DIR (nothing outside it:\n"
+          "                        no \"..\", no symbolic link leading out)\n"
+          "  --pace on|off         pace a response to the rate its request's "
+          "CMCD\n"
+          "                        asks for (rtp); default off\n"
+          "  --no-cmsd             no CMSD-Static / CMSD-Dynamic headers\n"
+          "  --access-log          one line per request on stdout (status, "
+          "bytes,\n"
+          "                        CMCD rtp and bl, pacing)\n"
           "  --cert FILE --key FILE  PEM certificate and key\n"
           "  --state-dir DIR       where the self-signed certificate is kept\n"
           "                        (default $XDG_STATE_HOME/scone-server or\n"
@@ -63,6 +73,28 @@ static void on_uplink(scone_quic_conn *conn, uint32_t path_id, scone_dir dir,
            "Mbit/s)\n",
            args_elapsed(), path_id, adv->signal, (unsigned long long)adv->bps,
            (double)adv->bps / 1e6);
+  fflush(stdout);
+}
+
+static void on_request(scone_quic_server *srv,
+                       const scone_quic_server_request *r, void *user_data) {
+  (void)srv;
+  (void)user_data;
+  const scone_app_cmcd_data *c = r->cmcd;
+  char cmcd[96] = "";
+  int n = 0;
+  if (c->present & SCONE_APP_CMCD_OT)
+    n += snprintf(cmcd + n, sizeof(cmcd) - (size_t)n, " ot=%d", (int)c->ot);
+  if ((c->present & SCONE_APP_CMCD_BL) && n < (int)sizeof(cmcd))
+    n += snprintf(cmcd + n, sizeof(cmcd) - (size_t)n, " bl=%llu",
+                  (unsigned long long)c->bl_ms);
+  if ((c->present & SCONE_APP_CMCD_RTP) && n < (int)sizeof(cmcd))
+    snprintf(cmcd + n, sizeof(cmcd) - (size_t)n, " rtp=%llu",
+             (unsigned long long)c->rtp_kbps);
+  printf("[%9.3f] %s %s %d %llu bytes%s%s%s\n", args_elapsed(), r->method,
+         r->target, r->status, (unsigned long long)r->body_bytes, cmcd,
+         r->cmcd_malformed ? " cmcd=malformed" : "",
+         r->paced_bps ? " paced" : "");
   fflush(stdout);
 }
 
@@ -128,6 +160,9 @@ enum {
   OPT_FLOW_TYPE,
   OPT_SCONE_INTERVAL,
   OPT_SCONE_PLACEMENT,
+  OPT_PACE,
+  OPT_NO_CMSD,
+  OPT_ACCESS_LOG,
 };
 
 int main(int argc, char **argv) {
@@ -143,13 +178,16 @@ int main(int argc, char **argv) {
       {"flow-type", required_argument, NULL, OPT_FLOW_TYPE},
       {"scone-interval", required_argument, NULL, OPT_SCONE_INTERVAL},
       {"scone-placement", required_argument, NULL, OPT_SCONE_PLACEMENT},
+      {"pace", required_argument, NULL, OPT_PACE},
+      {"no-cmsd", no_argument, NULL, OPT_NO_CMSD},
+      {"access-log", no_argument, NULL, OPT_ACCESS_LOG},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
   scone_quic_server_config cfg;
   scone_quic_server_config_default(&cfg);
   const char *state_dir = NULL;
-  int uplink_log = 0;
+  int uplink_log = 0, access_log = 0;
   args_elapsed();
 
   int o;
@@ -189,6 +227,15 @@ int main(int argc, char **argv) {
       break;
     case OPT_SCONE_PLACEMENT:
       bad = args_placement(optarg, &cfg.quic.scone_placement) != 0;
+      break;
+    case OPT_PACE:
+      bad = args_on_off(optarg, &cfg.pace) != 0;
+      break;
+    case OPT_NO_CMSD:
+      cfg.cmsd = 0;
+      break;
+    case OPT_ACCESS_LOG:
+      access_log = 1;
       break;
     case 'h':
       usage(stdout);
@@ -233,10 +280,18 @@ int main(int argc, char **argv) {
   scone_quic_callbacks scb = {0};
   if (uplink_log)
     scb.advice_changed = on_uplink;
+  scone_quic_server_callbacks hcb = {0};
+  if (access_log)
+    hcb.request = on_request;
   scone_quic_server *srv;
-  int rv = scone_quic_server_new(&srv, &cfg, &scb, NULL);
+  int rv = scone_quic_server_new(&srv, &cfg, &scb, &hcb, NULL);
   if (rv == SCONE_QUIC_ERR_QLOG) {
     fprintf(stderr, "scone-server: --qlog-dir %s: %s there\n", cfg.qlog_dir,
+            scone_quic_strerror(rv));
+    return 1;
+  }
+  if (rv == SCONE_QUIC_ERR_ROOT) {
+    fprintf(stderr, "scone-server: --root %s: %s\n", cfg.root,
             scone_quic_strerror(rv));
     return 1;
   }
@@ -252,16 +307,20 @@ int main(int argc, char **argv) {
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
-  fprintf(stderr, "scone-server: listening on port %u (SCONE %s)\n",
-          scone_quic_server_port(srv), cfg.quic.scone_capable ? "on" : "off");
+  fprintf(stderr,
+          "scone-server: listening on port %u (SCONE %s, CMSD %s, pacing "
+          "%s)\n",
+          scone_quic_server_port(srv), cfg.quic.scone_capable ? "on" : "off",
+          cfg.cmsd ? "on" : "off", cfg.pace ? "on" : "off");
   rv = scone_quic_server_run(srv);
   scone_quic_server_stats st;
   scone_quic_server_get_stats(srv, &st);
   fprintf(stderr,
-          "scone-server: %llu connections, %llu requests, %llu SCONE sent, "
-          "%llu received, %llu advice accepted\n",
+          "scone-server: %llu connections, %llu requests (%llu paced), %llu "
+          "SCONE sent, %llu received, %llu advice accepted\n",
           (unsigned long long)st.connections_accepted,
           (unsigned long long)st.requests_served,
+          (unsigned long long)st.responses_paced,
           (unsigned long long)st.scone.scone_sent,
           (unsigned long long)st.scone.scone_received,
           (unsigned long long)st.scone.advice_accepted);

@@ -13,11 +13,10 @@
  *     datagrams of each path, then every send_interval (randomised by
  *     +-send_jitter_pct), and in any datagram carrying PATH_CHALLENGE or
  *     PATH_RESPONSE. ngtcp2 is always given a datagram budget that leaves
- *     room for this, so datagrams never exceed max_udp_payload. While SCONE is negotiated, ngtcp2's
- *     keep-alive is set to half the send interval so that an idle
- *     connection still emits datagrams (a PING one way, its ACK the other)
- *     to carry SCONE packets; the gap between two is then at most about
- *     1.7 intervals;
+ *     room for this, so datagrams never exceed max_udp_payload. While SCONE is
+ * negotiated, ngtcp2's keep-alive is set to half the send interval so that an
+ * idle connection still emits datagrams (a PING one way, its ACK the other) to
+ * carry SCONE packets; the gap between two is then at most about 1.7 intervals;
  *   - strips a leading SCONE packet from received datagrams and accepts its
  *     signal only when its DCID matches the next packet's and ngtcp2 really
  *     processed a packet of the same datagram (seen through ngtcp2's qlog
@@ -70,6 +69,16 @@ extern "C" {
 #define SCONE_QUIC_ERR_TIMEOUT (-107) /* the deadline passed */
 #define SCONE_QUIC_ERR_CERT (-108)    /* certificate could not be made/read */
 #define SCONE_QUIC_ERR_QLOG (-109)    /* qlog file or directory not writable */
+/* The server's address refused the datagrams (ICMP port or host
+ * unreachable) before the handshake completed. */
+#define SCONE_QUIC_ERR_UNREACHABLE (-110)
+#define SCONE_QUIC_ERR_RESET (-111) /* the peer reset the request's stream */
+/* The response's header section was past SCONE_QUIC_MAX_HEADER_BYTES or
+ * SCONE_QUIC_MAX_HEADERS: the request was cancelled. */
+#define SCONE_QUIC_ERR_HEADERS (-112)
+/* The server's content root cannot be opened as a directory, or this
+ * kernel cannot confine lookups to it (openat2, Linux 5.6 or later). */
+#define SCONE_QUIC_ERR_ROOT (-113)
 
 /* Names SCONE_QUIC_ERR_* and SCONE_ERR_* values. */
 const char *scone_quic_strerror(int err);
@@ -234,22 +243,68 @@ typedef struct scone_quic_client_config {
 
 void scone_quic_client_config_default(scone_quic_client_config *cfg);
 
-/* One finished request. */
+/* One header field, NUL-terminated name and value. Response header names
+ * arrive in lowercase, as HTTP/3 carries them. */
+typedef struct scone_quic_header {
+  const char *name;
+  const char *value;
+} scone_quic_header;
+
+/* Limits on one response's header section (pseudo-headers included); a
+ * larger one fails its request with SCONE_QUIC_ERR_HEADERS. The client
+ * advertises the byte limit in its HTTP/3 SETTINGS. */
+#define SCONE_QUIC_MAX_HEADERS 128
+#define SCONE_QUIC_MAX_HEADER_BYTES 65536
+
+/* One request. Checked as SCONE_QUIC_SETTINGS_V1 is. Requests carry no
+ * body, so any method that needs none may be sent. */
+#define SCONE_QUIC_REQUEST_V1 1
+typedef struct scone_quic_request {
+  uint32_t version;   /* SCONE_QUIC_REQUEST_V1 */
+  const char *method; /* default "GET"; an upper-case token ("HEAD", ...) */
+  /* :path: starts with '/', may carry a query string ("/a.m4s?CMCD=..."),
+   * printable ASCII without spaces. */
+  const char *path;
+  /* Extra request headers (CMCD-Request, Range, what a proxy forwards).
+   * Names are tokens and are sent in lowercase; values must not hold CR,
+   * LF or NUL, nor start or end with whitespace. Pseudo-headers, Host and the
+   * connection-specific fields HTTP/3 forbids (Connection, Keep-Alive,
+   * Proxy-Connection, Transfer-Encoding, Upgrade, TE other than "trailers") are
+   * refused: a proxy drops them before forwarding. */
+  const scone_quic_header *headers;
+  size_t nheaders;
+} scone_quic_request;
+
+void scone_quic_request_default(scone_quic_request *req);
+
+/* One finished request: complete, or failed. */
 typedef struct scone_quic_response {
   uint32_t request_index; /* 0, 1, ... in submission order */
   const char *path;
   int status; /* HTTP status, 0 if none arrived */
   uint64_t body_bytes;
   scone_tstamp started_at, finished_at;
-  int reset; /* the stream was reset before completing */
+  /* 0: the whole response arrived. SCONE_QUIC_ERR_RESET: the server reset
+   * the stream (app_error_code says why); SCONE_QUIC_ERR_CLOSED or
+   * SCONE_QUIC_ERR_UNREACHABLE: the connection ended first;
+   * SCONE_QUIC_ERR_HEADERS: see SCONE_QUIC_MAX_HEADERS. */
+  int error;
+  uint64_t app_error_code; /* SCONE_QUIC_ERR_RESET: the HTTP/3 error code */
 } scone_quic_response;
 
 typedef struct scone_quic_client_callbacks {
   /* Body bytes as they arrive (NULL: discarded). */
   void (*body)(scone_quic_client *client, uint32_t request_index,
                const uint8_t *data, size_t len, void *user_data);
+  /* Once per request, complete or failed; never for a cancelled one. */
   void (*response_done)(scone_quic_client *client,
                         const scone_quic_response *resp, void *user_data);
+  /* The final response's header section, before any body byte: the status
+   * and every field but the pseudo-headers, in the order received (valid
+   * during the call). Interim (1xx) responses are not reported. */
+  void (*headers)(scone_quic_client *client, uint32_t request_index, int status,
+                  const scone_quic_header *headers, size_t nheaders,
+                  void *user_data);
 } scone_quic_client_callbacks;
 
 /* Resolves the host, opens a UDP socket and starts the handshake. The config
@@ -264,9 +319,40 @@ int scone_quic_client_new(scone_quic_client **pclient,
 void scone_quic_client_del(scone_quic_client *client);
 scone_quic_conn *scone_quic_client_conn(scone_quic_client *client);
 
-/* Queues a GET for path (sent once the handshake allows). Returns the
- * request index, which its response_done callback carries. */
+/* Queues a request (sent once the handshake and the server's stream limit
+ * allow); the request is copied. Returns the request index its callbacks
+ * carry, SCONE_ERR_INVALID_ARGUMENT for a bad request (see
+ * scone_quic_request), or SCONE_QUIC_ERR_CLOSED once the connection has
+ * ended. May be called from the callbacks. */
+int scone_quic_client_request(scone_quic_client *client,
+                              const scone_quic_request *req);
+/* A GET for path, no extra headers. */
 int scone_quic_client_get(scone_quic_client *client, const char *path);
+/* Abandons a request: its stream is reset (H3_REQUEST_CANCELLED, both
+ * directions) and no callback comes for it any more; the connection and
+ * the other requests go on. May be called from the callbacks (the reset
+ * goes out on the next processing). SCONE_ERR_INVALID_ARGUMENT when the
+ * request is not outstanding. */
+int scone_quic_client_cancel(scone_quic_client *client, uint32_t request_index);
+/* Requests submitted and not yet finished or cancelled. */
+uint32_t scone_quic_client_outstanding(const scone_quic_client *client);
+
+/* An outside event loop (several origins, a proxy) drives the client with
+ * these three instead of scone_quic_client_run: wait until fd is readable
+ * or the timeout passes, then process. */
+/* The client's UDP socket (non-blocking, connected to the server). */
+int scone_quic_client_fd(const scone_quic_client *client);
+/* When the client must be processed even if nothing arrives, on the clock
+ * of scone_quic_now(); at or before now when work is waiting (a request
+ * or cancel just submitted); UINT64_MAX once closed. */
+scone_tstamp scone_quic_client_timeout(const scone_quic_client *client);
+/* Reads the datagrams waiting on the socket, runs the timers that are due
+ * and sends what may go out, at now (scone_quic_now()'s clock). Callbacks
+ * run from here. Returns 0 while the connection is open; once it has
+ * ended, SCONE_QUIC_ERR_CLOSED, or SCONE_QUIC_ERR_UNREACHABLE when the
+ * server's address refused it, after every outstanding request was
+ * reported failed with that error. */
+int scone_quic_client_process(scone_quic_client *client, scone_tstamp now);
 
 /* Runs the event loop. With until_idle set, returns 0 as soon as no request
  * is outstanding; otherwise runs until deadline (returns 0 then too).
@@ -288,27 +374,61 @@ typedef struct scone_quic_server_config {
   scone_quic_settings quic; /* qlog_path is ignored; see qlog_dir */
   const char *listen;       /* "ADDR:PORT", "[V6ADDR]:PORT"; port 0 picks one */
   const char *cert_file, *key_file; /* PEM */
-  /* Served under "/": files below root (no "..", no symlink escape checks
-   * beyond realpath); NULL serves only the generated bodies. */
+  /* Served under "/": regular files beneath root, found by the kernel so
+   * that no "..", absolute path or symbolic link leads out of it (openat2
+   * RESOLVE_BENEATH); a path naming ".." in any spelling is refused (400),
+   * a way out (403) and anything missing (404) too. NULL serves only the
+   * generated bodies. */
   const char *root;
   /* One qlog per connection, <dir>/<ODCID hex>.sqlog; NULL: none. The
    * directory must exist and take a new file when the server is made
    * (SCONE_QUIC_ERR_QLOG otherwise); a connection whose qlog cannot be
    * opened later is served without one and counted in qlog_failures. */
   const char *qlog_dir;
+  /* Default 1: CMSD-Static and CMSD-Dynamic (CTA-5006) on 2xx responses,
+   * from the request's CMCD (docs/video.md). */
+  int cmsd;
+  /* Default 0: a response whose request's CMCD asks for a rate (rtp) is
+   * paced to it; 1 turns that on. */
+  int pace;
 } scone_quic_server_config;
 
 void scone_quic_server_config_default(scone_quic_server_config *cfg);
 
 /* Generated bodies: GET /bytes/<N> returns N bytes (decimal, optional K, M
  * or G suffix, powers of 1000) of a repeating pattern, up to 2^40. Anything
- * else is looked up under root. */
+ * else is looked up under root. Responses carry Content-Type (by
+ * extension), Content-Length, Accept-Ranges and, for a Range request of
+ * one byte range, 206 with Content-Range (416 past the end); CORS headers
+ * let a page on any origin read them; OPTIONS answers a preflight. */
 
-/* Binds the socket and loads the certificate. Callbacks may be NULL.
- * SCONE_ERR_INVALID_ARGUMENT as for scone_quic_client_new(). */
+/* One request as the server answered it. */
+typedef struct scone_quic_server_request {
+  const char *method, *target; /* target: :path, query included */
+  /* Every other field of the request, names in lowercase, as received. */
+  const scone_quic_header *headers;
+  size_t nheaders;
+  int status;
+  uint64_t body_bytes;             /* Content-Length of the answer */
+  const scone_app_cmcd_data *cmcd; /* the CMCD the request carried */
+  int cmcd_malformed; /* a CMCD field did not parse (and was ignored) */
+  uint64_t paced_bps; /* the rate the body is paced to; 0: not paced */
+  const char *cmsd_static, *cmsd_dynamic; /* as sent; NULL: none */
+} scone_quic_server_request;
+
+typedef struct scone_quic_server_callbacks {
+  /* Each request once its answer is decided (on the server's thread). */
+  void (*request)(scone_quic_server *server,
+                  const scone_quic_server_request *req, void *user_data);
+} scone_quic_server_callbacks;
+
+/* Binds the socket, loads the certificate and opens the root. Callbacks
+ * may be NULL. SCONE_ERR_INVALID_ARGUMENT as for scone_quic_client_new();
+ * SCONE_QUIC_ERR_ROOT for a root that cannot be served. */
 int scone_quic_server_new(scone_quic_server **pserver,
                           const scone_quic_server_config *cfg,
                           const scone_quic_callbacks *scone_cb,
+                          const scone_quic_server_callbacks *http_cb,
                           void *user_data);
 void scone_quic_server_del(scone_quic_server *server);
 uint16_t scone_quic_server_port(const scone_quic_server *server);
@@ -324,6 +444,7 @@ typedef struct scone_quic_server_stats {
   uint64_t connections_closed_with_error; /* we or the peer sent an error */
   uint64_t transport_parameter_errors;    /* closed: bad scone_supported */
   uint64_t requests_served;
+  uint64_t responses_paced; /* bodies paced to their request's rtp */
   /* Datagrams that opened a connection and ended in 0xc8 0x13. */
   uint64_t datagrams_with_indication;
   /* Connections closed with PROTOCOL_VIOLATION: their ClientHello asked

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,87 @@ size_t h_count_in_file(const char *path, const char *needle) {
   return count;
 }
 
+/* ------------------------------------------ recording HTTP/3 client */
+
+static void rec_headers(scone_quic_client *cl, uint32_t idx, int status,
+                        const scone_quic_header *h, size_t n, void *ud) {
+  (void)cl;
+  h_rec *t = ud;
+  H_CHECK(idx < H_REC_MAX);
+  h_rec_seen *r = &t->r[idx];
+  r->headers_calls++;
+  r->status = status;
+  size_t len = 0;
+  for (size_t i = 0; i < n && len < sizeof(r->headers); i++)
+    len += (size_t)snprintf(r->headers + len, sizeof(r->headers) - len,
+                            "%s: %s\n", h[i].name, h[i].value);
+}
+
+static void rec_body(scone_quic_client *cl, uint32_t idx, const uint8_t *data,
+                     size_t len, void *ud) {
+  h_rec *t = ud;
+  H_CHECK(idx < H_REC_MAX);
+  h_rec_seen *r = &t->r[idx];
+  if (r->headers_calls == 0)
+    r->body_before_headers += len;
+  if (r->body == 0)
+    r->first_byte_at = scone_quic_now();
+  for (size_t i = 0; i < len && r->body + i < H_REC_BODY; i++)
+    r->data[r->body + i] = data[i];
+  r->body += len;
+  if (idx == 0 && t->cancel_at_body && !t->cancelled &&
+      r->body >= t->cancel_at_body) {
+    H_CHECK(scone_quic_client_cancel(cl, 0) == 0);
+    t->cancelled = 1;
+  }
+}
+
+static void rec_done(scone_quic_client *cl, const scone_quic_response *resp,
+                     void *ud) {
+  (void)cl;
+  h_rec *t = ud;
+  H_CHECK(resp->request_index < H_REC_MAX);
+  h_rec_seen *r = &t->r[resp->request_index];
+  r->done++;
+  r->error = resp->error;
+  r->done_at = scone_quic_now();
+}
+
+void h_rec_start(h_rec *t, uint16_t port) {
+  memset(t, 0, sizeof(*t));
+  scone_quic_client_config cfg;
+  scone_quic_client_config_default(&cfg);
+  char portstr[8];
+  snprintf(portstr, sizeof(portstr), "%u", port);
+  cfg.host = "127.0.0.1";
+  cfg.port = portstr;
+  cfg.insecure = 1;
+  scone_quic_client_callbacks hcb = {
+      .body = rec_body, .response_done = rec_done, .headers = rec_headers};
+  H_CHECK(scone_quic_client_new(&t->cl, &cfg, NULL, &hcb, t) == 0);
+}
+
+void h_rec_free(h_rec *t) {
+  scone_quic_client_close(t->cl);
+  scone_quic_client_del(t->cl);
+  t->cl = NULL;
+}
+
+int h_rec_request(h_rec *t, const char *method, const char *path,
+                  const scone_quic_header *h, size_t n) {
+  scone_quic_request req;
+  scone_quic_request_default(&req);
+  req.method = method;
+  req.path = path;
+  req.headers = h;
+  req.nheaders = n;
+  return scone_quic_client_request(t->cl, &req);
+}
+
+int h_rec_run(h_rec *t, scone_duration timeout) {
+  return scone_quic_client_run(t->cl, scone_quic_now() + timeout, 1);
+}
+
 void h_settings(scone_quic_settings *s) {
   scone_quic_settings_default(s);
 }
@@ -119,27 +201,76 @@ static void server_advice(scone_quic_conn *conn, uint32_t path_id,
   s->advice_events++;
 }
 
+static void log_printf(h_server *s, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  if (s->loglen < sizeof(s->log)) {
+    int n = vsnprintf(s->log + s->loglen, sizeof(s->log) - s->loglen, fmt, ap);
+    if (n > 0)
+      s->loglen += (size_t)n;
+    if (s->loglen >= sizeof(s->log))
+      s->loglen = sizeof(s->log) - 1;
+  }
+  va_end(ap);
+}
+
+static void server_request(scone_quic_server *srv,
+                           const scone_quic_server_request *r,
+                           void *user_data) {
+  (void)srv;
+  h_server *s = user_data;
+  pthread_mutex_lock(&s->mu);
+  log_printf(s, "%s %s %d bytes=%llu paced=%llu", r->method, r->target,
+             r->status, (unsigned long long)r->body_bytes,
+             (unsigned long long)r->paced_bps);
+  if (r->cmcd->present & SCONE_APP_CMCD_RTP)
+    log_printf(s, " rtp=%llu", (unsigned long long)r->cmcd->rtp_kbps);
+  else
+    log_printf(s, " rtp=-");
+  log_printf(s, " malformed=%d\n", r->cmcd_malformed);
+  for (size_t i = 0; i < r->nheaders; i++)
+    log_printf(s, "  %s: %s\n", r->headers[i].name, r->headers[i].value);
+  if (r->cmsd_static != NULL)
+    log_printf(s, "  > cmsd-static: %s\n", r->cmsd_static);
+  if (r->cmsd_dynamic != NULL)
+    log_printf(s, "  > cmsd-dynamic: %s\n", r->cmsd_dynamic);
+  pthread_mutex_unlock(&s->mu);
+}
+
+void h_server_log(h_server *s, char *buf, size_t cap) {
+  pthread_mutex_lock(&s->mu);
+  snprintf(buf, cap, "%.*s", (int)s->loglen, s->log);
+  pthread_mutex_unlock(&s->mu);
+}
+
 static void *server_main(void *arg) {
   h_server *s = arg;
   s->rv = scone_quic_server_run(s->srv);
   return NULL;
 }
 
+void h_server_start_cfg(h_server *s, const h_env *e,
+                        scone_quic_server_config *cfg) {
+  memset(s, 0, sizeof(*s));
+  H_CHECK(pthread_mutex_init(&s->mu, NULL) == 0);
+  s->advice_signal = SCONE_SIGNAL_UNKNOWN;
+  cfg->listen = "127.0.0.1:0";
+  cfg->cert_file = e->cert;
+  cfg->key_file = e->key;
+  cfg->qlog_dir = e->dir;
+  scone_quic_callbacks cb = {.advice_changed = server_advice};
+  scone_quic_server_callbacks hcb = {.request = server_request};
+  H_CHECK(scone_quic_server_new(&s->srv, cfg, &cb, &hcb, s) == 0);
+  H_CHECK(pthread_create(&s->th, NULL, server_main, s) == 0);
+}
+
 void h_server_start(h_server *s, const h_env *e,
                     const scone_quic_settings *settings) {
-  memset(s, 0, sizeof(*s));
-  s->advice_signal = SCONE_SIGNAL_UNKNOWN;
   scone_quic_server_config cfg;
   scone_quic_server_config_default(&cfg);
   if (settings != NULL)
     cfg.quic = *settings;
-  cfg.listen = "127.0.0.1:0";
-  cfg.cert_file = e->cert;
-  cfg.key_file = e->key;
-  cfg.qlog_dir = e->dir;
-  scone_quic_callbacks cb = {.advice_changed = server_advice};
-  H_CHECK(scone_quic_server_new(&s->srv, &cfg, &cb, s) == 0);
-  H_CHECK(pthread_create(&s->th, NULL, server_main, s) == 0);
+  h_server_start_cfg(s, e, &cfg);
 }
 
 uint16_t h_server_port(const h_server *s) {
@@ -156,6 +287,7 @@ void h_server_stop(h_server *s, scone_quic_server_stats *stats) {
 void h_server_free(h_server *s) {
   scone_quic_server_del(s->srv);
   s->srv = NULL;
+  pthread_mutex_destroy(&s->mu);
 }
 
 /* ------------------------------------------------------------- forwarder */
@@ -307,7 +439,7 @@ static void client_done(scone_quic_client *cl, const scone_quic_response *r,
   (void)cl;
   h_client *c = user_data;
   c->responses++;
-  c->last_status = r->reset ? -1 : r->status;
+  c->last_status = r->error != 0 ? -1 : r->status;
   c->last_body = r->body_bytes;
 }
 

@@ -36,6 +36,13 @@ typedef struct h_server {
   scone_quic_server *srv;
   pthread_t th;
   int rv;
+  /* Every request the server answered, one line each: "METHOD TARGET
+   * STATUS bytes=N paced=BPS rtp=K|- malformed=0|1", then its header
+   * fields as "  name: value" lines and the CMSD it sent as "  > cmsd-...:
+   * value" (h_server_log). */
+  pthread_mutex_t mu;
+  char log[32768];
+  size_t loglen;
   /* Uplink advice the server reported (written by the server thread; read
    * after h_server_stop). */
   unsigned advice_signal;
@@ -47,6 +54,12 @@ typedef struct h_server {
 /* Serves on 127.0.0.1 with an ephemeral port. settings NULL: defaults. */
 void h_server_start(h_server *s, const h_env *e,
                     const scone_quic_settings *settings);
+/* The same with a config of the caller's (root, cmsd, pace, ...); its
+ * listen address, certificate and qlog directory are the harness's. */
+void h_server_start_cfg(h_server *s, const h_env *e,
+                        scone_quic_server_config *cfg);
+/* A copy of the request log so far (NUL-terminated). */
+void h_server_log(h_server *s, char *buf, size_t cap);
 uint16_t h_server_port(const h_server *s);
 /* Stops and joins; stats are then safe to read. */
 void h_server_stop(h_server *s, scone_quic_server_stats *stats);
@@ -116,6 +129,39 @@ int h_client_get(h_client *c, const char *path, scone_duration timeout);
 int h_client_idle(h_client *c, scone_duration d);
 void h_client_counters(h_client *c, scone_quic_counters *out);
 void h_client_free(h_client *c);
+
+/* ------------------------------------------ recording HTTP/3 client */
+
+#define H_REC_MAX 8
+#define H_REC_BODY 16384
+
+/* What one request saw, by request index. */
+typedef struct h_rec_seen {
+  int headers_calls, status;
+  char headers[4096]; /* "name: value\n" lines */
+  uint64_t body, body_before_headers;
+  uint8_t data[H_REC_BODY]; /* the first H_REC_BODY body bytes */
+  scone_tstamp first_byte_at, done_at;
+  int done, error;
+} h_rec_seen;
+
+/* A client whose callbacks record everything per request. */
+typedef struct h_rec {
+  scone_quic_client *cl;
+  h_rec_seen r[H_REC_MAX];
+  uint64_t cancel_at_body; /* cancel request 0 (from its body callback)
+                              once this much arrived; 0: never */
+  int cancelled;
+} h_rec;
+
+/* Connects to 127.0.0.1:port, certificate not verified. */
+void h_rec_start(h_rec *t, uint16_t port);
+void h_rec_free(h_rec *t);
+/* Queues method path with extra header fields; returns the index. */
+int h_rec_request(h_rec *t, const char *method, const char *path,
+                  const scone_quic_header *h, size_t n);
+/* Runs until nothing is outstanding or timeout passes. */
+int h_rec_run(h_rec *t, scone_duration timeout);
 
 /* The library defaults; each test then changes what it exercises. */
 void h_settings(scone_quic_settings *s);

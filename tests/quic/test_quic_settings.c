@@ -57,7 +57,7 @@ static void test_client_versions(void **state) {
 
 static int server_new(const scone_quic_server_config *cfg) {
   scone_quic_server *srv = NULL;
-  int rv = scone_quic_server_new(&srv, cfg, NULL, NULL);
+  int rv = scone_quic_server_new(&srv, cfg, NULL, NULL, NULL);
   if (rv == 0)
     scone_quic_server_del(srv);
   else

@@ -28,7 +28,9 @@ static void test_client_sends_nonempty(void **state) {
 
   assert_int_equal(h_client_get(&c, "/bytes/1000", 5 * SCONE_SECONDS),
                    SCONE_QUIC_ERR_CLOSED);
-  assert_int_equal(c.responses, 0);
+  /* The request was reported failed, with no response. */
+  assert_int_equal(c.responses, 1);
+  assert_int_equal(c.last_status, -1);
   int remote, app;
   uint64_t code;
   assert_int_equal(scone_quic_conn_get_close_error(scone_quic_client_conn(c.cl),
@@ -60,7 +62,9 @@ static void test_server_sends_nonempty(void **state) {
 
   assert_int_equal(h_client_get(&c, "/bytes/1000", 5 * SCONE_SECONDS),
                    SCONE_QUIC_ERR_CLOSED);
-  assert_int_equal(c.responses, 0);
+  /* The request was reported failed, with no response. */
+  assert_int_equal(c.responses, 1);
+  assert_int_equal(c.last_status, -1);
   int remote, app;
   uint64_t code;
   scone_quic_conn *conn = scone_quic_client_conn(c.cl);
