@@ -26,6 +26,19 @@ void scone_video_player_settings_default(scone_video_player_settings *s) {
   s->cmcd = SCONE_VIDEO_CMCD_HEADERS;
 }
 
+void scone_video_session_id(uint64_t seed,
+                            char out[SCONE_APP_CMCD_ID_MAX + 1]) {
+  /* A UUID-shaped id from the seed, so that runs can be told apart and
+   * repeated. */
+  uint64_t x = seed * 0x9e3779b97f4a7c15ULL + 0x5c0e;
+  uint64_t a = x ^ (x >> 31), b = a * 0xbf58476d1ce4e5b9ULL;
+  snprintf(
+      out, SCONE_APP_CMCD_ID_MAX + 1,
+      "%08" PRIx32 "-%04" PRIx32 "-4%03" PRIx32 "-8%03" PRIx32 "-%012" PRIx64,
+      (uint32_t)a, (uint32_t)(a >> 32) & 0xffff, (uint32_t)(a >> 48) & 0xfff,
+      (uint32_t)b & 0xfff, (uint64_t)((b >> 12) & 0xffffffffffffULL));
+}
+
 /* ------------------------------------------------------------- helpers */
 
 static const scone_video_rep *rep_of(const scone_video_player *p, int rep) {
@@ -239,17 +252,8 @@ int scone_video_player_new(scone_video_player **pp, const scone_video_mpd *mpd,
   p->media_end = mpd->duration;
   if (s.play_limit && s.play_limit < p->media_end)
     p->media_end = s.play_limit;
-  if (!p->s.session_id[0]) {
-    /* A UUID-shaped id from the seed, so that runs can be told apart and
-     * repeated. */
-    uint64_t x = s.seed * 0x9e3779b97f4a7c15ULL + 0x5c0e;
-    uint64_t a = x ^ (x >> 31), b = a * 0xbf58476d1ce4e5b9ULL;
-    snprintf(
-        p->s.session_id, sizeof p->s.session_id,
-        "%08" PRIx32 "-%04" PRIx32 "-4%03" PRIx32 "-8%03" PRIx32 "-%012" PRIx64,
-        (uint32_t)a, (uint32_t)(a >> 32) & 0xffff, (uint32_t)(a >> 48) & 0xfff,
-        (uint32_t)b & 0xfff, (uint64_t)((b >> 12) & 0xffffffffffffULL));
-  }
+  if (!p->s.session_id[0])
+    scone_video_session_id(s.seed, p->s.session_id);
   p->ntracks = aset >= 0 ? 2 : 1;
   int err = scone_video_buffer_init(&p->buf, &s.buffer, p->ntracks,
                                     p->media_end, now);
@@ -331,6 +335,17 @@ static void count_bytes(scone_video_player *p, scone_tstamp now, uint64_t body,
   scone_video_pacer_consume(&p->pacer, body + overhead, now);
 }
 
+void scone_video_player_abort(scone_video_player *p, scone_tstamp now,
+                              int error) {
+  scone_video_buffer_advance(&p->buf, now);
+  if (p->done)
+    return;
+  p->error = error;
+  p->done = 1;
+  p->cur.active = 0;
+  p->wakeup = now;
+}
+
 void scone_video_player_note_bytes(scone_video_player *p, scone_tstamp now,
                                    uint64_t bytes) {
   count_bytes(p, now, bytes, 0);
@@ -351,8 +366,9 @@ int scone_video_player_on_headers(scone_video_player *p, scone_tstamp now,
   if (cmsd_dynamic && p->s.use_advice) {
     scone_app_cmsd_entry e[4];
     uint64_t mb;
-    if (scone_app_cmsd_dynamic_decode(cmsd_dynamic, cmsd_len, e, 4) > 0 &&
-        scone_app_cmsd_dynamic_min_mb(e, 4, &mb))
+    int n = scone_app_cmsd_dynamic_decode(cmsd_dynamic, cmsd_len, e, 4);
+    /* Only the members decoded: the rest of e is not written. */
+    if (n > 0 && scone_app_cmsd_dynamic_min_mb(e, n < 4 ? (size_t)n : 4, &mb))
       p->cmsd_mb = mb > UINT64_MAX / 1000 ? UINT64_MAX : mb * 1000;
   }
   return 0;
@@ -374,7 +390,8 @@ int scone_video_player_on_data(scone_video_player *p, scone_tstamp now,
 /* ------------------------------------------------------------ outcomes */
 
 static void report(scone_video_player *p, scone_tstamp now, const job *j,
-                   uint64_t bytes, scone_duration download, int skipped) {
+                   uint64_t bytes, scone_duration download, int skipped,
+                   int failed) {
   if (!p->cb.segment)
     return;
   const track *t = &p->tracks[j->track];
@@ -393,6 +410,7 @@ static void report(scone_video_player *p, scone_tstamp now, const job *j,
       .advice_bps = p->advice_bps,
       .cap_bps = p->s.use_advice ? p->media_cap : 0,
       .skipped = skipped,
+      .failed = failed,
       .state = p->buf.state,
   };
   p->cb.segment(&r, p->user);
@@ -410,8 +428,15 @@ static void advance_track(scone_video_player *p, const job *j,
   settle_track(p, j->track, now);
 }
 
-static void skip(scone_video_player *p, const job *j, scone_tstamp now) {
+/* The segment (or init segment) will not be fetched: missing (4xx, a URL
+ * past the limits) or failed (its retries ran out). */
+static void skip(scone_video_player *p, const job *j, scone_tstamp now,
+                 int failed) {
   track *t = &p->tracks[j->track];
+  if (failed && p->s.stop_on_failure) {
+    p->error = SCONE_VIDEO_ERR_FAILED;
+    p->done = 1;
+  }
   if (j->is_init) {
     /* Without its init segment a representation cannot play. */
     t->bad[j->rep] = 1;
@@ -424,14 +449,14 @@ static void skip(scone_video_player *p, const job *j, scone_tstamp now) {
   p->missing++;
   /* The player jumps the gap: its media time passes without bytes. */
   advance_track(p, j, now);
-  report(p, now, j, 0, 0, 1);
+  report(p, now, j, 0, 0, 1, failed);
 }
 
 /* A failed attempt: again after a backoff, or skipped when out of tries. */
 static void retry_or_skip(scone_video_player *p, const job *j, uint64_t had,
                           scone_tstamp now) {
   if (j->attempt >= p->s.max_retries) {
-    skip(p, j, now);
+    skip(p, j, now, 1);
     return;
   }
   p->retries++;
@@ -492,7 +517,7 @@ static void completed(scone_video_player *p, const inflight *c,
       p->top_rung = (uint32_t)rung;
   }
   advance_track(p, j, now);
-  report(p, now, j, j->resume_from + c->received, download, 0);
+  report(p, now, j, j->resume_from + c->received, download, 0, 0);
 }
 
 int scone_video_player_on_done(scone_video_player *p, scone_tstamp now,
@@ -508,10 +533,10 @@ int scone_video_player_on_done(scone_video_player *p, scone_tstamp now,
     completed(p, c, now);
   } else if (!error && st >= 400 && st < 500) {
     if (p->s.stop_on_missing) {
-      p->error = SCONE_VIDEO_ERR_NO_MEDIA;
+      p->error = SCONE_VIDEO_ERR_SEGMENT_MISSING;
       p->done = 1;
     } else {
-      skip(p, &c->j, now);
+      skip(p, &c->j, now, 0);
     }
   } else {
     /* Reset, lost connection, 5xx, anything else: try again. */
@@ -770,7 +795,7 @@ scone_video_action_type scone_video_player_poll(scone_video_player *p,
   if (build_request(p, &j, a) < 0) {
     /* A URL past the limits: as missing as a 404. */
     p->has_pending = 0;
-    skip(p, &j, now);
+    skip(p, &j, now, 0);
     p->wakeup = now;
     return wait_until(p, a, now);
   }

@@ -25,6 +25,12 @@ const char *scone_video_strerror(int err) {
     return "document too large";
   case SCONE_VIDEO_ERR_NO_MEDIA:
     return "nothing to play";
+  case SCONE_VIDEO_ERR_FAILED:
+    return "a segment failed all its retries (server stalled or failing)";
+  case SCONE_VIDEO_ERR_CONNECTION:
+    return "connection to the server lost";
+  case SCONE_VIDEO_ERR_SEGMENT_MISSING:
+    return "a segment is missing";
   default:
     return scone_strerror(err);
   }

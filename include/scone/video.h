@@ -51,6 +51,13 @@ extern "C" {
                                             SegmentList only, xlink, DTD */
 #define SCONE_VIDEO_ERR_TOO_LARGE (-209) /* document past the size limit */
 #define SCONE_VIDEO_ERR_NO_MEDIA (-210)  /* the player found nothing to play */
+/* A segment failed all its retries (timeouts, resets, 5xx) and
+ * stop_on_failure is set: the server stalls or fails. */
+#define SCONE_VIDEO_ERR_FAILED (-211)
+/* The adapter lost its connection to the server (scone_video_player_abort). */
+#define SCONE_VIDEO_ERR_CONNECTION (-212)
+/* A segment was missing (4xx) and stop_on_missing is set. */
+#define SCONE_VIDEO_ERR_SEGMENT_MISSING (-213)
 
 /* A short description of a SCONE_VIDEO_ERR_* or SCONE_ERR_* value. */
 const char *scone_video_strerror(int err);
@@ -385,16 +392,23 @@ typedef struct scone_video_player_settings {
   uint32_t max_retries;             /* per segment; default 3 */
   scone_duration retry_backoff;     /* doubled per retry; default 500 ms */
   /* 404 and other 4xx: 0 (default) skips the segment and counts it;
-   * 1 ends the session with SCONE_VIDEO_ERR_NO_MEDIA. */
+   * 1 ends the session with SCONE_VIDEO_ERR_SEGMENT_MISSING. */
   int stop_on_missing;
   scone_duration play_limit; /* stop after this much media; 0: all */
   scone_video_cmcd_mode cmcd;
   char session_id[SCONE_APP_CMCD_ID_MAX + 1]; /* CMCD sid; "" derives one
                                                  from seed */
   uint64_t seed;
+  /* A segment that fails all its retries: 0 (default) skips it as a 404
+   * is; 1 ends the session with SCONE_VIDEO_ERR_FAILED. */
+  int stop_on_failure;
 } scone_video_player_settings;
 
 void scone_video_player_settings_default(scone_video_player_settings *s);
+
+/* The CMCD session id a player derives from seed when its settings give
+ * none (UUID-shaped), for requests an adapter makes itself (the MPD). */
+void scone_video_session_id(uint64_t seed, char out[SCONE_APP_CMCD_ID_MAX + 1]);
 
 typedef enum scone_video_action_type {
   SCONE_VIDEO_ACTION_NONE = 0,    /* nothing until input or the wakeup */
@@ -444,6 +458,7 @@ typedef struct scone_video_segment_report {
   uint64_t advice_bps;     /* 0: none */
   uint64_t cap_bps;        /* media cap in force, 0: none */
   int skipped;             /* 404 or out of retries: not played */
+  int failed;              /* skipped because its retries ran out */
   scone_video_play_state state;
 } scone_video_segment_report;
 
@@ -495,6 +510,11 @@ int scone_video_player_on_data(scone_video_player *p, scone_tstamp now,
 /* Request id ended: complete (error 0) or failed (reset, connection lost). */
 int scone_video_player_on_done(scone_video_player *p, scone_tstamp now,
                                uint64_t id, int error);
+/* Ends the session with error (a SCONE_VIDEO_ERR_*, e.g. CONNECTION when
+ * the adapter lost its connection): the next poll returns DONE with it,
+ * and the QoE record names it. */
+void scone_video_player_abort(scone_video_player *p, scone_tstamp now,
+                              int error);
 /* Other bytes received on the same path (the MPD itself): counted in the
  * budget and the record. */
 void scone_video_player_note_bytes(scone_video_player *p, scone_tstamp now,

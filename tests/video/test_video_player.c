@@ -33,7 +33,11 @@ typedef struct sim {
   int missing_init;        /* 404 for missing_rep's init */
   uint64_t fail_number;    /* 503 once for this segment (any rep) */
   uint64_t stall_number;   /* stop sending halfway through, once */
+  int stall_forever;       /* ... and every response after it too */
   int failed_once, stalled_once;
+  int pace;          /* the server paces each response to its CMCD rtp */
+  const char *cmsd;  /* CMSD-Dynamic on every response, NULL: none */
+  uint64_t pace_bps; /* the transfer in progress: its rtp, 0: none */
   /* the transfer in progress */
   int active;
   uint64_t id;
@@ -49,6 +53,7 @@ typedef struct sim {
   int saw_bs, saw_rtp, saw_su, saw_query;
   char last_session[256];
   uint32_t segments_reported;
+  uint32_t failed_reports; /* skipped because their retries ran out */
   uint32_t rung_counts[SCONE_VIDEO_LADDER_RUNGS];
   uint32_t late_rungs[SCONE_VIDEO_LADDER_RUNGS]; /* after 60 s */
   int cur_rung; /* the last video rung fetched, -1 before any */
@@ -57,6 +62,8 @@ typedef struct sim {
 static void on_segment(const scone_video_segment_report *r, void *user) {
   sim *s = user;
   s->segments_reported++;
+  s->failed_reports += (uint32_t)r->failed;
+  assert_true(!r->failed || r->skipped);
   char line[256];
   assert_true(scone_video_segment_report_line(line, sizeof line, r) > 0);
   if (getenv("SCONE_VIDEO_TEST_VERBOSE"))
@@ -108,6 +115,8 @@ static uint64_t object_size(sim *s, const char *path, int *status) {
       s->failed_once = 1;
       *status = 503;
     }
+    if (s->stall_forever && number >= s->stall_number)
+      s->stall = 1;
     if (number == s->stall_number && !s->stalled_once) {
       s->stalled_once = 1;
       s->stall = 1;
@@ -126,6 +135,7 @@ static void handle(sim *s, const scone_video_action *a) {
     s->requests++;
     s->active = 1;
     s->stall = 0;
+    s->pace_bps = 0;
     s->id = r->id;
     s->sent = r->has_range ? r->range_first : 0;
     s->ranges += r->has_range;
@@ -140,6 +150,8 @@ static void handle(sim *s, const scone_video_action *a) {
       if (!strcmp(n, "CMCD-Status")) {
         s->saw_bs |= strncmp(v, "bs", 2) == 0;
         s->saw_rtp |= strstr(v, "rtp=") != NULL;
+        const char *rtp = strstr(v, "rtp=");
+        s->pace_bps = s->pace && rtp ? strtoull(rtp + 4, NULL, 10) * 1000 : 0;
       }
       if (!strcmp(n, "CMCD-Request"))
         s->saw_su |= strstr(v, "su") != NULL;
@@ -171,10 +183,11 @@ static void link_step(sim *s) {
     return;
   if (!s->headers_done) {
     s->headers_done = 1;
-    const char *cmsd = NULL;
-    assert_int_equal(
-        scone_video_player_on_headers(s->p, s->now, s->id, s->status, cmsd, 0),
-        0);
+    const char *cmsd = s->cmsd;
+    assert_int_equal(scone_video_player_on_headers(s->p, s->now, s->id,
+                                                   s->status, cmsd,
+                                                   cmsd ? strlen(cmsd) : 0),
+                     0);
     if (s->status >= 400) {
       s->active = 0;
       assert_int_equal(scone_video_player_on_done(s->p, s->now, s->id, 0), 0);
@@ -186,6 +199,9 @@ static void link_step(sim *s) {
   double room = (double)s->peak_bps / 8 * ((double)STEP / S);
   double wire_room = s->tokens < room ? s->tokens : room;
   uint64_t body = (uint64_t)(wire_room * 100 / WIRE_PCT);
+  uint64_t paced = s->pace_bps / 8 * STEP / S;
+  if (s->pace_bps && body > paced)
+    body = paced;
   if (body > s->size - s->sent)
     body = s->size - s->sent;
   if (body) {
@@ -316,6 +332,45 @@ static void test_ignore_advice(void **state) {
   scone_video_player_del(s.p);
 }
 
+/* A server that paces each response to the rtp asked for (scone-server
+ * --pace on) makes every transfer measure the rtp. On a 3 Mbit/s plan
+ * (signal 29, 2.82 Mbit/s; media cap 2.54, rtp 2500k) the cap allows
+ * 2350k with the audio, but paced at 2.5 Mbit/s 2350k + 128k arrive no
+ * faster than they play: the throughput rule's 0.9 of the measured rtp
+ * picks 1750k, and that is the rung a paced path sustains (taking the
+ * rtp as the path's capacity kept 2350k and stalled 31 times, 3.4 s in
+ * all). Unpaced, the player's own budget keeps 2350k without a stall. */
+static void plan_3m(sim *s, int pace, uint32_t want_rung) {
+  const uint64_t plan = 3000000;
+  const unsigned signal = 29;
+  assert_int_equal(scone_rate_to_signal(plan), signal);
+  sim_init(s, 20000000, plan, plan / 8 * 20, signal);
+  s->pace = pace;
+  run(s, NULL, 400 * S);
+  assert_true(s->done);
+  assert_int_equal(s->error, 0);
+  scone_video_qoe q;
+  scone_video_player_qoe(s->p, s->now, &q);
+  assert_int_equal(q.stalls, 0);
+  uint32_t late = 0;
+  for (int i = 0; i < SCONE_VIDEO_LADDER_RUNGS; i++)
+    late += s->late_rungs[i];
+  assert_true(late > 30);
+  /* Settled there: nine in ten after the first minute, none above. */
+  assert_true(s->late_rungs[want_rung] * 10 >= late * 9);
+  for (uint32_t r = want_rung + 1; r < SCONE_VIDEO_LADDER_RUNGS; r++)
+    assert_int_equal(s->late_rungs[r], 0);
+  assert_false(s->exceeded);
+  scone_video_player_del(s->p);
+}
+
+static void test_server_paces_to_rtp(void **state) {
+  (void)state;
+  sim s;
+  plan_3m(&s, 1, 5);
+  plan_3m(&s, 0, 6);
+}
+
 /* The same plan as a plain 1.5 Mbit/s link: no burst to mislead anyone. */
 static void test_plain_link(void **state) {
   (void)state;
@@ -373,6 +428,89 @@ static void test_advice_changes(void **state) {
   scone_video_player_del(s.p);
 }
 
+/* CMSD-Dynamic from the server: mb caps the ladder as advice does (less
+ * the audio); a member without mb (scone-server's rtt alone) caps
+ * nothing, however many members the decoder had room for. */
+static void test_cmsd_mb(void **state) {
+  (void)state;
+  static const struct {
+    const char *cmsd;
+    uint32_t top;
+  } cases[] = {
+      {"\"scone-server\";rtt=40", 9},
+      {"\"scone-server\";mb=1300;rtt=40", CAPPED_RUNG},
+      {"\"cdn\";mb=3000, \"scone-server\";mb=1300", CAPPED_RUNG},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    sim s;
+    sim_init(&s, 100000000, 100000000, 1 << 30, SCONE_SIGNAL_UNKNOWN);
+    s.content.duration = 40 * S;
+    s.cmsd = cases[i].cmsd;
+    run(&s, NULL, 100 * S);
+    assert_true(s.done);
+    scone_video_qoe q;
+    scone_video_player_qoe(s.p, s.now, &q);
+    if (q.top_rung != cases[i].top)
+      fail_msg("%s: top rung %u, want %u", cases[i].cmsd, q.top_rung,
+               cases[i].top);
+    scone_video_player_del(s.p);
+  }
+}
+
+/* A server that stops sending for good: with stop_on_failure the first
+ * segment to fail all its retries ends the session (SCONE_VIDEO_ERR_FAILED)
+ * and its report says it failed; an adapter that loses its connection ends
+ * it with its own error, which the record names. */
+static void test_gives_up(void **state) {
+  (void)state;
+  sim s;
+  sim_init(&s, 20000000, 100000000, 1 << 30, PLAN_SIGNAL);
+  s.content.duration = 60 * S;
+  s.stall_number = 6;
+  s.stall_forever = 1;
+  scone_video_player_settings ps;
+  scone_video_player_settings_default(&ps);
+  ps.stop_on_failure = 1;
+  ps.request_timeout = 1 * S;
+  run(&s, &ps, 120 * S);
+  assert_true(s.done);
+  assert_int_equal(s.error, SCONE_VIDEO_ERR_FAILED);
+  scone_video_qoe q;
+  scone_video_player_qoe(s.p, s.now, &q);
+  assert_int_equal(q.timeouts, 4); /* the attempt and its three retries */
+  assert_int_equal(s.failed_reports, 1);
+  /* About 1 + 0.5 + 1 + 1 + 1 + 2 + 1 s after the stall began. */
+  assert_true(s.now < 30 * S);
+  json_t *j = qoe(&s);
+  assert_string_equal(json_string_value(json_object_get(j, "error")),
+                      scone_video_strerror(SCONE_VIDEO_ERR_FAILED));
+  json_decref(j);
+  scone_video_player_del(s.p);
+
+  sim_init(&s, 20000000, 100000000, 1 << 30, PLAN_SIGNAL);
+  s.content.duration = 60 * S;
+  scone_video_mpd *m = synth_mpd(s.content.duration, NULL);
+  scone_video_player_callbacks cb = {on_segment};
+  assert_int_equal(scone_video_player_new(&s.p, m, "/content/manifest.mpd",
+                                          NULL, &cb, &s, 0),
+                   0);
+  free(m);
+  for (s.now = 0; s.now < 60 * S && !s.done; s.now += STEP) {
+    if (s.now == 10 * S) {
+      scone_video_player_abort(s.p, s.now, SCONE_VIDEO_ERR_CONNECTION);
+      s.active = 0; /* its transfer went with the connection */
+    }
+    link_step(&s);
+    scone_video_action a;
+    while (scone_video_player_poll(s.p, s.now, &a) != SCONE_VIDEO_ACTION_NONE)
+      handle(&s, &a);
+  }
+  assert_true(s.done);
+  assert_int_equal(s.error, SCONE_VIDEO_ERR_CONNECTION);
+  assert_true(s.now <= 10 * S + STEP);
+  scone_video_player_del(s.p);
+}
+
 static void test_missing_and_failing(void **state) {
   (void)state;
   sim s;
@@ -405,7 +543,7 @@ static void test_missing_and_failing(void **state) {
   ps.stop_on_missing = 1;
   run(&s, &ps, 300 * S);
   assert_true(s.done);
-  assert_int_equal(s.error, SCONE_VIDEO_ERR_NO_MEDIA);
+  assert_int_equal(s.error, SCONE_VIDEO_ERR_SEGMENT_MISSING);
   scone_video_player_del(s.p);
 
   /* A rung whose init segment is missing is never played. */
@@ -503,6 +641,9 @@ int main(void) {
       cmocka_unit_test(test_advice_changes),
       cmocka_unit_test(test_missing_and_failing),
       cmocka_unit_test(test_stall_and_cmcd_query),
+      cmocka_unit_test(test_server_paces_to_rtp),
+      cmocka_unit_test(test_gives_up),
+      cmocka_unit_test(test_cmsd_mb),
       cmocka_unit_test(test_inputs_checked),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
