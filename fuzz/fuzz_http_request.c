@@ -18,7 +18,7 @@
 #include <string.h>
 
 static const char *const names[] = {
-    ":method",      ":path",       "range",       "cmcd-request",
+    ":method",     ":path",       "range",        "cmcd-request",
     "cmcd-object", "cmcd-status", "cmcd-session",
 };
 

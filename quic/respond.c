@@ -33,7 +33,8 @@
 #define ALLOW_METHODS "GET, HEAD, OPTIONS"
 #define ALLOW_HEADERS                                                          \
   "CMCD-Request, CMCD-Object, CMCD-Status, CMCD-Session, Range"
-#define EXPOSE_HEADERS "CMSD-Static, CMSD-Dynamic, Content-Length, Content-Range"
+#define EXPOSE_HEADERS                                                         \
+  "CMSD-Static, CMSD-Dynamic, Content-Length, Content-Range"
 /* How long a browser may reuse a preflight answer: a day. */
 #define PREFLIGHT_MAX_AGE "86400"
 
@@ -66,9 +67,8 @@ static void put(char *dst, size_t cap, const uint8_t *v, size_t len,
   dst[have + len] = '\0';
 }
 
-void sq_request_in_field(sq_request_in *in, const uint8_t *name,
-                         size_t namelen, const uint8_t *value,
-                         size_t valuelen) {
+void sq_request_in_field(sq_request_in *in, const uint8_t *name, size_t namelen,
+                         const uint8_t *value, size_t valuelen) {
   if (name_is(name, namelen, ":method")) {
     in->method[0] = '\0';
     put(in->method, sizeof(in->method), value, valuelen, &in->too_long);
@@ -90,8 +90,8 @@ static void field(sq_response_out *o, const char *name, const char *value) {
 }
 
 static void read_cmcd(const sq_request_in *in, sq_response_out *out) {
-  int keys = scone_app_cmcd_decode_query(&out->cmcd, in->target,
-                                         strlen(in->target));
+  int keys =
+      scone_app_cmcd_decode_query(&out->cmcd, in->target, strlen(in->target));
   int bad = keys < 0;
   keys = keys < 0 ? 0 : keys;
   for (size_t i = 0; i < 4; i++) {
@@ -141,9 +141,8 @@ static void cmsd(const sq_respond_opts *opts, sq_response_out *out) {
     st.present |= SCONE_APP_CMSD_D;
     st.d_ms = c->d_ms;
   }
-  if (st.present &&
-      scone_app_cmsd_static_encode(out->cmsd_static, sizeof(out->cmsd_static),
-                                   &st) > 0)
+  if (st.present && scone_app_cmsd_static_encode(
+                        out->cmsd_static, sizeof(out->cmsd_static), &st) > 0)
     field(out, "cmsd-static", out->cmsd_static);
 
   scone_app_cmsd_dynamic d;
@@ -155,9 +154,8 @@ static void cmsd(const sq_respond_opts *opts, sq_response_out *out) {
   d.has_rtt = opts->has_rtt;
   d.rtt_ms = opts->rtt_ms;
   if ((d.has_mb || d.has_rtt) &&
-      scone_app_cmsd_dynamic_render(out->cmsd_dynamic,
-                                    sizeof(out->cmsd_dynamic), SERVER_ID,
-                                    &d) > 0)
+      scone_app_cmsd_dynamic_render(
+          out->cmsd_dynamic, sizeof(out->cmsd_dynamic), SERVER_ID, &d) > 0)
     field(out, "cmsd-dynamic", out->cmsd_dynamic);
 }
 
@@ -196,10 +194,9 @@ void sq_respond(const sq_request_in *in, const sq_respond_opts *opts,
     return;
   }
   read_cmcd(in, out);
-  int status = in->too_long
-                   ? 431
-                   : sq_content_open(&out->body, opts->rootfd, in->target,
-                                     &out->type);
+  int status = in->too_long ? 431
+                            : sq_content_open(&out->body, opts->rootfd,
+                                              in->target, &out->type);
   uint64_t first = 0, last = 0;
   int r = status == 200 && in->range[0] != '\0'
               ? sq_content_range(in->range, out->body.size, &first, &last)

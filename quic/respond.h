@@ -19,16 +19,15 @@
 /* The request fields the server keeps, as received. */
 typedef struct sq_request_in {
   char method[SQ_METHOD_MAX];
-  char target[SQ_TARGET_MAX];   /* :path */
-  char range[SQ_FIELD_MAX];     /* Range, "" when absent */
-  char cmcd[4][SQ_FIELD_MAX];   /* CMCD-Request, -Object, -Status, -Session */
-  int too_long;                 /* one of them did not fit: 431 */
+  char target[SQ_TARGET_MAX]; /* :path */
+  char range[SQ_FIELD_MAX];   /* Range, "" when absent */
+  char cmcd[4][SQ_FIELD_MAX]; /* CMCD-Request, -Object, -Status, -Session */
+  int too_long;               /* one of them did not fit: 431 */
 } sq_request_in;
 
 /* Collects one request header field into in (names in lowercase). */
-void sq_request_in_field(sq_request_in *in, const uint8_t *name,
-                         size_t namelen, const uint8_t *value,
-                         size_t valuelen);
+void sq_request_in_field(sq_request_in *in, const uint8_t *name, size_t namelen,
+                         const uint8_t *value, size_t valuelen);
 
 typedef struct sq_respond_opts {
   int rootfd; /* -1: generated bodies only */
@@ -40,9 +39,9 @@ typedef struct sq_respond_opts {
 
 typedef struct sq_response_out {
   int status;
-  int send_body;    /* 0 for HEAD, OPTIONS and errors */
-  sq_body body;     /* the part to send */
-  uint64_t pace_bps; /* 0: as fast as the path allows */
+  int send_body;            /* 0 for HEAD, OPTIONS and errors */
+  sq_body body;             /* the part to send */
+  uint64_t pace_bps;        /* 0: as fast as the path allows */
   scone_app_cmcd_data cmcd; /* what the request said */
   int cmcd_keys;            /* keys taken, or < 0 for a malformed field */
   nghttp3_nv nva[SQ_RESP_FIELDS];

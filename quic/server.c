@@ -91,24 +91,26 @@ static int on_header(sq_h3 *h, int64_t stream_id, const uint8_t *name,
   return 0;
 }
 
-/* The stall of the test hooks: a response stops for good after
- * stall_after_bytes (only the first one to get there, with stall_once),
- * its connection alive. Returns 1 when it stalls now; else may lower max
- * to stop right there. */
+/* The stall of the test hooks: a response stops for good when it reaches
+ * byte stall_after_bytes of its object (one resumed past it sends
+ * nothing), the connection alive; with stall_once only the first response
+ * to get there stops. Returns 1 when it stalls now; else may lower max to
+ * stop right there. */
 static int test_stall(sq_stream *st, uint64_t *max) {
   const struct scone_quic_test_hooks *hk = st->sc->conn->hooks;
   scone_quic_server *srv = st->sc->srv;
+  uint64_t at = st->out.body.offset;
   if (st->stalled)
     return 1;
   if (hk->stall_once && srv->test_stalls > 0)
     return 0;
-  if (st->sent >= hk->stall_after_bytes) {
+  if (at >= hk->stall_after_bytes) {
     st->stalled = 1;
     srv->test_stalls++;
     return 1;
   }
-  if (hk->stall_after_bytes - st->sent < *max)
-    *max = hk->stall_after_bytes - st->sent;
+  if (hk->stall_after_bytes - at < *max)
+    *max = hk->stall_after_bytes - at;
   return 0;
 }
 
@@ -140,12 +142,12 @@ static nghttp3_ssize read_body(nghttp3_conn *conn, int64_t stream_id,
     return NGHTTP3_ERR_WOULDBLOCK;
   int eof;
   size_t n = sq_content_next(&st->out.body, vec, veccnt, max, &eof);
-  uint64_t sent = 0;
-  for (size_t i = 0; i < n; i++)
-    sent += vec[i].len;
-  st->sent += sent;
-  if (st->out.pace_bps != 0)
+  if (st->out.pace_bps != 0) {
+    uint64_t sent = 0;
+    for (size_t i = 0; i < n; i++)
+      sent += vec[i].len;
     sq_pace_consume(&sc->pace, sent, now);
+  }
   if (eof)
     *pflags |= NGHTTP3_DATA_FLAG_EOF;
   return (nghttp3_ssize)n;

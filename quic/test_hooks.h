@@ -16,9 +16,10 @@ struct scone_quic_test_hooks {
   /* Client: request TLS 1.3 middlebox compatibility mode (a 32-byte
    * legacy_session_id), which RFC 9001 section 8.4 forbids in QUIC. */
   int tls_compat_mode;
-  /* Server: a response body stops after this many bytes and never goes on,
-   * the connection alive (a server stalling mid-segment); 0: off. With
-   * stall_once, only the first response to get there stops. */
+  /* Server: a response body stops at this byte of its object and never
+   * goes on, the connection alive (a server stalling mid-segment; a range
+   * from past it gets nothing); 0: off. With stall_once, only the first
+   * response to get there stops. */
   uint64_t stall_after_bytes;
   int stall_once;
 };

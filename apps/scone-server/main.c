@@ -76,6 +76,12 @@ static void on_uplink(scone_quic_conn *conn, uint32_t path_id, scone_dir dir,
   fflush(stdout);
 }
 
+static const char *ot_name(scone_app_cm_ot ot) {
+  static const char *const names[] = {"m", "a",  "v", "av", "i",
+                                      "c", "tt", "k", "o"};
+  return (unsigned)ot < sizeof(names) / sizeof(names[0]) ? names[ot] : "?";
+}
+
 static void on_request(scone_quic_server *srv,
                        const scone_quic_server_request *r, void *user_data) {
   (void)srv;
@@ -84,7 +90,7 @@ static void on_request(scone_quic_server *srv,
   char cmcd[96] = "";
   int n = 0;
   if (c->present & SCONE_APP_CMCD_OT)
-    n += snprintf(cmcd + n, sizeof(cmcd) - (size_t)n, " ot=%d", (int)c->ot);
+    n += snprintf(cmcd + n, sizeof(cmcd) - (size_t)n, " ot=%s", ot_name(c->ot));
   if ((c->present & SCONE_APP_CMCD_BL) && n < (int)sizeof(cmcd))
     n += snprintf(cmcd + n, sizeof(cmcd) - (size_t)n, " bl=%llu",
                   (unsigned long long)c->bl_ms);

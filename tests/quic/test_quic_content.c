@@ -302,8 +302,9 @@ static void test_cmcd_in_cmsd_out(void **state) {
   h_server_log(&fx.s, log, sizeof(log));
   assert_non_null(strstr(log, "GET /chunk.m4s 200 bytes=20 paced=0 rtp=- "
                               "malformed=1\n"));
-  assert_non_null(strstr(log, "GET /chunk.m4s?CMCD=br%3D750%2Cot%3Dv%2Crtp%3D"
-                              "900 200 bytes=20 paced=0 rtp=900 malformed=0\n"));
+  assert_non_null(strstr(log,
+                         "GET /chunk.m4s?CMCD=br%3D750%2Cot%3Dv%2Crtp%3D"
+                         "900 200 bytes=20 paced=0 rtp=900 malformed=0\n"));
   down(&fx);
 
   /* --no-cmsd: none of it. */

@@ -66,8 +66,7 @@ static void test_request_and_response_headers(void **state) {
   assert_non_null(strstr(r->headers, "content-length: 1000\n"));
   assert_non_null(strstr(r->headers, "access-control-allow-origin: *\n"));
   /* The server read the CMCD (rtp) and answered with CMSD mb. */
-  assert_non_null(
-      strstr(r->headers, "cmsd-dynamic: \"scone-server\";mb=1300"));
+  assert_non_null(strstr(r->headers, "cmsd-dynamic: \"scone-server\";mb=1300"));
   assert_non_null(strstr(r->headers, "cmsd-static: br=1050,d=2000,ot=v"));
 
   char log[32768];
@@ -154,8 +153,7 @@ static void test_connection_closed_fails_requests(void **state) {
   /* Until some of the body is in. */
   scone_tstamp end = scone_quic_now() + T_GET;
   while (t.r[1].body < 100000 && scone_quic_now() < end)
-    scone_quic_client_run(t.cl, scone_quic_now() + 10 * SCONE_MILLISECONDS,
-                          0);
+    scone_quic_client_run(t.cl, scone_quic_now() + 10 * SCONE_MILLISECONDS, 0);
   assert_true(t.r[1].body >= 100000);
   h_server_stop(&s, NULL); /* closes its connections */
   assert_int_equal(h_rec_run(&t, T_GET), SCONE_QUIC_ERR_CLOSED);
