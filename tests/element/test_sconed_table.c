@@ -202,11 +202,89 @@ static void malformed_pass_untouched(void **state) {
   sconed_engine_free(e);
 }
 
+/* Non-QUIC datagrams both ways (4 packets, so "established"). */
+static void fake_flow(sconed_engine *e, uint32_t id, scone_tstamp t) {
+  pg_flow f;
+  pg_flow_make(&f, 0, 1000 + id, (uint16_t)(20000 + id));
+  uint8_t p[64];
+  memset(p, 0, sizeof(p));
+  h_pkt k;
+  for (int i = 0; i < 4; i++)
+    h_send(e, &f, i & 1, p, sizeof(p), t, &k);
+}
+
+/* An established SCONE flow: handshake, SCONE packets, both ends. */
+static void scone_flow(sconed_engine *e, const pg_flow *f, scone_tstamp t) {
+  h_pkt k;
+  h_hello(e, f, 0, t);
+  h_short(e, f, 0, 300, t, &k);
+  h_scone(e, f, 0, SCONE_SIGNAL_UNKNOWN, 300, t, &k);
+  h_short(e, f, 1, 100, t, &k);
+}
+
+static sconed_engine_stats stats(const sconed_engine *e) {
+  sconed_engine_stats st;
+  sconed_engine_stats_get(e, &st);
+  return st;
+}
+
+static void two_way_flood_admission(void **state) {
+  (void)state;
+  sconed_engine_settings s;
+  h_settings(&s);
+  s.max_flows = 16; /* two buckets: every flow may use both */
+  s.admit_per_second = 5;
+  sconed_engine *e = h_engine_with(&s, NULL);
+
+  pg_flow real[2];
+  for (int i = 0; i < 2; i++) {
+    pg_flow_make(&real[i], 0, 1 + (uint32_t)i, (uint16_t)(40100 + i));
+    scone_flow(e, &real[i], T0);
+  }
+  for (uint32_t i = 0; i < 64; i++)
+    fake_flow(e, i, T0 + SEC(0.5));
+  assert_int_equal(stats(e).flows, 16);
+
+  /* The real flows stay active; the fakes fall quiet for 2 s. */
+  scone_tstamp t = T0 + SEC(3);
+  uint64_t total = h_plan(e, "default").flows_total;
+  for (int i = 0; i < 2; i++) {
+    h_pkt k;
+    h_short(e, &real[i], 0, 300, t, &k);
+  }
+  assert_int_equal(h_plan(e, "default").flows_total, total);
+
+  /* New real flows get in, at the bounded rate. */
+  uint64_t before = stats(e).evicted_young;
+  for (int i = 0; i < 20; i++) {
+    pg_flow n;
+    pg_flow_make(&n, 0, 100 + (uint32_t)i, (uint16_t)(41000 + i));
+    h_hello(e, &n, 0, t + 1);
+  }
+  assert_int_equal(stats(e).evicted_young - before, s.admit_per_second);
+  pg_flow later;
+  pg_flow_make(&later, 0, 200, 42000);
+  h_hello(e, &later, 0, t + SEC(1) + 2);
+  assert_int_equal(stats(e).evicted_young - before, s.admit_per_second + 1);
+
+  /* The SCONE flows kept their slots (and state). */
+  total = h_plan(e, "default").flows_total;
+  uint64_t unadmitted = stats(e).unadmitted;
+  for (int i = 0; i < 2; i++) {
+    h_pkt k;
+    h_scone(e, &real[i], 0, SCONE_SIGNAL_UNKNOWN, 300, t + SEC(2), &k);
+  }
+  assert_int_equal(h_plan(e, "default").flows_total, total);
+  assert_int_equal(stats(e).unadmitted, unadmitted);
+  sconed_engine_free(e);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(budget_and_memory),
       cmocka_unit_test(idle_flows_evicted),
       cmocka_unit_test(flood_keeps_established_flows),
+      cmocka_unit_test(two_way_flood_admission),
       cmocka_unit_test(reload_re_resolves_lazily),
       cmocka_unit_test(malformed_pass_untouched),
   };
