@@ -59,7 +59,7 @@ static void check_rewrite(const uint8_t *d, size_t n, unsigned target) {
 
   if (pr != 0 || v.is_fragment) {
     FUZZ_CHECK(r < 0);
-    FUZZ_CHECK(pr != 0 || r == SCONE_ERR_NOT_SCONE);
+    FUZZ_CHECK(pr != 0 || r == SCONE_ERR_FRAGMENT);
     FUZZ_CHECK(n == 0 || memcmp(buf, d, n) == 0);
     free(buf);
     return;
@@ -122,14 +122,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (r == 0)
     check_view(&v, d, n);
   /* is_fragment holds whatever the result: a later fragment of a UDP
-   * datagram is NOT_SCONE yet still flagged, so callers can count it. */
+   * datagram is SCONE_ERR_FRAGMENT and flagged too. */
   if (n >= 20 && (d[0] >> 4) == 4 && (d[0] & 0x0f) >= 5 && d[9] == 17 &&
       n >= (size_t)(d[0] & 0x0f) * 4 &&
       fuzz_be16(d + 2) >= (size_t)(d[0] & 0x0f) * 4) {
     int frag = (fuzz_be16(d + 6) & 0x3fff) != 0;
     FUZZ_CHECK(v.is_fragment == frag);
     if (fuzz_be16(d + 6) & 0x1fff)
-      FUZZ_CHECK(r == SCONE_ERR_NOT_SCONE);
+      FUZZ_CHECK(r == SCONE_ERR_FRAGMENT);
   }
   check_rewrite(d, n, data[0]);
   return 0;

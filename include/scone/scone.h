@@ -41,6 +41,9 @@ typedef uint64_t scone_duration;
 #define SCONE_ERR_TRANSPORT_PARAMETER (-5) /* TRANSPORT_PARAMETER_ERROR */
 #define SCONE_ERR_MALFORMED (-6)           /* input is not well formed */
 #define SCONE_ERR_NOT_QUIC (-7)            /* not per QUIC invariants */
+#define SCONE_ERR_NOT_UDP (-8)             /* an IP packet without UDP */
+#define SCONE_ERR_FRAGMENT (-9) /* part of a fragmented UDP datagram */
+#define SCONE_ERR_NOT_IP (-10)  /* a link-layer frame without IP (ARP) */
 
 /* A short English description of a SCONE_ERR_* value ("unknown error" else). */
 const char *scone_strerror(int err);
@@ -223,22 +226,25 @@ typedef struct scone_ipudp {
   size_t payload_off;    /* offset of the UDP payload */
   size_t payload_len;    /* from the UDP length field, bounded by the capture */
   uint8_t tos;           /* IPv4 TOS / IPv6 traffic class */
-  int is_fragment;       /* MF set: payload incomplete (later fragments have no
-                            UDP header: parse gives SCONE_ERR_NOT_SCONE with
-                            is_fragment 1 if the datagram is UDP) */
+  int is_fragment;       /* the first fragment of a UDP datagram: its payload
+                            is incomplete (later ones give
+                            SCONE_ERR_FRAGMENT) */
 } scone_ipudp;
 
 /* Parses an IPv4 or IPv6 packet carrying UDP (IPv6 extension headers
  * hop-by-hop, routing, destination options and fragment are walked). Returns
- * 0, SCONE_ERR_TRUNCATED, SCONE_ERR_MALFORMED, or SCONE_ERR_NOT_SCONE when
- * the packet is not UDP or is a later fragment (the caller passes such
- * packets on untouched). v->is_fragment is valid whatever the result. */
+ * 0 (also for a first fragment: see is_fragment), SCONE_ERR_TRUNCATED,
+ * SCONE_ERR_MALFORMED, SCONE_ERR_NOT_UDP when the packet carries another
+ * protocol, or SCONE_ERR_FRAGMENT for a later fragment of a UDP datagram,
+ * which has no UDP header (the caller passes such packets on untouched).
+ * v->is_fragment is valid whatever the result: 1 with SCONE_ERR_FRAGMENT. */
 int scone_ipudp_parse(scone_ipudp *v, const uint8_t *pkt, size_t len);
 
 /* Rewrites the SCONE packet at the start of the UDP payload of an IP packet
  * (lower only) and fixes the UDP checksum incrementally. Same returns as
- * scone_packet_rewrite(); also SCONE_ERR_NOT_SCONE for non-UDP packets and
- * fragments. */
+ * scone_packet_rewrite(); also SCONE_ERR_NOT_UDP for packets of another
+ * protocol and SCONE_ERR_FRAGMENT for any fragment (a first one too: the
+ * checksum covers bytes it does not hold). */
 int scone_ipudp_rewrite(uint8_t *pkt, size_t len, unsigned target,
                         unsigned *old_signal);
 
@@ -267,7 +273,7 @@ int scone_link_supported(int linktype);
  * or the cooked protocol field must announce IPv4/IPv6; for loopback the
  * address family must be an IP one and, as for raw IP, the version nibble
  * 4 or 6. Returns 0, SCONE_ERR_TRUNCATED when the capture ends inside the
- * link header (or right after it), SCONE_ERR_NOT_SCONE when the frame
+ * link header (or right after it), SCONE_ERR_NOT_IP when the frame
  * carries something other than IP (ARP, LLC, ...: to be passed on
  * untouched), or SCONE_ERR_INVALID_ARGUMENT for an unsupported link type or
  * a NULL pointer. *ip_off is written only on success. */

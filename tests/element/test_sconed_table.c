@@ -202,6 +202,43 @@ static void malformed_pass_untouched(void **state) {
   sconed_engine_free(e);
 }
 
+/* What is not a whole UDP datagram passes untouched and is counted for
+ * what it is: a first or later fragment, or another protocol (a later
+ * fragment of a TCP segment among them). */
+static void fragments_and_other_protocols_counted_apart(void **state) {
+  (void)state;
+  sconed_engine *e = h_engine(NULL, 0);
+  pg_flow f;
+  pg_flow_make(&f, 0, 1, 5000);
+  uint8_t pl[300], b[400], orig[400];
+  pg_scone(pl, sizeof(pl), SCONE_SIGNAL_UNKNOWN);
+  /* IPv4 flags and fragment offset: MF; offset 1480; MF and offset; and
+   * the last two again on TCP. */
+  const struct {
+    uint16_t frag;
+    uint8_t proto;
+  } cases[] = {{0x2000, 17}, {0x00b9, 17}, {0x20b9, 17}, {0x00b9, 6}, {0, 6}};
+  sconed_verdict v;
+  for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+    size_t n = pg_ip(b, sizeof(b), &f, 0, pl, sizeof(pl), 1);
+    b[6] = (uint8_t)(cases[i].frag >> 8);
+    b[7] = (uint8_t)cases[i].frag;
+    b[9] = cases[i].proto;
+    memcpy(orig, b, n);
+    sconed_engine_process_ip(e, b, n, T0 + (scone_tstamp)i, &v);
+    assert_int_equal(v.action, SCONED_PASS);
+    assert_false(v.modified);
+    assert_memory_equal(b, orig, n);
+  }
+  sconed_engine_stats st;
+  sconed_engine_stats_get(e, &st);
+  assert_int_equal(st.fragments, 3);
+  assert_int_equal(st.not_udp, 2);
+  assert_int_equal(st.malformed, 0);
+  assert_int_equal(st.flows, 0);
+  sconed_engine_free(e);
+}
+
 /* Non-QUIC datagrams both ways (4 packets, so "established"). */
 static void fake_flow(sconed_engine *e, uint32_t id, scone_tstamp t) {
   pg_flow f;
@@ -287,6 +324,7 @@ int main(void) {
       cmocka_unit_test(two_way_flood_admission),
       cmocka_unit_test(reload_re_resolves_lazily),
       cmocka_unit_test(malformed_pass_untouched),
+      cmocka_unit_test(fragments_and_other_protocols_counted_apart),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
