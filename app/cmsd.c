@@ -13,15 +13,17 @@
 /* RFC 8941 sf-integer limit. */
 #define SF_INTEGER_MAX 999999999999999ULL
 
-void scone_app_cmsd_from_advice(scone_app_cmsd_dynamic *out,
-                                const scone_advice *advice,
-                                const scone_app_settings *settings) {
-  uint64_t cap = scone_app_media_cap_bps(advice, settings);
+int scone_app_cmsd_from_advice(scone_app_cmsd_dynamic *out,
+                               const scone_advice *advice,
+                               const scone_app_settings *settings) {
+  uint64_t cap;
+  int rc = scone_app_media_cap_bps(&cap, advice, settings);
   /* Down, not nearest: the player must be able to trust mb as a ceiling. */
   out->has_mb = cap != 0;
   out->mb_kbps = cap / 1000;
   out->has_etp = 0;
   out->etp_kbps = 0;
+  return rc;
 }
 
 typedef struct out {

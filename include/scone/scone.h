@@ -62,6 +62,12 @@ const char *scone_strerror(int err);
 /* The monitoring period over which advice applies. */
 #define SCONE_PERIOD ((scone_duration)67 * SCONE_SECONDS)
 
+/* The two directions advice is given for, as the subscriber sees them. */
+typedef enum scone_dir {
+  SCONE_DIR_UPLINK = 0,   /* client (subscriber) to server */
+  SCONE_DIR_DOWNLINK = 1, /* server to client */
+} scone_dir;
+
 #define SCONE_TP_SCONE_SUPPORTED 0x219eU /* transport parameter id */
 
 /* First-flight indication: the final two bytes of a client's datagrams. */
@@ -194,21 +200,10 @@ int scone_indication_present(const uint8_t *dgram, size_t len);
 
 /* ---------------------------------------------------------- UDP checksums */
 
-/* RFC 1624 eqn. 3: the new one's-complement checksum after one 16-bit word of
- * the covered data changes from old_word to new_word. All values in host
- * order of their big-endian wire form. Pure arithmetic, no corner handling. */
-uint16_t scone_csum_replace16(uint16_t csum, uint16_t old_word,
-                              uint16_t new_word);
-
-/* Updates a UDP checksum field as stored on the wire (read big-endian) for one
- * changed 16-bit word, with UDP's corners: over IPv4 a zero checksum means
- * "none" and stays zero; a computed zero is sent as 0xffff (RFC 768). Over
- * IPv6 zero is not valid UDP (RFC 8200) and is left as it is: the element does
- * not repair packets it did not break. */
-uint16_t scone_udp_csum_update(uint16_t udp_csum, uint16_t old_word,
-                               uint16_t new_word, int is_ipv6);
-
-/* Computes a UDP checksum from scratch over the pseudo-header and the UDP
+/* The rewrite functions update the checksum of what they change themselves
+ * (RFC 1624, with UDP's zero corners: lib/internal.h).
+ *
+ * Computes a UDP checksum from scratch over the pseudo-header and the UDP
  * header + payload (whose checksum field is treated as zero). addrlen is 4 or
  * 16. Returns the value to store (0xffff in place of a computed 0). */
 uint16_t scone_udp_csum_compute(const uint8_t *src, const uint8_t *dst,
@@ -284,9 +279,10 @@ int scone_link_ip_offset(int linktype, const uint8_t *frame, size_t len,
 
 #define SCONE_WINDOW_MAX_BUCKETS 68
 
-/* Sum of byte counts over a sliding window of nbuckets buckets of bucket_ns
- * each. The window sum covers the current (partial) bucket and the previous
- * nbuckets - 1, so it covers at least (nbuckets - 1) * bucket_ns. */
+/* The sender budget's window (below), which embeds it. Sum of byte counts
+ * over a sliding window of nbuckets buckets of bucket_ns each. The window sum
+ * covers the current (partial) bucket and the previous nbuckets - 1, so it
+ * covers at least (nbuckets - 1) * bucket_ns. */
 typedef struct scone_window {
   scone_duration bucket_ns;
   uint32_t nbuckets;
@@ -367,62 +363,6 @@ void scone_budget_set_rate(scone_budget *b, uint64_t bps);
 /* Bytes that may be sent now; UINT64_MAX when no advice is set. */
 uint64_t scone_budget_available(scone_budget *b, scone_tstamp now);
 void scone_budget_consume(scone_budget *b, scone_tstamp now, uint64_t bytes);
-
-/* ------------------------------------------------ network monitor (element) */
-
-typedef enum scone_dir {
-  SCONE_DIR_UPLINK = 0,   /* client (subscriber) to server */
-  SCONE_DIR_DOWNLINK = 1, /* server to client */
-} scone_dir;
-
-typedef enum scone_conformance {
-  SCONE_CONFORMANCE_UNKNOWN = 0, /* no advice applied long enough to judge */
-  SCONE_CONFORMANCE_CONFORMING = 1,
-  SCONE_CONFORMANCE_EXCEEDING = 2,
-} scone_conformance;
-
-#define SCONE_MONITOR_SETTINGS_V1 1
-typedef struct scone_monitor_settings {
-  uint32_t version;       /* SCONE_MONITOR_SETTINGS_V1 */
-  scone_duration period;  /* default SCONE_PERIOD; the spec says >= 67 s */
-  uint32_t nbuckets;      /* window buckets, default 67 */
-  uint32_t tolerance_pct; /* allowed excess over advice, default 10 */
-} scone_monitor_settings;
-
-void scone_monitor_settings_default(scone_monitor_settings *s);
-
-/* Per flow and direction: bytes over the sliding window against the highest
- * advice applied in the current and the preceding two periods. A period in
- * that lookback that was not advised from its start counts as "no limit",
- * which gives endpoints at least the two periods the spec asks for to learn
- * and adapt (up to one more when advice begins mid-period). */
-typedef struct scone_monitor {
-  scone_monitor_settings s;
-  scone_tstamp origin; /* the time given to init: period 0 starts here */
-  struct {
-    scone_window win;
-    uint64_t period_idx; /* absolute period number of max_sig[0] */
-    uint8_t max_sig[3];  /* highest signal applied: this period, -1, -2;
-                            SCONE_SIGNAL_UNKNOWN = some of the period
-                            passed without advice */
-    uint8_t last_sig;    /* advice configured now; carried into new periods */
-  } d[2];
-} scone_monitor;
-
-void scone_monitor_init(scone_monitor *m, const scone_monitor_settings *s,
-                        scone_tstamp now);
-/* The element applied (wrote or confirmed) signal on dir at now. The advice
- * stays configured, and counts in every later period, until changed; pass
- * SCONE_SIGNAL_UNKNOWN when the element stops giving advice on dir, which
- * lifts the limit at once: advice given again is judged like new advice. */
-void scone_monitor_on_advice(scone_monitor *m, scone_dir dir, unsigned signal,
-                             scone_tstamp now);
-void scone_monitor_on_bytes(scone_monitor *m, scone_dir dir, uint64_t bytes,
-                            scone_tstamp now);
-/* The limit in force (bit/s, 0 = none) and the verdict for dir at now. */
-uint64_t scone_monitor_limit(scone_monitor *m, scone_dir dir, scone_tstamp now);
-scone_conformance scone_monitor_check(scone_monitor *m, scone_dir dir,
-                                      scone_tstamp now);
 
 #ifdef __cplusplus
 }
