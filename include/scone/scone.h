@@ -12,7 +12,8 @@
  *   - times are scone_tstamp: nanoseconds on a clock the caller chooses
  *     (monotonic, pcap timestamps, a test's counter); only differences matter;
  *   - settings structs carry a version and have a *_default() initialiser, so
- *     fields can be added without breaking callers.
+ *     fields can be added without breaking callers; as in ngtcp2, a library
+ *     accepts the versions it knows and refuses any other.
  */
 #ifndef SCONE_SCONE_H
 #define SCONE_SCONE_H
@@ -221,9 +222,9 @@ typedef struct scone_ipudp {
   size_t payload_off;    /* offset of the UDP payload */
   size_t payload_len;    /* from the UDP length field, bounded by the capture */
   uint8_t tos;           /* IPv4 TOS / IPv6 traffic class */
-  int is_fragment;       /* the first fragment of a UDP datagram: its payload
-                            is incomplete (later ones give
-                            SCONE_ERR_FRAGMENT) */
+  int is_fragment;       /* a fragment of a UDP datagram: with result 0 the
+                            first one, whose payload is incomplete; later
+                            ones give SCONE_ERR_FRAGMENT */
 } scone_ipudp;
 
 /* Parses an IPv4 or IPv6 packet carrying UDP (IPv6 extension headers
