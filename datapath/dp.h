@@ -101,6 +101,10 @@ int sconed_dp_signals_open(sconed_dp *dp);
  * reloading. Returns 1 when the loop should stop, else 0. */
 int sconed_dp_signals_handle(sconed_dp *dp);
 
+/* The packet loops (nfq.h, relay.h) run until a signal (sigfd) or stopfd
+ * says stop, then forward what the shaper holds; each returns 0 after a
+ * clean stop, -1 when it could not start (the reason went to stderr). */
+
 /* A line on stderr, "sconed: " first. */
 void sconed_dp_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -21,9 +21,7 @@ typedef struct sconed_nfq_settings {
 
 void sconed_nfq_settings_default(sconed_nfq_settings *s);
 
-/* Serves the queues until a signal (dp->sigfd) or dp->stopfd says stop,
- * then forwards what the shaper holds. Returns 0 after a clean stop, -1
- * when it could not start (the reason went to stderr). */
+/* Serves the queues; runs and returns as every loop does (dp.h). */
 int sconed_nfq_run(sconed_dp *dp, const sconed_nfq_settings *s);
 
 #endif

@@ -16,9 +16,7 @@ typedef struct sconed_relay_settings {
 
 void sconed_relay_settings_default(sconed_relay_settings *s);
 
-/* Relays until a signal (dp->sigfd) or dp->stopfd says stop, then
- * forwards what the shaper holds. Returns 0 after a clean stop, -1 when it
- * could not start (the reason went to stderr). */
+/* Relays; runs and returns as every loop does (dp.h). */
 int sconed_relay_run(sconed_dp *dp, const sconed_relay_settings *s);
 
 #endif

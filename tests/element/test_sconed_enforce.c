@@ -1,6 +1,8 @@
 /* Monitoring over 67 s periods, conformance, policing and shaping. */
 #include "harness.h"
 
+#include <stdio.h>
+
 typedef struct run_res {
   uint64_t sent, dropped, delayed, modified;
   uint64_t passed_payload; /* payload bytes passed or delayed */
@@ -227,17 +229,21 @@ static void shaper_delays_then_drops(void **state) {
   sconed_engine_free(e);
 }
 
+/* Policing at 1 Mbit/s with a one-datagram burst, everyone subscribed,
+ * and announced flows spared for their first grace packets. */
+static sconed_engine *grace_engine(unsigned grace) {
+  char cfg[256];
+  snprintf(cfg, sizeof(cfg),
+           "[global]\nannounce_grace = %u\n[plan p]\ndownlink = 1M\n"
+           "action = police\nburst = 1500\n[subscribers]\n"
+           "subscriber = 0.0.0.0/0 p opt-in\n",
+           grace);
+  return h_engine(cfg, 0);
+}
+
 static void announced_flow_grace(void **state) {
   (void)state;
-  sconed_engine *e = h_engine("[global]\n"
-                              "announce_grace = 20\n"
-                              "[plan p]\n"
-                              "downlink = 1M\n"
-                              "action = police\n"
-                              "burst = 1500\n"
-                              "[subscribers]\n"
-                              "subscriber = 0.0.0.0/0 p opt-in\n",
-                              0);
+  sconed_engine *e = grace_engine(20);
   pg_flow f, g;
   pg_flow_make(&f, 0, 6, 40006);
   pg_flow_make(&g, 0, 7, 40007);
@@ -269,15 +275,7 @@ static void announce_grace_capped(void **state) {
                                          "bad.ini", err, sizeof(err));
   assert_null(c);
   assert_non_null(strstr(err, "bad.ini:2: announce_grace '255'"));
-  sconed_engine *e = h_engine("[global]\n"
-                              "announce_grace = 254\n"
-                              "[plan p]\n"
-                              "downlink = 1M\n"
-                              "action = police\n"
-                              "burst = 1500\n"
-                              "[subscribers]\n"
-                              "subscriber = 0.0.0.0/0 p opt-in\n",
-                              0);
+  sconed_engine *e = grace_engine(254);
   pg_flow f;
   pg_flow_make(&f, 0, 7, 40007);
   h_hello(e, &f, 1, T0);

@@ -154,14 +154,20 @@ static void reload_re_resolves_lazily(void **state) {
   sconed_engine_free(e);
 }
 
+/* A server's 328-byte SCONE datagram of flow f into b (400 bytes). */
+static size_t scone_datagram(uint8_t *b, pg_flow *f) {
+  uint8_t pl[300];
+  pg_flow_make(f, 0, 1, 5000);
+  pg_scone(pl, sizeof(pl), SCONE_SIGNAL_UNKNOWN);
+  return pg_ip(b, 400, f, 0, pl, sizeof(pl), 1);
+}
+
 static void malformed_pass_untouched(void **state) {
   (void)state;
   sconed_engine *e = h_engine(NULL, 0);
   pg_flow f;
-  pg_flow_make(&f, 0, 1, 5000);
-  uint8_t pl[300], b[400], orig[400];
-  pg_scone(pl, sizeof(pl), SCONE_SIGNAL_UNKNOWN);
-  size_t n = pg_ip(b, sizeof(b), &f, 0, pl, sizeof(pl), 1);
+  uint8_t b[400], orig[400];
+  size_t n = scone_datagram(b, &f);
   sconed_verdict v;
   /* Every truncation of a SCONE datagram, and garbage of every length. */
   srand(3);
@@ -185,7 +191,7 @@ static void malformed_pass_untouched(void **state) {
     assert_int_equal(v.action, SCONED_PASS);
   }
   /* A packet claiming more UDP bytes than the IP packet holds. */
-  n = pg_ip(b, sizeof(b), &f, 0, pl, sizeof(pl), 1);
+  n = scone_datagram(b, &f);
   b[20 + 4] = 0xff;
   memcpy(orig, b, n);
   sconed_engine_process_ip(e, b, n, T0 + SEC(2), &v);
@@ -209,9 +215,7 @@ static void fragments_and_other_protocols_counted_apart(void **state) {
   (void)state;
   sconed_engine *e = h_engine(NULL, 0);
   pg_flow f;
-  pg_flow_make(&f, 0, 1, 5000);
-  uint8_t pl[300], b[400], orig[400];
-  pg_scone(pl, sizeof(pl), SCONE_SIGNAL_UNKNOWN);
+  uint8_t b[400], orig[400];
   /* IPv4 flags and fragment offset: MF; offset 1480; MF and offset; and
    * the last two again on TCP. */
   const struct {
@@ -220,7 +224,7 @@ static void fragments_and_other_protocols_counted_apart(void **state) {
   } cases[] = {{0x2000, 17}, {0x00b9, 17}, {0x20b9, 17}, {0x00b9, 6}, {0, 6}};
   sconed_verdict v;
   for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-    size_t n = pg_ip(b, sizeof(b), &f, 0, pl, sizeof(pl), 1);
+    size_t n = scone_datagram(b, &f);
     b[6] = (uint8_t)(cases[i].frag >> 8);
     b[7] = (uint8_t)cases[i].frag;
     b[9] = cases[i].proto;
