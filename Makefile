@@ -6,7 +6,7 @@ FUZZ_BUILD  ?= build-fuzz
 FUZZ_SECONDS ?= 60
 JOBS        ?= $(shell nproc)
 
-.PHONY: all deps configure test asan-test fuzz bench demo format clean
+.PHONY: all deps configure test asan-test fuzz bench demo content content-fast format clean
 
 all: configure
 	cmake --build $(BUILD) -j$(JOBS)
@@ -40,6 +40,15 @@ bench: all
 # otherwise.
 demo: all
 	./scripts/demo.sh $(BUILD)/bin $(BUILD)/tests/bin
+
+# The DASH presentation (scripts/scone-content), made once with ffmpeg into
+# $(BUILD)/content and reused; CONTENT_ARGS passes e.g. --duration 60.
+# content-fast: synthetic segments of the right sizes, in well under a second.
+content: all
+	./scripts/scone-content $(CONTENT_ARGS) --tool $(BUILD)/bin/scone-video-content $(BUILD)/content
+
+content-fast: all
+	./scripts/scone-content --fast $(CONTENT_ARGS) --tool $(BUILD)/bin/scone-video-content $(BUILD)/content-fast
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -5,7 +5,7 @@
 #include "internal.h"
 
 void scone_app_settings_default(scone_app_settings *s) {
-  s->version = SCONE_APP_SETTINGS_VERSION;
+  s->version = SCONE_APP_SETTINGS_V1;
   s->overhead_margin_pct = SCONE_APP_DEFAULT_OVERHEAD_MARGIN_PCT;
   s->netinfo_change_pct = 10;
   s->netinfo_min_interval = SCONE_SECONDS;

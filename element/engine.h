@@ -57,13 +57,12 @@ typedef enum sconed_seed_source {
   SCONED_SEED_FIXED = 1,     /* .seed: deterministic runs and tests */
 } sconed_seed_source;
 
-/* Settings versions as ngtcp2 numbers its own: the engine accepts the
- * versions it knows and refuses any other (sconed_engine_new gives NULL). */
+/* The struct's layout version, as ngtcp2 numbers its own: the engine
+ * refuses any other (sconed_engine_new gives NULL), which also catches a
+ * struct that did not go through sconed_engine_settings_default(). */
 #define SCONED_ENGINE_SETTINGS_V1 1
-/* The version this header describes: what _default() writes. */
-#define SCONED_ENGINE_SETTINGS_VERSION SCONED_ENGINE_SETTINGS_V1
 typedef struct sconed_engine_settings {
-  uint32_t version;   /* SCONED_ENGINE_SETTINGS_VERSION */
+  uint32_t version;   /* SCONED_ENGINE_SETTINGS_V1 */
   uint32_t max_flows; /* hard budget, preallocated; default 65536 */
   /* A flow with no packet for this long is gone; default 120 s (above
    * QUIC's usual idle timeouts, like a NAT's UDP binding). */

@@ -12,7 +12,7 @@
 
 void sconed_engine_settings_default(sconed_engine_settings *s) {
   memset(s, 0, sizeof(*s));
-  s->version = SCONED_ENGINE_SETTINGS_VERSION;
+  s->version = SCONED_ENGINE_SETTINGS_V1;
   s->max_flows = 65536;
   s->idle_timeout = 120 * SCONE_SECONDS;
   s->young_timeout = 2 * SCONE_SECONDS;

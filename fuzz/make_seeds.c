@@ -776,6 +776,151 @@ static void seeds_sconed_packet(void) {
   emit_raw("sconed_packet", "not-quic-and-odd", q.b, q.n);
 }
 
+/* ------------------------------------------------- CMCD, CMSD and MPD */
+
+typedef struct text_seed {
+  const char *name, *text;
+} text_seed;
+
+static void emit_texts(const char *target, const text_seed *t, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    emit_raw(target, t[i].name, (const uint8_t *)t[i].text, strlen(t[i].text));
+}
+
+/* Byte 0 picks the header shard (0 the query payload, 1 Request, 2 Status,
+ * 3 Object, 4 Session) or, at 5, a whole request target. */
+static void seeds_cmcd(void) {
+  static const struct {
+    uint8_t ctl;
+    const char *name, *text;
+  } s[] = {
+      {0, "cta-example",
+       "br=3200,bs,d=4004,mtp=25400,ot=v,rtp=15000,"
+       "sid=\"6e2fb550-c457-11e9-bb97-0800200c9a66\","
+       "tb=6000"},
+      {1, "request",
+       "bl=21300,dl=18500,mtp=48100,nor=\"..%2F300kbps%2F"
+       "track.m4v\",nrr=\"12323-48763\",su"},
+      {2, "status", "bs,rtp=12000"},
+      {3, "object", "br=3200,d=4004,ot=v,tb=6000"},
+      {4, "session",
+       "cid=\"faec5fc2-ac30-11ea-bb37-0242ac130002\","
+       "pr=1.08,sf=d,sid=\"6e2fb550-c457-11e9-bb97-"
+       "0800200c9a66\",st=v,v=2"},
+      {5, "query",
+       "/video/seg-1.m4s?x=1&CMCD=bl%3D21300%2Cbr%3D3200%2Cbs%2C"
+       "ot%3Dv%2Csid%3D%22a%20b%22%2Csu&y=2#f"},
+      {0, "custom-and-bad",
+       "com.example-x=\"y\",br=\"3200\",bl=-1,ot=zz,"
+       "bs=?0,pr=2,br=(1 2);p=1,zz"},
+      {0, "malformed", "br=3200,,d=1, sid=\"open"},
+      {5, "bad-escape", "/a?CMCD=br%3"},
+  };
+  for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
+    emit("cmcd", s[i].name, s[i].ctl, (const uint8_t *)s[i].text,
+         strlen(s[i].text));
+}
+
+static void seeds_cmsd(void) {
+  static const text_seed s[] = {
+      {"one", "\"scone\";mb=4020"},
+      {"two-servers", "\"CDNA\";etp=125;rtt=10;mb=8000, \"CDNB\";du;etp=1000;"
+                      "rd=4;rtt=40;mb=5000"},
+      {"tokens-and-junk", "cdn1;mb=\"x\";zz=1;du=?0, 12;mb=7, (\"a\" \"b\");"
+                          "mb=9, :aGVsbG8=:;mb=1"},
+      {"malformed", "\"a\";mb=, \"b\""},
+      {"empty", ""},
+  };
+  emit_texts("cmsd", s, sizeof s / sizeof s[0]);
+}
+
+#define MPD_OPEN                                                               \
+  "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<MPD "                          \
+  "xmlns=\"urn:mpeg:dash:schema:mpd:2011\" type=\"static\" "
+#define REP(id, bw)                                                            \
+  "<Representation id=\"" id "\" mimeType=\"video/mp4\" codecs=\"avc1\" "      \
+  "bandwidth=\"" bw "\" width=\"640\" height=\"360\"/>"
+
+static void seeds_mpd(void) {
+  static const text_seed s[] = {
+      /* scone-content's shape, as ffmpeg writes it. */
+      {"scone-content",
+       MPD_OPEN "profiles=\"urn:mpeg:dash:profile:isoff-live:2011\" "
+                "mediaPresentationDuration=\"PT120.0S\" maxSegmentDuration="
+                "\"PT2.0S\" minBufferTime=\"PT4.0S\">\n"
+                "<ProgramInformation>\n</ProgramInformation>\n"
+                "<Period id=\"0\" start=\"PT0.0S\">\n"
+                "<AdaptationSet id=\"0\" contentType=\"video\" "
+                "startWithSAP=\"1\" segmentAlignment=\"true\" "
+                "frameRate=\"24/1\" maxWidth=\"1920\" maxHeight=\"1080\" "
+                "par=\"16:9\">\n"
+                "<Representation id=\"0\" mimeType=\"video/mp4\" "
+                "codecs=\"avc1.4d400c\" bandwidth=\"235000\" width=\"320\" "
+                "height=\"180\" sar=\"1:1\">\n"
+                "<SegmentTemplate timescale=\"1000000\" duration=\"2000000\" "
+                "initialization=\"init-stream$RepresentationID$.m4s\" "
+                "media=\"chunk-stream$RepresentationID$-$Number%05d$.m4s\" "
+                "startNumber=\"1\">\n</SegmentTemplate>\n</Representation>\n"
+                "<Representation id=\"9\" mimeType=\"video/mp4\" "
+                "codecs=\"avc1.4d4028\" bandwidth=\"5800000\" width=\"1920\" "
+                "height=\"1080\" sar=\"1:1\">\n"
+                "<SegmentTemplate timescale=\"1000000\" duration=\"2000000\" "
+                "initialization=\"init-stream$RepresentationID$.m4s\" "
+                "media=\"chunk-stream$RepresentationID$-$Number%05d$.m4s\" "
+                "startNumber=\"1\">\n</SegmentTemplate>\n</Representation>\n"
+                "</AdaptationSet>\n"
+                "<AdaptationSet id=\"1\" contentType=\"audio\">\n"
+                "<Representation id=\"10\" mimeType=\"audio/mp4\" "
+                "codecs=\"mp4a.40.2\" bandwidth=\"128000\">\n"
+                "<SegmentTemplate timescale=\"1000000\" duration=\"2000000\" "
+                "initialization=\"init-stream$RepresentationID$.m4s\" "
+                "media=\"chunk-stream$RepresentationID$-$Number%05d$.m4s\" "
+                "startNumber=\"1\"/>\n</Representation>\n</AdaptationSet>\n"
+                "</Period>\n</MPD>\n"},
+      /* Timelines, BaseURL chains, inherited templates, two periods. */
+      {"features", MPD_OPEN
+       "mediaPresentationDuration=\"PT1M0.5S\">"
+       "<BaseURL>https://cdn.example/v1/</BaseURL>"
+       "<Period id=\"p0\" duration=\"PT20S\"><BaseURL>p0/</BaseURL>"
+       "<SegmentTemplate timescale=\"1000\" duration=\"4000\" "
+       "media=\"$RepresentationID$/$Number%03d$-$Bandwidth$.mp4\" "
+       "initialization=\"$RepresentationID$/init.mp4\" "
+       "startNumber=\"5\"/>"
+       "<AdaptationSet mimeType=\"video/mp4\"><BaseURL>../v/</BaseURL>" REP(
+           "hi", "3000000")
+           REP("lo",
+               "500000") "</AdaptationSet></Period>"
+                         "<Period><AdaptationSet contentType=\"audio\">"
+                         "<SegmentTemplate timescale=\"48000\" "
+                         "media=\"a/$Time$$$.m4a\">"
+                         "<SegmentTimeline><S t=\"96000\" d=\"96000\" r=\"2\"/>"
+                         "<S d=\"48000\"/><S t=\"480000\" d=\"96000\" "
+                         "r=\"-1\"/>"
+                         "</SegmentTimeline></SegmentTemplate>"
+                         "<Representation id=\"a1\" bandwidth=\"64000\"/>"
+                         "</AdaptationSet></Period></MPD>"},
+      {"huge-numbers",
+       MPD_OPEN "mediaPresentationDuration=\"P29DT23H59M59.999999999S\">"
+                "<Period><AdaptationSet mimeType=\"video/mp4\">"
+                "<SegmentTemplate media=\"$Number%032d$\" timescale="
+                "\"1099511627776\" duration=\"9007199254740992\" startNumber="
+                "\"9007199254740992\"/>" REP(
+                    "a", "1000000000000") "</AdaptationSet></Period></MPD>"},
+      {"many-segments",
+       MPD_OPEN "mediaPresentationDuration=\"P20D\"><Period>"
+                "<AdaptationSet mimeType=\"video/mp4\"><SegmentTemplate "
+                "media=\"$Number$\" timescale=\"1000\" duration=\"1\"/>" REP(
+                    "a", "1") "</AdaptationSet></Period></MPD>"},
+      {"billion-laughs",
+       "<?xml version=\"1.0\"?><!DOCTYPE MPD [<!ENTITY a \"aaaaaaaaaa\">"
+       "<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">]>"
+       "<MPD mediaPresentationDuration=\"&b;\"/>"},
+      {"dynamic", MPD_OPEN "type=\"dynamic\"/>"},
+      {"not-xml", "<MPD><Period>"},
+  };
+  emit_texts("mpd", s, sizeof s / sizeof s[0]);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s CORPUS_ROOT\n", argv[0]);
@@ -789,5 +934,8 @@ int main(int argc, char **argv) {
   seeds_link();
   seeds_sconed_config();
   seeds_sconed_packet();
+  seeds_cmcd();
+  seeds_cmsd();
+  seeds_mpd();
   return 0;
 }

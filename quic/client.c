@@ -50,7 +50,7 @@ static void finish(scone_quic_client *cl, sq_request *r, int reset) {
     return;
   r->done = 1;
   r->reset = reset;
-  r->finished = scone_quic_now();
+  r->finished = cl->conn->now;
   cl->outstanding--;
   if (cl->hcb.response_done != NULL) {
     scone_quic_response resp;
@@ -140,7 +140,7 @@ static int submit_pending(sq_h3 *h) {
       sq_conn_set_app_error(cl->conn, NGHTTP3_H3_INTERNAL_ERROR);
       return -1;
     }
-    r->started = scone_quic_now();
+    r->started = cl->conn->now;
     cl->next_submit++;
   }
   return 0;
@@ -166,12 +166,19 @@ static int make_authority(scone_quic_client *cl) {
   return 0;
 }
 
+static int send_udp(void *ctx, const sq_addr *to, const uint8_t *data,
+                    size_t len) {
+  const scone_quic_client *cl = ctx;
+  return sq_udp_send(cl->fd, to, data, len);
+}
+
 int scone_quic_client_new(scone_quic_client **pclient,
                           const scone_quic_client_config *cfg,
                           const scone_quic_callbacks *scone_cb,
                           const scone_quic_client_callbacks *http_cb,
                           void *user_data) {
-  if (cfg == NULL || cfg->host == NULL || cfg->port == NULL)
+  if (cfg == NULL || cfg->version != SCONE_QUIC_CLIENT_CONFIG_V1 ||
+      !sq_settings_valid(&cfg->quic) || cfg->host == NULL || cfg->port == NULL)
     return SCONE_ERR_INVALID_ARGUMENT;
   scone_quic_client *cl = calloc(1, sizeof(*cl));
   if (cl == NULL)
@@ -215,13 +222,15 @@ int scone_quic_client_new(scone_quic_client **pclient,
   p.settings = &cfg->quic;
   p.cb = &cl->scb;
   p.user_data = user_data;
-  p.fd = cl->fd;
+  p.send = send_udp;
+  p.send_ctx = cl;
   p.local = &cl->local;
   p.remote = &cl->remote;
   p.cred = cl->cred;
   p.sni = cl->sni;
   p.verify = !cfg->insecure;
   p.verify_host = cl->host;
+  p.now = scone_quic_now();
   if ((rv = sq_conn_client_new(&cl->conn, &p)) != 0)
     goto fail;
   sq_h3_init(&cl->h3, cl->conn, &client_events, cl);
@@ -274,10 +283,6 @@ int scone_quic_client_get(scone_quic_client *cl, const char *path) {
     return SCONE_QUIC_ERR_NOMEM;
   cl->outstanding++;
   return (int)cl->nreqs++;
-}
-
-uint32_t scone_quic_client_outstanding(const scone_quic_client *cl) {
-  return cl->outstanding;
 }
 
 static void read_socket(scone_quic_client *cl) {

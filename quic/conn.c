@@ -4,21 +4,15 @@
  * (sq_app_ops).
  */
 #include "internal.h"
+#include "test_hooks.h"
 
 #include <gnutls/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define SQ_HANDSHAKE_TIMEOUT (10 * SCONE_SECONDS)
-
-scone_tstamp scone_quic_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (scone_tstamp)ts.tv_sec * SCONE_SECONDS + (scone_tstamp)ts.tv_nsec;
-}
 
 void scone_quic_settings_default(scone_quic_settings *s) {
   memset(s, 0, sizeof(*s));
@@ -30,6 +24,15 @@ void scone_quic_settings_default(scone_quic_settings *s) {
   s->max_udp_payload = SCONE_QUIC_DEFAULT_MAX_UDP_PAYLOAD;
   s->advice_period = SCONE_PERIOD;
   s->idle_timeout = 30 * SCONE_SECONDS;
+}
+
+int sq_settings_valid(const scone_quic_settings *s) {
+  return s->version == SCONE_QUIC_SETTINGS_V1 &&
+         (s->scone_placement == SCONE_QUIC_PLACEMENT_CONFIRMED ||
+          s->scone_placement == SCONE_QUIC_PLACEMENT_HANDSHAKE) &&
+         (s->indication == SCONE_QUIC_INDICATION_EVERY ||
+          s->indication == SCONE_QUIC_INDICATION_ONCE ||
+          s->indication == SCONE_QUIC_INDICATION_OFF);
 }
 
 int sq_random_bytes(uint8_t *dst, size_t len) {
@@ -302,7 +305,10 @@ static int conn_alloc(scone_quic_conn **pc, const sq_conn_params *p,
   if (c == NULL)
     return SCONE_QUIC_ERR_NOMEM;
   c->is_server = is_server;
-  c->fd = p->fd;
+  c->send = p->send;
+  c->send_ctx = p->send_ctx;
+  c->now = p->now;
+  c->hooks = sq_test_hooks_get(is_server);
   c->s = *p->settings;
   if (c->s.max_udp_payload < SQ_MIN_UDP_PAYLOAD)
     c->s.max_udp_payload = SQ_MIN_UDP_PAYLOAD;
@@ -319,7 +325,8 @@ static int conn_alloc(scone_quic_conn **pc, const sq_conn_params *p,
   if (p->cb != NULL)
     c->cb = *p->cb;
   c->user_data = p->user_data;
-  c->indicating = !is_server && c->s.scone_capable;
+  c->indicating = !is_server && c->s.scone_capable &&
+                  c->s.indication != SCONE_QUIC_INDICATION_OFF;
   if (sq_random_bytes((uint8_t *)&c->rng, sizeof(c->rng)) != 0 || c->rng == 0)
     c->rng = 0x9E3779B97F4A7C15ULL;
   scone_app_netinfo_state_init(&c->ni, NULL);
@@ -334,7 +341,7 @@ static int conn_alloc(scone_quic_conn **pc, const sq_conn_params *p,
   if (p->settings->qlog_path != NULL &&
       sq_qlog_open(c, p->settings->qlog_path) != 0) {
     sq_conn_del(c);
-    return SCONE_QUIC_ERR_SOCKET;
+    return SCONE_QUIC_ERR_QLOG;
   }
   *pc = c;
   return 0;
@@ -347,7 +354,7 @@ static int conn_finish(scone_quic_conn *c, const sq_conn_params *p,
     return rv;
   ngtcp2_conn_set_tls_native_handle(c->qc, c->tls);
   sq_event_parameters(c, 1, c->s.scone_capable, now);
-  sq_path_get(c, p->local, p->remote, now);
+  sq_path_find_or_add(c, p->local, p->remote, now);
   return 0;
 }
 
@@ -356,7 +363,7 @@ int sq_conn_client_new(scone_quic_conn **pc, const sq_conn_params *p) {
   int rv = conn_alloc(&c, p, 0);
   if (rv != 0)
     return rv;
-  scone_tstamp now = p->now != 0 ? p->now : scone_quic_now();
+  scone_tstamp now = p->now;
   uint8_t b[2 * SQ_SCIDLEN];
   if (sq_random_bytes(b, sizeof(b)) != 0) {
     sq_conn_del(c);
@@ -395,7 +402,7 @@ int sq_conn_server_new(scone_quic_conn **pc, const sq_conn_params *p) {
     return rv;
   /* ngtcp2 counts qlog times from initial_ts: it must not be later than
    * the timestamp the first datagram is then read with. */
-  scone_tstamp now = p->now != 0 ? p->now : scone_quic_now();
+  scone_tstamp now = p->now;
   uint8_t b[SQ_SCIDLEN];
   if (sq_random_bytes(b, sizeof(b)) != 0) {
     sq_conn_del(c);

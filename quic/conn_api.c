@@ -23,40 +23,26 @@ const char *scone_quic_strerror(int err) {
     return "timed out";
   case SCONE_QUIC_ERR_CERT:
     return "certificate error";
+  case SCONE_QUIC_ERR_QLOG:
+    return "cannot write the qlog";
   default:
     return scone_strerror(err);
   }
-}
-
-int scone_quic_conn_is_server(const scone_quic_conn *c) {
-  return c->is_server;
-}
-
-int scone_quic_conn_scone_capable(const scone_quic_conn *c) {
-  return c->s.scone_capable;
 }
 
 int scone_quic_conn_peer_scone(const scone_quic_conn *c) {
   return c->peer_scone;
 }
 
-const char *scone_quic_conn_flow_type(const scone_quic_conn *c) {
-  return c->flow_type;
-}
-
-scone_dir scone_quic_conn_rx_dir(const scone_quic_conn *c) {
+scone_dir sq_conn_rx_dir(const scone_quic_conn *c) {
   /* SCONE packets a client receives travelled server to client. */
   return c->is_server ? SCONE_DIR_UPLINK : SCONE_DIR_DOWNLINK;
-}
-
-uint32_t scone_quic_conn_num_paths(const scone_quic_conn *c) {
-  return c->npaths;
 }
 
 int scone_quic_conn_get_advice(const scone_quic_conn *c, uint32_t path_id,
                                scone_dir dir, scone_tstamp now,
                                scone_quic_advice_state *out) {
-  if (path_id >= c->npaths || dir != scone_quic_conn_rx_dir(c))
+  if (path_id >= c->npaths || dir != sq_conn_rx_dir(c))
     return SCONE_ERR_INVALID_ARGUMENT;
   const sq_path *p = &c->paths[path_id];
   scone_advice_tracker_get(&p->tracker, now, &out->advice);

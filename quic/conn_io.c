@@ -14,6 +14,13 @@ void sq_conn_set_app_error(scone_quic_conn *c, uint64_t code) {
   ngtcp2_connection_close_error_set_application_error(&c->ccerr, code, NULL, 0);
 }
 
+void sq_conn_set_transport_error(scone_quic_conn *c, uint64_t code,
+                                 const char *reason) {
+  ngtcp2_connection_close_error_set_transport_error(
+      &c->ccerr, code, (const uint8_t *)reason, strlen(reason));
+  c->ccerr_fixed = 1;
+}
+
 void sq_conn_set_liberr(scone_quic_conn *c, int liberr) {
   if (liberr == NGTCP2_ERR_CRYPTO)
     ngtcp2_connection_close_error_set_transport_error_tls_alert(
@@ -29,7 +36,7 @@ static scone_tstamp three_pto(const scone_quic_conn *c, scone_tstamp now) {
 
 static void send_dgram(scone_quic_conn *c, const sq_addr *to,
                        const uint8_t *data, size_t len) {
-  if (sq_udp_send(c->fd, to, data, len) == 0) {
+  if (c->send(c->send_ctx, to, data, len) == 0) {
     c->ctr.datagrams_sent++;
     c->ctr.bytes_sent += len;
   }
@@ -38,10 +45,7 @@ static void send_dgram(scone_quic_conn *c, const sq_addr *to,
 int sq_conn_close(scone_quic_conn *c, scone_tstamp now) {
   if (c->state != SQ_STATE_OPEN)
     return SCONE_QUIC_ERR_CLOSED;
-  if (c->tp_error)
-    ngtcp2_connection_close_error_set_transport_error(
-        &c->ccerr, NGTCP2_TRANSPORT_PARAMETER_ERROR,
-        (uint8_t *)"scone_supported is not empty", 28);
+  c->now = now;
   c->state = SQ_STATE_CLOSING;
   c->state_deadline = three_pto(c, now);
   ngtcp2_path_storage ps;
@@ -96,7 +100,8 @@ static int on_error(scone_quic_conn *c, int rv, scone_tstamp now) {
     c->state = SQ_STATE_DEAD;
     return SCONE_QUIC_ERR_CLOSED;
   default:
-    sq_conn_set_liberr(c, rv);
+    if (!c->ccerr_fixed)
+      sq_conn_set_liberr(c, rv);
     return sq_conn_close(c, now);
   }
 }
@@ -104,6 +109,7 @@ static int on_error(scone_quic_conn *c, int rv, scone_tstamp now) {
 int sq_conn_read(scone_quic_conn *c, const sq_addr *local,
                  const sq_addr *remote, const uint8_t *data, size_t len,
                  scone_tstamp now) {
+  c->now = now;
   c->ctr.datagrams_received++;
   c->ctr.bytes_received += len;
   if (c->state == SQ_STATE_CLOSING && c->close_pkt != NULL) {
@@ -115,7 +121,7 @@ int sq_conn_read(scone_quic_conn *c, const sq_addr *local,
     return SCONE_QUIC_ERR_CLOSED;
   /* Any datagram from the server ends the client's first flight. */
   c->indicating = 0;
-  sq_path *path = sq_path_get(c, local, remote, now);
+  sq_path *path = sq_path_find_or_add(c, local, remote, now);
   ngtcp2_path np = sq_ngtcp2_path(local, remote);
   int rv = sq_rx_datagram(c, path, &np, data, len, now);
   return rv == 0 ? 0 : on_error(c, rv, now);
@@ -177,13 +183,15 @@ static ngtcp2_ssize write_one(scone_quic_conn *c, ngtcp2_path *path,
 int sq_conn_write(scone_quic_conn *c, scone_tstamp now) {
   if (c->state != SQ_STATE_OPEN)
     return c->state == SQ_STATE_DEAD ? SCONE_QUIC_ERR_CLOSED : 0;
+  c->now = now;
   size_t pmax = ngtcp2_conn_get_path_max_tx_udp_payload_size(c->qc);
   size_t burst = ngtcp2_conn_get_send_quantum(c->qc) / (pmax ? pmax : 1200);
   if (burst == 0)
     burst = 1;
   if (burst > SQ_MAX_BURST)
     burst = SQ_MAX_BURST;
-  for (size_t i = 0; i < burst; i++) {
+  size_t i = 0;
+  for (; i < burst; i++) {
     /* ngtcp2 is offered the whole max_udp_payload (less the indication):
      * the SCONE packet goes into the headroom before its output. */
     size_t tail = c->indicating ? SCONE_INDICATION_LEN : 0;
@@ -204,11 +212,15 @@ int sq_conn_write(scone_quic_conn *c, scone_tstamp now) {
       c->path_response_due--;
     sq_addr local, remote;
     sq_addrs_of(&ps.path, &local, &remote);
-    sq_path *path = sq_path_get(c, &local, &remote, now);
+    sq_path *path = sq_path_find_or_add(c, &local, &remote, now);
     size_t len;
     uint8_t *dg = sq_tx_finish(c, path, out, (size_t)n, &len, now);
     send_dgram(c, &remote, dg, len);
   }
+  /* "once": the first flight as first written carries the indication, its
+   * retransmissions do not. */
+  if (i > 0 && c->s.indication == SCONE_QUIC_INDICATION_ONCE)
+    c->indicating = 0;
   ngtcp2_conn_update_pkt_tx_time(c->qc, now);
   return 0;
 }
@@ -229,6 +241,7 @@ scone_tstamp sq_conn_expiry(const scone_quic_conn *c) {
 }
 
 int sq_conn_handle_expiry(scone_quic_conn *c, scone_tstamp now) {
+  c->now = now;
   if (c->state == SQ_STATE_CLOSING || c->state == SQ_STATE_DRAINING) {
     if (now >= c->state_deadline)
       c->state = SQ_STATE_DEAD;

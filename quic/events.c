@@ -101,8 +101,8 @@ void sq_event_advice_changed(scone_quic_conn *c, sq_path *path,
   ev.expires_at = adv.expires_at;
   emit(c, &ev, now);
   if (c->cb.advice_changed != NULL)
-    c->cb.advice_changed(c, sq_path_id(c, path), scone_quic_conn_rx_dir(c),
-                         &adv, c->user_data);
+    c->cb.advice_changed(c, sq_path_id(c, path), sq_conn_rx_dir(c), &adv,
+                         c->user_data);
   /* The NetworkInformation view describes the connection's main path. */
   if (sq_path_id(c, path) == 0)
     refresh_netinfo(c, &adv, now);

@@ -58,6 +58,11 @@ ssize_t sq_udp_recv(int fd, uint8_t *buf, size_t cap, sq_addr *from);
  * ran out or a signal came, SCONE_QUIC_ERR_SOCKET on error. */
 int sq_udp_wait(int fd, scone_duration wait);
 
+/* How a connection hands a datagram to its endpoint's socket: the
+ * connection itself does no I/O. Returns 0 once the datagram is sent. */
+typedef int (*sq_send_fn)(void *ctx, const sq_addr *to, const uint8_t *data,
+                          size_t len);
+
 /* One network path: the SCONE receive state (advice for the direction we
  * receive) and the SCONE send schedule. */
 typedef struct sq_path {
@@ -110,7 +115,12 @@ struct scone_quic_conn {
   gnutls_session_t tls;
   ngtcp2_crypto_conn_ref conn_ref;
   int is_server;
-  int fd;
+  sq_send_fn send;
+  void *send_ctx;
+  /* The time of the read, write, expiry or close call in progress, for the
+   * ngtcp2 and GnuTLS callbacks it makes, which get none of their own. */
+  scone_tstamp now;
+  const struct scone_quic_test_hooks *hooks; /* NULL outside tests */
   scone_quic_settings s;
   char flow_type[SCONE_QUIC_FLOW_TYPE_MAX + 1];
   scone_quic_callbacks cb;
@@ -121,10 +131,14 @@ struct scone_quic_conn {
   /* scone_supported: 1 once the peer's arrived; tp_error when it was bad. */
   int peer_scone;
   int tp_error;
+  /* The client asked for TLS 1.3 middlebox compatibility mode. */
+  int compat_mode;
   int keepalive_set;
   /* Handshake confirmed: no more Initial packets, which need 1200 bytes. */
   int hs_confirmed;
-  int indicating; /* client: first flight, nothing received yet */
+  /* Client: datagrams end in the indication (the first flight, until a
+   * datagram from the server arrives; with "once", its first write only). */
+  int indicating;
 
   sq_path paths[SQ_MAX_PATHS];
   uint32_t npaths;
@@ -147,6 +161,7 @@ struct scone_quic_conn {
   sq_state state;
   scone_tstamp state_deadline;
   ngtcp2_connection_close_error ccerr;
+  int ccerr_fixed; /* set by sq_conn_set_transport_error: keep it */
   uint8_t *close_pkt;
   size_t close_len;
   int peer_closed;
@@ -164,15 +179,23 @@ typedef struct sq_conn_params {
   const scone_quic_settings *settings;
   const scone_quic_callbacks *cb;
   void *user_data;
-  int fd;
+  sq_send_fn send;
+  void *send_ctx;
   const sq_addr *local, *remote;
   gnutls_certificate_credentials_t cred;
   const char *sni;         /* client: TLS SNI, NULL for address literals */
   int verify;              /* client: verify the server certificate */
   const char *verify_host; /* client: name or address the cert must match */
   const ngtcp2_pkt_hd *hd; /* server: the client's first Initial */
-  scone_tstamp now;        /* the time the first datagram is handled at */
+  /* Client: the time the connection starts at. Server: the time the
+   * client's first datagram is read at, which ngtcp2's qlog counts from. */
+  scone_tstamp now;
 } sq_conn_params;
+
+/* The settings' version is known and their enums in range. */
+int sq_settings_valid(const scone_quic_settings *s);
+/* The direction this endpoint receives advice for. */
+scone_dir sq_conn_rx_dir(const scone_quic_conn *c);
 
 int sq_conn_client_new(scone_quic_conn **pc, const sq_conn_params *p);
 int sq_conn_server_new(scone_quic_conn **pc, const sq_conn_params *p);
@@ -192,6 +215,11 @@ int sq_conn_handle_expiry(scone_quic_conn *c, scone_tstamp now);
 int sq_conn_close(scone_quic_conn *c, scone_tstamp now);
 void sq_conn_set_app_error(scone_quic_conn *c, uint64_t code);
 void sq_conn_set_liberr(scone_quic_conn *c, int liberr);
+/* A protocol check of ours failed inside a TLS callback: the close carries
+ * this QUIC transport error and reason (a string that outlives c) rather
+ * than the one ngtcp2 derives from the failed call. */
+void sq_conn_set_transport_error(scone_quic_conn *c, uint64_t code,
+                                 const char *reason);
 
 /* TLS (tls.c). */
 int sq_tls_client_cred(gnutls_certificate_credentials_t *cred,
@@ -203,9 +231,14 @@ int sq_tls_session_new(scone_quic_conn *c, const sq_conn_params *p);
 /* The quic_transport_parameters extension carrying scone_supported (tp.c). */
 int sq_tp_register(scone_quic_conn *c);
 
-/* Paths (paths.c). */
-sq_path *sq_path_get(scone_quic_conn *c, const sq_addr *local,
-                     const sq_addr *remote, scone_tstamp now);
+/* Paths (paths.c). The path with these addresses, or NULL: a pure lookup. */
+sq_path *sq_path_find(scone_quic_conn *c, const sq_addr *local,
+                      const sq_addr *remote);
+/* The path datagrams now move on, marked used at now: found, or set up in a
+ * free slot or else in the least recently used one other than path 0,
+ * whose advice the application then hears is gone (advice_changed). */
+sq_path *sq_path_find_or_add(scone_quic_conn *c, const sq_addr *local,
+                             const sq_addr *remote, scone_tstamp now);
 uint32_t sq_path_id(const scone_quic_conn *c, const sq_path *p);
 scone_tstamp sq_path_next_expiry(const scone_quic_conn *c);
 void sq_path_expire(scone_quic_conn *c, scone_tstamp now);

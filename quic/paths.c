@@ -21,35 +21,41 @@ static void path_init(scone_quic_conn *c, sq_path *p, const sq_addr *local,
   p->last_used = now;
 }
 
-sq_path *sq_path_get(scone_quic_conn *c, const sq_addr *local,
-                     const sq_addr *remote, scone_tstamp now) {
+sq_path *sq_path_find(scone_quic_conn *c, const sq_addr *local,
+                      const sq_addr *remote) {
   for (uint32_t i = 0; i < c->npaths; i++) {
     sq_path *p = &c->paths[i];
-    if (sq_addr_eq(&p->local, local) && sq_addr_eq(&p->remote, remote)) {
-      p->last_used = now;
+    if (sq_addr_eq(&p->local, local) && sq_addr_eq(&p->remote, remote))
       return p;
-    }
   }
-  sq_path *p;
-  if (c->npaths < SQ_MAX_PATHS) {
-    p = &c->paths[c->npaths++];
-  } else {
-    /* Recycle the least recently used path other than the first, whose id
-     * the stats report. */
-    p = &c->paths[1];
-    for (uint32_t i = 2; i < c->npaths; i++)
-      if (c->paths[i].last_used < p->last_used)
-        p = &c->paths[i];
-    /* The application holds this id's advice until told otherwise; the
-     * id now names a path with none. ("expiry": the advice is forgotten,
-     * not replaced by a signal.) */
-    unsigned old = p->tracker.current;
-    path_init(c, p, local, remote, now);
-    if (old != SCONE_SIGNAL_UNKNOWN)
-      sq_event_advice_changed(c, p, old, SCONE_APP_TRIGGER_EXPIRY, now);
+  return NULL;
+}
+
+sq_path *sq_path_find_or_add(scone_quic_conn *c, const sq_addr *local,
+                             const sq_addr *remote, scone_tstamp now) {
+  sq_path *p = sq_path_find(c, local, remote);
+  if (p != NULL) {
+    p->last_used = now;
     return p;
   }
+  if (c->npaths < SQ_MAX_PATHS) {
+    p = &c->paths[c->npaths++];
+    path_init(c, p, local, remote, now);
+    return p;
+  }
+  /* Recycle the least recently used path other than the first, whose id
+   * the stats report. */
+  p = &c->paths[1];
+  for (uint32_t i = 2; i < c->npaths; i++)
+    if (c->paths[i].last_used < p->last_used)
+      p = &c->paths[i];
+  /* The application holds this id's advice until told otherwise; the id
+   * now names a path with none. ("expiry": the advice is forgotten, not
+   * replaced by a signal.) */
+  unsigned old = p->tracker.current;
   path_init(c, p, local, remote, now);
+  if (old != SCONE_SIGNAL_UNKNOWN)
+    sq_event_advice_changed(c, p, old, SCONE_APP_TRIGGER_EXPIRY, now);
   return p;
 }
 

@@ -75,5 +75,5 @@ void sq_qlog_line(scone_quic_conn *c, const char *line, size_t len) {
 
 int sq_qlog_open(scone_quic_conn *c, const char *path) {
   c->qlog = fopen(path, "w");
-  return c->qlog != NULL ? 0 : SCONE_QUIC_ERR_SOCKET;
+  return c->qlog != NULL ? 0 : SCONE_QUIC_ERR_QLOG;
 }

@@ -22,6 +22,17 @@ static int due(scone_quic_conn *c, const sq_path *path, scone_tstamp now) {
   return path->initial_left > 0 || now >= path->next_due || c->tx_path_frame;
 }
 
+/* Whether the datagram at dg may lead with a SCONE packet. By default only
+ * 1-RTT (short header) packets once the handshake is confirmed: picoquic,
+ * for one, takes a SCONE packet only before a short header and drops the
+ * whole datagram otherwise, which during the handshake costs a PTO. The
+ * draft also permits them before Initial and Handshake packets. */
+static int placement_allows(const scone_quic_conn *c, const uint8_t *dg) {
+  if (c->s.scone_placement == SCONE_QUIC_PLACEMENT_HANDSHAKE)
+    return 1;
+  return c->hs_confirmed && (dg[0] & 0x80) == 0;
+}
+
 static size_t path_max(const scone_quic_conn *c) {
   return ngtcp2_conn_get_path_max_tx_udp_payload_size(c->qc);
 }
@@ -42,10 +53,11 @@ size_t sq_tx_write_cap(scone_quic_conn *c, size_t cap, size_t front,
    * holds probes back until the next datagram. */
   sq_addr local, remote;
   sq_addrs_of(ngtcp2_conn_get_path(c->qc), &local, &remote);
-  const sq_path *path = sq_path_get(c, &local, &remote, now);
+  /* A path not seen yet gets its initial SCONE packets once written on. */
+  const sq_path *path = sq_path_find(c, &local, &remote);
   /* A PATH_RESPONSE answering a full-size challenge is padded to the
    * path's size, so it is made room for in the next few writes too. */
-  if (path->initial_left == 0 && now < path->next_due &&
+  if (path != NULL && path->initial_left == 0 && now < path->next_due &&
       c->path_response_due == 0)
     return cap;
   size_t limit = path_max(c) - front; /* >= 1200 - 45 */
@@ -95,7 +107,8 @@ static size_t prepend_scone(scone_quic_conn *c, uint8_t *dg, size_t len,
 uint8_t *sq_tx_finish(scone_quic_conn *c, sq_path *path, uint8_t *dg,
                       size_t len, size_t *outlen, scone_tstamp now) {
   size_t total = len;
-  if (sq_tx_front_room(c) > 0 && due(c, path, now)) {
+  if (sq_tx_front_room(c) > 0 && len > 0 && placement_allows(c, dg) &&
+      due(c, path, now)) {
     /* ngtcp2 keeps its own packets within our max_udp_payload and the
      * peer's max_udp_payload_size; the SCONE packet must too. */
     size_t limit = c->s.max_udp_payload;

@@ -161,6 +161,8 @@ static void account(const sq_sconn *sc, scone_quic_server_stats *st) {
     st->connections_closed_with_error++;
   if (sc->conn->tp_error)
     st->transport_parameter_errors++;
+  if (sc->conn->compat_mode)
+    st->compat_mode_rejected++;
 }
 
 static void sconn_free(scone_quic_server *srv, sq_sconn *sc) {
@@ -197,6 +199,12 @@ static void qlog_name(char *buf, size_t len, const char *dir,
     snprintf(buf + n, len - (size_t)n, ".sqlog");
 }
 
+static int send_udp(void *ctx, const sq_addr *to, const uint8_t *data,
+                    size_t len) {
+  const scone_quic_server *srv = ctx;
+  return sq_udp_send(srv->fd, to, data, len);
+}
+
 static sq_sconn *accept_conn(scone_quic_server *srv, const sq_addr *from,
                              const uint8_t *pkt, size_t pktlen,
                              const uint8_t *dgram, size_t dglen,
@@ -217,13 +225,22 @@ static sq_sconn *accept_conn(scone_quic_server *srv, const sq_addr *from,
   p.settings = &s;
   p.cb = &srv->scb;
   p.user_data = srv->user_data;
-  p.fd = srv->fd;
+  p.send = send_udp;
+  p.send_ctx = srv;
   p.local = &srv->local;
   p.remote = from;
   p.cred = srv->cred;
   p.hd = &hd;
   p.now = now;
-  if (sq_conn_server_new(&sc->conn, &p) != 0) {
+  int rv = sq_conn_server_new(&sc->conn, &p);
+  if (rv == SCONE_QUIC_ERR_QLOG) {
+    /* The directory took a file at start-up; the client is not turned
+     * away for a trace that cannot be written now. */
+    srv->stats.qlog_failures++;
+    s.qlog_path = NULL;
+    rv = sq_conn_server_new(&sc->conn, &p);
+  }
+  if (rv != 0) {
     free(sc);
     return NULL;
   }
@@ -314,11 +331,28 @@ static scone_tstamp service(scone_quic_server *srv, scone_tstamp now) {
 
 /* ------------------------------------------------------------------ API */
 
+/* A qlog directory that cannot take a file would cost every trace; found
+ * out at start-up by making (and removing) one. */
+static int qlog_dir_writable(const char *dir) {
+  char probe[4096];
+  int n = snprintf(probe, sizeof(probe), "%s/.scone-qlog-XXXXXX", dir);
+  if (n < 0 || (size_t)n >= sizeof(probe))
+    return SCONE_QUIC_ERR_QLOG;
+  int fd = mkstemp(probe);
+  if (fd < 0)
+    return SCONE_QUIC_ERR_QLOG;
+  close(fd);
+  unlink(probe);
+  return 0;
+}
+
 int scone_quic_server_new(scone_quic_server **pserver,
                           const scone_quic_server_config *cfg,
                           const scone_quic_callbacks *scone_cb,
                           void *user_data) {
-  if (cfg == NULL || cfg->cert_file == NULL || cfg->key_file == NULL)
+  if (cfg == NULL || cfg->version != SCONE_QUIC_SERVER_CONFIG_V1 ||
+      !sq_settings_valid(&cfg->quic) || cfg->cert_file == NULL ||
+      cfg->key_file == NULL)
     return SCONE_ERR_INVALID_ARGUMENT;
   scone_quic_server *srv = calloc(1, sizeof(*srv));
   if (srv == NULL)
@@ -334,6 +368,8 @@ int scone_quic_server_new(scone_quic_server **pserver,
   if ((cfg->root != NULL && (srv->root = strdup(cfg->root)) == NULL) ||
       (cfg->qlog_dir != NULL &&
        (srv->qlog_dir = strdup(cfg->qlog_dir)) == NULL))
+    goto fail;
+  if (srv->qlog_dir != NULL && (rv = qlog_dir_writable(srv->qlog_dir)) != 0)
     goto fail;
   if ((rv = sq_tls_server_cred(&srv->cred, cfg->cert_file, cfg->key_file)) != 0)
     goto fail;
@@ -391,6 +427,9 @@ int scone_quic_server_run(scone_quic_server *srv) {
   /* Tell every client we are going, so they need not time out. */
   scone_tstamp now = scone_quic_now();
   for (sq_sconn *sc = srv->conns; sc != NULL; sc = sc->next) {
+    /* One already closing keeps the error it closed with. */
+    if (sc->conn->state != SQ_STATE_OPEN)
+      continue;
     sq_conn_set_app_error(sc->conn, NGHTTP3_H3_NO_ERROR);
     sq_conn_close(sc->conn, now);
   }

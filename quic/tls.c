@@ -6,16 +6,28 @@
  * adds scone_supported.
  */
 #include "internal.h"
+#include "test_hooks.h"
 
 #include <gnutls/x509.h>
 #include <string.h>
 
 /* TLS 1.3 only, the ciphers QUIC v1 defines, and the usual groups: the same
  * choice as ngtcp2's examples, so interop needs no tuning. */
-static const char PRIORITY[] =
-    "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:"
-    "+CHACHA20-POLY1305:+AES-128-CCM:-GROUP-ALL:+GROUP-X25519:"
-    "+GROUP-SECP256R1:+GROUP-SECP384R1:+GROUP-SECP521R1";
+#define PRIORITY_BASE                                                          \
+  "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:"       \
+  "+CHACHA20-POLY1305:+AES-128-CCM:-GROUP-ALL:+GROUP-X25519:"                  \
+  "+GROUP-SECP256R1:+GROUP-SECP384R1:+GROUP-SECP521R1"
+/* RFC 9001 section 8.4: a QUIC client must not ask for TLS 1.3's middlebox
+ * compatibility mode (a 32-byte legacy_session_id, then ChangeCipherSpec),
+ * which GnuTLS uses unless told; picotls-based servers close the
+ * connection over it. */
+static const char PRIORITY[] = PRIORITY_BASE ":%DISABLE_TLS13_COMPAT_MODE";
+/* What GnuTLS does by default: the tests' client that breaks the rule. */
+static const char PRIORITY_COMPAT[] = PRIORITY_BASE;
+
+/* ClientHello body: legacy_version (2), random (32), then the
+ * legacy_session_id's length byte. */
+#define CH_SESSION_ID_LEN_AT 34
 
 static const char ALPN_H3[] = "h3";
 
@@ -73,6 +85,28 @@ static int alert_read_func(gnutls_session_t session,
   return 0;
 }
 
+/* RFC 9001 section 8.4: "A server SHOULD treat the receipt of a TLS
+ * ClientHello with a non-empty legacy_session_id field as a connection
+ * error of type PROTOCOL_VIOLATION." We do: answering with the
+ * compatibility mode's ChangeCipherSpec is no option in QUIC, and a client
+ * that asks for it would fail against other servers anyway. */
+static int client_hello_hook(gnutls_session_t session, unsigned htype,
+                             unsigned when, unsigned incoming,
+                             const gnutls_datum_t *msg) {
+  (void)when;
+  if (htype != GNUTLS_HANDSHAKE_CLIENT_HELLO || !incoming ||
+      msg->size <= CH_SESSION_ID_LEN_AT || msg->data[CH_SESSION_ID_LEN_AT] == 0)
+    return 0; /* a message too short for it is GnuTLS's to reject */
+  scone_quic_conn *c = conn_of(session);
+  c->compat_mode = 1;
+  sq_conn_set_transport_error(c, NGTCP2_PROTOCOL_VIOLATION,
+                              "TLS 1.3 compatibility mode (RFC 9001 8.4)");
+  /* A crypto error, which ngtcp2 turns into a close: other errors in a
+   * server's first Initial make it drop the connection without a word. */
+  ngtcp2_conn_set_tls_error(c->qc, NGTCP2_ERR_CRYPTO);
+  return GNUTLS_E_ILLEGAL_PARAMETER;
+}
+
 int sq_tls_client_cred(gnutls_certificate_credentials_t *cred,
                        const char *ca_file, int verify) {
   if (gnutls_certificate_allocate_credentials(cred) != 0)
@@ -105,9 +139,14 @@ int sq_tls_session_new(scone_quic_conn *c, const sq_conn_params *p) {
   unsigned flags = c->is_server ? GNUTLS_SERVER : GNUTLS_CLIENT;
   if (gnutls_init(&c->tls, flags) != 0)
     return SCONE_QUIC_ERR_TLS;
-  if (gnutls_priority_set_direct(c->tls, PRIORITY, NULL) != 0 ||
+  int compat = !c->is_server && c->hooks != NULL && c->hooks->tls_compat_mode;
+  if (gnutls_priority_set_direct(c->tls, compat ? PRIORITY_COMPAT : PRIORITY,
+                                 NULL) != 0 ||
       gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, p->cred) != 0)
     return SCONE_QUIC_ERR_TLS;
+  if (c->is_server)
+    gnutls_handshake_set_hook_function(c->tls, GNUTLS_HANDSHAKE_CLIENT_HELLO,
+                                       GNUTLS_HOOK_PRE, client_hello_hook);
 
   gnutls_handshake_set_secret_function(c->tls, secret_func);
   gnutls_handshake_set_read_function(c->tls, read_func);

@@ -23,6 +23,8 @@ static int tp_recv(gnutls_session_t session, const uint8_t *data, size_t len) {
     int found = scone_tp_find(data, len);
     if (found == SCONE_ERR_TRANSPORT_PARAMETER) {
       c->tp_error = 1;
+      sq_conn_set_transport_error(c, NGTCP2_TRANSPORT_PARAMETER_ERROR,
+                                  "scone_supported is not empty");
       ngtcp2_conn_set_tls_error(c->qc, NGTCP2_ERR_TRANSPORT_PARAM);
       return -1;
     }
@@ -30,7 +32,7 @@ static int tp_recv(gnutls_session_t session, const uint8_t *data, size_t len) {
      * its own, more specific, error. */
     if (found == 1)
       c->peer_scone = 1;
-    sq_event_parameters(c, 0, found == 1, scone_quic_now());
+    sq_event_parameters(c, 0, found == 1, c->now);
   }
   int rv = ngtcp2_conn_decode_remote_transport_params(c->qc, data, len);
   if (rv != 0) {
@@ -60,7 +62,7 @@ static int tp_send(gnutls_session_t session, gnutls_buffer_t extdata) {
     return -1;
   size_t len = (size_t)n;
   if (c->s.scone_capable) {
-    const struct scone_quic_test_hooks *h = c->s.test_hooks;
+    const struct scone_quic_test_hooks *h = c->hooks;
     scone_ssize m = h != NULL && h->tp_nonempty
                         ? encode_nonempty(buf + len, sizeof(buf) - len)
                         : scone_tp_encode(buf + len, sizeof(buf) - len);

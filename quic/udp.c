@@ -1,4 +1,4 @@
-/* Addresses and UDP sockets for the endpoints. */
+/* Addresses, UDP sockets and the clock: the endpoints' I/O. */
 #include "internal.h"
 
 #include <arpa/inet.h>
@@ -11,6 +11,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+scone_tstamp scone_quic_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (scone_tstamp)ts.tv_sec * SCONE_SECONDS + (scone_tstamp)ts.tv_nsec;
+}
 
 int sq_addr_eq(const sq_addr *a, const sq_addr *b) {
   if (a->sa.ss_family != b->sa.ss_family)

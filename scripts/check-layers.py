@@ -10,6 +10,7 @@
 Layers, lowest first (an arrow: "may use"):
 
     include/ <- lib <- app <- quic <- apps
+                       app <- video
                 lib <- tools
                 lib <- element <- datapath <- sconed
 
@@ -32,6 +33,7 @@ USES = {
     "app": ["include", "lib"],
     "quic": ["include", "lib", "app"],
     "apps": ["include", "lib", "app", "quic"],
+    "video": ["include", "lib", "app"],
     "tools": ["include", "lib"],
     "element": ["include", "lib"],
     "datapath": ["include", "lib", "element"],
@@ -39,19 +41,23 @@ USES = {
     "tests": ["include", "lib"],
     "tests/cli": ["include", "lib", "tools"],
     "tests/app": ["include", "lib", "app"],
-    "tests/quic": ["include", "lib", "app", "quic", "apps"],
+    "tests/video": ["include", "lib", "app", "video"],
+    # The interop tests run through sconed --relay too.
+    "tests/quic": ["include", "lib", "app", "quic", "apps", "element",
+                   "datapath", "sconed", "tests/datapath"],
     "tests/element": ["include", "lib", "element"],
     "tests/datapath": ["include", "lib", "element", "datapath"],
     "tests/sconed": ["include", "lib", "element", "datapath", "sconed",
                      "tests/element", "tests/datapath"],
     "tests/e2e": ["include", "lib", "app", "quic", "apps", "element",
                   "datapath", "sconed", "tests/datapath"],
-    "fuzz": ["include", "lib", "element"],
+    "fuzz": ["include", "lib", "element", "app", "video"],
     "bench": ["include", "lib", "element", "datapath", "app", "quic", "apps"],
 }
 # The folder each test folder tests: it may include that folder's own
 # headers. The fuzz targets may include those of every folder they fuzz.
 TESTS_OF = {"tests": "lib", "tests/cli": "tools", "tests/app": "app",
+            "tests/video": "video",
             "tests/quic": "quic", "tests/element": "element",
             "tests/datapath": "datapath", "tests/sconed": "sconed"}
 # Headers other folders may include. A folder not named here offers none:
@@ -61,7 +67,8 @@ PUBLIC = {
     "datapath": {"dp.h", "nfq.h", "relay.h", "control.h", "pcap_path.h"},
 }
 # The public headers of the libraries above lib live in include/ too.
-INCLUDE_OWNER = {"include/scone/app.h": "app", "include/scone/quic.h": "quic"}
+INCLUDE_OWNER = {"include/scone/app.h": "app", "include/scone/quic.h": "quic",
+                 "include/scone/video.h": "video"}
 SKIP_DIRS = {".git", "docs", "scripts", ".ci"}
 TARGET_CMDS = ("target_link_libraries", "target_include_directories",
                "target_compile_definitions", "target_compile_options",

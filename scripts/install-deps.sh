@@ -2,21 +2,24 @@
 # Installs everything the build, the tests and the demo need, from Debian 12's
 # repositories. Idempotent and non-interactive; run as root (or through sudo).
 #
-# Besides the toolchain and the -dev libraries: clang and libclang-rt-14-dev
-# for `make fuzz` (libFuzzer), llvm for llvm-symbolizer (sanitizer reports),
-# valgrind for callgrind (`make bench`), python3 for the CLI tests' JSON
-# checks, ngtcp2-client and ngtcp2-server for the interop test, and, for the
-# network-namespace tests and `make demo` as root, iproute2 (ip, ss),
-# iptables, ethtool and procps (sysctl).
+# One group of packages a line, with what needs it, so that additions do
+# not collide.
 set -eu
 
-PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev llvm
- valgrind clang-format python3
- libcmocka-dev libpcap-dev libjansson-dev libinih-dev libmicrohttpd-dev
- libgnutls28-dev libngtcp2-dev libngtcp2-crypto-gnutls-dev libnghttp3-dev
- ngtcp2-client ngtcp2-server
- libnetfilter-queue-dev libmnl-dev
- iproute2 iptables ethtool procps"
+PKGS=""
+add() { PKGS="$PKGS $*"; }
+add build-essential cmake pkg-config clang-format    # the build
+add libcmocka-dev libpcap-dev libjansson-dev libinih-dev libmicrohttpd-dev
+add libgnutls28-dev libngtcp2-dev libngtcp2-crypto-gnutls-dev libnghttp3-dev
+add libnetfilter-queue-dev libmnl-dev                # sconed's NFQUEUE path
+add clang libclang-rt-14-dev llvm                    # make fuzz; llvm-symbolizer
+add valgrind                                         # callgrind gate, make bench
+add python3                                          # CLI tests' JSON checks
+add ngtcp2-client ngtcp2-server                      # interop with ngtcp2's examples
+add golang golang-github-lucas-clemente-quic-go-dev  # quic-go interop, built offline
+add iproute2 iptables ethtool procps                 # netns tests, make demo as root
+add libxml2-dev                                      # MPD parser (libscone_video)
+add ffmpeg                                           # make content (DASH encode)
 
 missing=""
 for p in $PKGS; do

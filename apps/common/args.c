@@ -27,6 +27,16 @@ int args_duration(const char *s, scone_duration *out) {
   return 0;
 }
 
+int args_placement(const char *s, scone_quic_placement *out) {
+  if (strcmp(s, "confirmed") == 0)
+    *out = SCONE_QUIC_PLACEMENT_CONFIRMED;
+  else if (strcmp(s, "handshake") == 0)
+    *out = SCONE_QUIC_PLACEMENT_HANDSHAKE;
+  else
+    return -1;
+  return 0;
+}
+
 int args_url_parse(const char *url, args_url *out) {
   static const char scheme[] = "https://";
   if (strncmp(url, scheme, sizeof(scheme) - 1) != 0)

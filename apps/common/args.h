@@ -2,6 +2,7 @@
 #ifndef SCONE_APPS_ARGS_H
 #define SCONE_APPS_ARGS_H
 
+#include <scone/quic.h>
 #include <scone/scone.h>
 
 #include <stddef.h>
@@ -18,6 +19,15 @@ typedef struct args_url {
 } args_url;
 
 int args_url_parse(const char *url, args_url *out);
+
+/* --scone-placement: "confirmed" or "handshake"; its usage lines. */
+#define ARGS_PLACEMENT_HELP                                                    \
+  "  --scone-placement WHERE  confirmed (default): SCONE packets only "        \
+  "ahead of\n"                                                                 \
+  "                        1-RTT packets once the handshake is confirmed;\n"   \
+  "                        handshake: also ahead of Initial and Handshake\n"   \
+  "                        packets, as the draft permits\n"
+int args_placement(const char *s, scone_quic_placement *out);
 
 /* Seconds since the first call, for log lines. */
 double args_elapsed(void);

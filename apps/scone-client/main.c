@@ -45,10 +45,27 @@ static void usage(FILE *f) {
              "                        events)\n"
              "  --flow-type TAG       application flow type tag (e.g. video)\n"
              "  --scone-interval DUR  SCONE packet interval (default 10s, "
-             "+-20%%)\n"
+             "+-20%%)\n" ARGS_PLACEMENT_HELP
+             "  --indication MODE     0xc8 0x13 at the end of first-flight "
+             "datagrams:\n"
+             "                        every (default, the draft), once (not "
+             "on\n"
+             "                        retransmissions) or off\n"
              "  --output FILE         append response bodies to FILE\n"
              "  --quiet               no per-response lines on stderr\n"
              "DUR: 10s, 500ms, 2m, ...; a bare number is seconds.\n");
+}
+
+static int indication(const char *s, scone_quic_indication *out) {
+  if (strcmp(s, "every") == 0)
+    *out = SCONE_QUIC_INDICATION_EVERY;
+  else if (strcmp(s, "once") == 0)
+    *out = SCONE_QUIC_INDICATION_ONCE;
+  else if (strcmp(s, "off") == 0)
+    *out = SCONE_QUIC_INDICATION_OFF;
+  else
+    return -1;
+  return 0;
 }
 
 static void on_advice(scone_quic_conn *conn, uint32_t path_id, scone_dir dir,
@@ -115,6 +132,8 @@ enum {
   OPT_QLOG,
   OPT_FLOW_TYPE,
   OPT_SCONE_INTERVAL,
+  OPT_SCONE_PLACEMENT,
+  OPT_INDICATION,
   OPT_OUTPUT,
   OPT_QUIET,
 };
@@ -131,6 +150,8 @@ int main(int argc, char **argv) {
       {"qlog", required_argument, NULL, OPT_QLOG},
       {"flow-type", required_argument, NULL, OPT_FLOW_TYPE},
       {"scone-interval", required_argument, NULL, OPT_SCONE_INTERVAL},
+      {"scone-placement", required_argument, NULL, OPT_SCONE_PLACEMENT},
+      {"indication", required_argument, NULL, OPT_INDICATION},
       {"output", required_argument, NULL, OPT_OUTPUT},
       {"quiet", no_argument, NULL, OPT_QUIET},
       {"help", no_argument, NULL, 'h'},
@@ -181,6 +202,12 @@ int main(int argc, char **argv) {
       bad = args_duration(optarg, &cfg.quic.send_interval) != 0 ||
             cfg.quic.send_interval == 0;
       break;
+    case OPT_SCONE_PLACEMENT:
+      bad = args_placement(optarg, &cfg.quic.scone_placement) != 0;
+      break;
+    case OPT_INDICATION:
+      bad = indication(optarg, &cfg.quic.indication) != 0;
+      break;
     case OPT_OUTPUT:
       output = optarg;
       break;
@@ -214,6 +241,11 @@ int main(int argc, char **argv) {
   scone_quic_client_callbacks hcb = {.body = on_body, .response_done = on_done};
   scone_quic_client *cl;
   int rv = scone_quic_client_new(&cl, &cfg, &scb, &hcb, &app);
+  if (rv == SCONE_QUIC_ERR_QLOG) {
+    fprintf(stderr, "scone-client: --qlog %s: %s\n", cfg.quic.qlog_path,
+            scone_quic_strerror(rv));
+    return 1;
+  }
   if (rv != 0) {
     fprintf(stderr, "scone-client: %s\n", scone_quic_strerror(rv));
     return 1;

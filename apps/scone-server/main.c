@@ -39,10 +39,11 @@ static void usage(FILE *f) {
           "packets\n"
           "  --uplink-log          print advice received from the client "
           "direction\n"
-          "  --qlog-dir DIR        one qlog per connection\n"
+          "  --qlog-dir DIR        one qlog per connection (DIR is made if "
+          "missing)\n"
           "  --flow-type TAG       application flow type tag\n"
           "  --scone-interval DUR  SCONE packet interval (default 10s, "
-          "+-20%%)\n"
+          "+-20%%)\n" ARGS_PLACEMENT_HELP
           "Generated bodies: GET /bytes/N returns N bytes (K, M, G suffixes "
           "= 10^3, 10^6,\n"
           "10^9), byte i being 'a' + i %% 26.\n");
@@ -75,7 +76,17 @@ static int mkdirs(char *path) {
     if (rv != 0 && errno != EEXIST)
       return -1;
   }
-  return mkdir(path, 0700) == 0 || errno == EEXIST ? 0 : -1;
+  if (mkdir(path, 0700) == 0)
+    return 0;
+  /* Something already there must be a directory. */
+  struct stat st;
+  if (errno != EEXIST || stat(path, &st) != 0)
+    return -1;
+  if (!S_ISDIR(st.st_mode)) {
+    errno = ENOTDIR;
+    return -1;
+  }
+  return 0;
 }
 
 static int default_state_dir(char *buf, size_t len) {
@@ -116,6 +127,7 @@ enum {
   OPT_QLOG_DIR,
   OPT_FLOW_TYPE,
   OPT_SCONE_INTERVAL,
+  OPT_SCONE_PLACEMENT,
 };
 
 int main(int argc, char **argv) {
@@ -130,6 +142,7 @@ int main(int argc, char **argv) {
       {"qlog-dir", required_argument, NULL, OPT_QLOG_DIR},
       {"flow-type", required_argument, NULL, OPT_FLOW_TYPE},
       {"scone-interval", required_argument, NULL, OPT_SCONE_INTERVAL},
+      {"scone-placement", required_argument, NULL, OPT_SCONE_PLACEMENT},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
@@ -174,6 +187,9 @@ int main(int argc, char **argv) {
       bad = args_duration(optarg, &cfg.quic.send_interval) != 0 ||
             cfg.quic.send_interval == 0;
       break;
+    case OPT_SCONE_PLACEMENT:
+      bad = args_placement(optarg, &cfg.quic.scone_placement) != 0;
+      break;
     case 'h':
       usage(stdout);
       return 0;
@@ -205,11 +221,25 @@ int main(int argc, char **argv) {
     cfg.key_file = key;
   }
 
+  char qdir[4096];
+  if (cfg.qlog_dir != NULL &&
+      (snprintf(qdir, sizeof(qdir), "%s", cfg.qlog_dir) >= (int)sizeof(qdir) ||
+       mkdirs(qdir) != 0)) {
+    fprintf(stderr, "scone-server: --qlog-dir %s: %s\n", cfg.qlog_dir,
+            strerror(errno));
+    return 1;
+  }
+
   scone_quic_callbacks scb = {0};
   if (uplink_log)
     scb.advice_changed = on_uplink;
   scone_quic_server *srv;
   int rv = scone_quic_server_new(&srv, &cfg, &scb, NULL);
+  if (rv == SCONE_QUIC_ERR_QLOG) {
+    fprintf(stderr, "scone-server: --qlog-dir %s: %s there\n", cfg.qlog_dir,
+            scone_quic_strerror(rv));
+    return 1;
+  }
   if (rv != 0) {
     fprintf(stderr, "scone-server: %s: %s\n", cfg.listen,
             scone_quic_strerror(rv));
@@ -235,6 +265,13 @@ int main(int argc, char **argv) {
           (unsigned long long)st.scone.scone_sent,
           (unsigned long long)st.scone.scone_received,
           (unsigned long long)st.scone.advice_accepted);
+  if (st.qlog_failures > 0)
+    fprintf(stderr, "scone-server: %llu connections served without a qlog\n",
+            (unsigned long long)st.qlog_failures);
+  if (st.compat_mode_rejected > 0)
+    fprintf(stderr,
+            "scone-server: %llu connections closed: TLS compatibility mode\n",
+            (unsigned long long)st.compat_mode_rejected);
   g_server = NULL;
   scone_quic_server_del(srv);
   return rv == 0 ? 0 : 1;

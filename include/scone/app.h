@@ -42,14 +42,11 @@ extern "C" {
 
 /* ---------------------------------------------------------------- settings */
 
-/* Settings struct versions, as ngtcp2 numbers its own: a layout only ever
- * grows, and each version's fields keep their place. The library accepts
- * the versions it knows and refuses any other with
- * SCONE_ERR_INVALID_ARGUMENT, a zero (a struct that skipped
- * scone_app_settings_default) included. */
+/* The struct's layout version, as ngtcp2 numbers its own: the functions
+ * taking settings reject any other with SCONE_ERR_INVALID_ARGUMENT, which
+ * also catches a struct that did not go through
+ * scone_app_settings_default(). */
 #define SCONE_APP_SETTINGS_V1 1
-/* The version this header describes: what _default() writes. */
-#define SCONE_APP_SETTINGS_VERSION SCONE_APP_SETTINGS_V1
 
 /* Default headroom for transport overhead between wire advice and media
  * bitrate. Full-size QUIC packets spend roughly 5% on IP/UDP/QUIC headers,
@@ -60,7 +57,7 @@ extern "C" {
 #define SCONE_APP_MAX_OVERHEAD_MARGIN_PCT 90
 
 typedef struct scone_app_settings {
-  uint32_t version;             /* SCONE_APP_SETTINGS_VERSION */
+  uint32_t version;             /* SCONE_APP_SETTINGS_V1 */
   uint32_t overhead_margin_pct; /* share of the advice kept for overhead;
                                    default 10 */
   /* NetworkInformation hysteresis (see scone_app_netinfo_update). */
@@ -244,6 +241,8 @@ typedef enum scone_app_cmcd_shard {
   SCONE_APP_CMCD_ALL = 0,     /* "mtp=4900,rtp=5000": query-argument form */
   SCONE_APP_CMCD_REQUEST = 1, /* value of the CMCD-Request header: "mtp=4900" */
   SCONE_APP_CMCD_STATUS = 2,  /* value of the CMCD-Status header: "rtp=5000" */
+  SCONE_APP_CMCD_OBJECT = 3,  /* value of the CMCD-Object header */
+  SCONE_APP_CMCD_SESSION = 4, /* value of the CMCD-Session header */
 } scone_app_cmcd_shard;
 
 /* Keys in alphabetical order, comma-separated, absent keys left out; an empty
@@ -257,10 +256,15 @@ typedef struct scone_app_cmsd_dynamic {
   uint64_t mb_kbps; /* max suggested bitrate */
   int has_etp;
   uint64_t etp_kbps; /* estimated throughput */
+  int du;            /* duress (Boolean, sent only when set) */
+  int has_rd;
+  uint64_t rd_ms; /* response delay */
+  int has_rtt;
+  uint64_t rtt_ms; /* round-trip time */
 } scone_app_cmsd_dynamic;
 
 /* mb: the media cap in whole kbit/s, rounded down (it is a ceiling); absent
- * without advice. etp is left absent. Returns 0, or
+ * without advice. The other keys are left absent. Returns 0, or
  * SCONE_ERR_INVALID_ARGUMENT (nothing present) for settings of a version
  * the library does not know. */
 int scone_app_cmsd_from_advice(scone_app_cmsd_dynamic *out,
@@ -268,7 +272,8 @@ int scone_app_cmsd_from_advice(scone_app_cmsd_dynamic *out,
                                const scone_app_settings *settings);
 
 /* The value of a CMSD-Dynamic header (a Structured Field list member):
- * "<server_id>";etp=..;mb=.. with present keys in alphabetical order, e.g.
+ * "<server_id>";du;etp=..;mb=..;rd=..;rtt=.. with present keys in
+ * alphabetical order, e.g.
  * "\"scone\";mb=4000". server_id must be printable ASCII (it is quoted and
  * escaped). With no key present, the bare server string is still rendered. */
 int scone_app_cmsd_dynamic_render(char *buf, size_t len, const char *server_id,
@@ -343,6 +348,195 @@ const char *scone_app_reject_name(scone_app_reject reason);
  *                   new {...}, trigger, expires_in (ms, when known). */
 int scone_app_qlog_event(char *buf, size_t len, scone_tstamp t,
                          const scone_app_qlog_ev *ev);
+
+/* --------------------------------------- CMCD payloads (CTA-5004), codec */
+
+/* The CTA-5004 version 1 keys, as bits of scone_app_cmcd_data.present, in
+ * alphabetical order (the order they are sent in). Each key's header shard
+ * is scone_app_cmcd_key_shard(). */
+#define SCONE_APP_CMCD_BL (1u << 0)  /* buffer length, ms; Request */
+#define SCONE_APP_CMCD_BR (1u << 1)  /* encoded bitrate, kbit/s; Object */
+#define SCONE_APP_CMCD_BS (1u << 2)  /* buffer starvation, Boolean; Status */
+#define SCONE_APP_CMCD_CID (1u << 3) /* content ID, String; Session */
+#define SCONE_APP_CMCD_D (1u << 4)   /* object duration, ms; Object */
+#define SCONE_APP_CMCD_DL (1u << 5)  /* deadline, ms; Request */
+/* measured throughput, kbit/s; Request */
+#define SCONE_APP_CMCD_MTP (1u << 6)
+/* next object request, String; Request */
+#define SCONE_APP_CMCD_NOR (1u << 7)
+#define SCONE_APP_CMCD_NRR (1u << 8) /* next range request, String; Request */
+#define SCONE_APP_CMCD_OT (1u << 9)  /* object type, Token; Object */
+#define SCONE_APP_CMCD_PR (1u << 10) /* playback rate, Decimal; Session */
+#define SCONE_APP_CMCD_RTP                                                     \
+  (1u << 11)                          /* requested max throughput, kbit/s;     \
+                                         Status */
+#define SCONE_APP_CMCD_SF (1u << 12)  /* streaming format, Token; Session */
+#define SCONE_APP_CMCD_SID (1u << 13) /* session ID, String; Session */
+#define SCONE_APP_CMCD_ST (1u << 14)  /* stream type, Token; Session */
+#define SCONE_APP_CMCD_SU (1u << 15)  /* startup, Boolean; Request */
+#define SCONE_APP_CMCD_TB (1u << 16)  /* top bitrate, kbit/s; Object */
+#define SCONE_APP_CMCD_V (1u << 17)   /* version, Integer; Session */
+#define SCONE_APP_CMCD_KEY_COUNT 18
+
+/* Object types (ot), shared with CMSD-Static. */
+typedef enum scone_app_cm_ot {
+  SCONE_APP_OT_M = 0,  /* "m": manifest or playlist */
+  SCONE_APP_OT_A = 1,  /* "a": audio only */
+  SCONE_APP_OT_V = 2,  /* "v": video only */
+  SCONE_APP_OT_AV = 3, /* "av": muxed audio and video */
+  SCONE_APP_OT_I = 4,  /* "i": init segment */
+  SCONE_APP_OT_C = 5,  /* "c": caption or subtitle */
+  SCONE_APP_OT_TT = 6, /* "tt": ISOBMFF timed text */
+  SCONE_APP_OT_K = 7,  /* "k": key, license or certificate */
+  SCONE_APP_OT_O = 8,  /* "o": other */
+} scone_app_cm_ot;
+
+typedef enum scone_app_cm_sf {
+  SCONE_APP_SF_D = 0, /* "d": MPEG-DASH */
+  SCONE_APP_SF_H = 1, /* "h": HLS */
+  SCONE_APP_SF_S = 2, /* "s": Smooth Streaming */
+  SCONE_APP_SF_O = 3, /* "o": other */
+} scone_app_cm_sf;
+
+typedef enum scone_app_cm_st {
+  SCONE_APP_ST_V = 0, /* "v": all segments available (VOD) */
+  SCONE_APP_ST_L = 1, /* "l": segments become available over time (live) */
+} scone_app_cm_st;
+
+#define SCONE_APP_CMCD_ID_MAX 64   /* cid and sid: CTA-5004's maximum */
+#define SCONE_APP_CMCD_NOR_MAX 256 /* nor, URL-encoded; this codec's bound */
+#define SCONE_APP_CMCD_NRR_MAX 64  /* nrr: "<start>-<end>" and variants */
+
+/* One CMCD payload. Values are in the key's unit, unrounded: encoding
+ * applies CTA-5004's rounding (bl and dl to the nearest 100 ms, mtp and rtp
+ * to the nearest 100 kbit/s, halves up; an rtp that would round to 0 is sent
+ * as 100, since 0 would ask for nothing). Booleans (bs, su) are their bit in
+ * present. */
+typedef struct scone_app_cmcd_data {
+  uint32_t present; /* SCONE_APP_CMCD_* bits */
+  uint64_t bl_ms, br_kbps, d_ms, dl_ms, mtp_kbps, rtp_kbps, tb_kbps;
+  uint32_t pr_milli; /* playback rate in thousandths; 1000 is not sent */
+  uint32_t v;        /* 1 is not sent (its absence means version 1) */
+  scone_app_cm_ot ot;
+  scone_app_cm_sf sf;
+  scone_app_cm_st st;
+  char cid[SCONE_APP_CMCD_ID_MAX + 1];
+  char sid[SCONE_APP_CMCD_ID_MAX + 1];
+  char nor[SCONE_APP_CMCD_NOR_MAX + 1]; /* URL-encoded relative path */
+  char nrr[SCONE_APP_CMCD_NRR_MAX + 1];
+  /* Set by decoding: keys not taken. */
+  uint32_t unknown_keys;   /* not a version 1 key (custom "x-y" keys too) */
+  uint32_t invalid_keys;   /* a known key whose value has the wrong type,
+                              is negative, too long, or not a listed token */
+  uint32_t misplaced_keys; /* taken, but sent in another key's header */
+} scone_app_cmcd_data;
+
+/* The header shard of one key bit; SCONE_APP_CMCD_ALL for an unknown bit. */
+scone_app_cmcd_shard scone_app_cmcd_key_shard(uint32_t key);
+
+/* "CMCD-Request", "CMCD-Object", "CMCD-Status", "CMCD-Session"; NULL for
+ * SCONE_APP_CMCD_ALL and out-of-range values. */
+const char *scone_app_cmcd_header_name(scone_app_cmcd_shard shard);
+
+/* Sets nor from a relative path, percent-encoding every byte but RFC 3986
+ * unreserved characters ("../a b" -> "..%2Fa%20b"), as CTA-5004 asks nor
+ * to be URL-encoded and as its examples (and encodeURIComponent) do.
+ * Returns 0 or SCONE_ERR_NOBUF (nor is then left unset). */
+int scone_app_cmcd_set_nor(scone_app_cmcd_data *c, const char *path);
+
+/* The keys present that belong to shard (all of them for
+ * SCONE_APP_CMCD_ALL) as a Structured Field dictionary in alphabetical
+ * order: strings quoted and escaped, tokens bare, true Booleans as bare keys,
+ * e.g. "bl=21300,br=3200,bs,ot=v,sid=\"6e2f\"". An empty string (return 0)
+ * means no header to send. SCONE_ERR_INVALID_ARGUMENT for a string that is
+ * not printable ASCII, a number past an sf-integer, or an out-of-range
+ * token; SCONE_ERR_NOBUF leaves buf empty. */
+int scone_app_cmcd_encode(char *buf, size_t len, const scone_app_cmcd_data *c,
+                          scone_app_cmcd_shard shard);
+
+/* The query-argument form: "CMCD=" and the whole payload URL-encoded
+ * (every byte but RFC 3986 unreserved characters as %XX), to append after
+ * '?' or '&'. Empty (return 0) when no key is present. */
+int scone_app_cmcd_encode_query(char *buf, size_t len,
+                                const scone_app_cmcd_data *c);
+
+/* Reads one CMCD field (a header value for shard, or a decoded query value
+ * with SCONE_APP_CMCD_ALL) into c, on top of what it holds: zero c first,
+ * then decode each header received. Tolerant where CTA-5004 lets receivers
+ * be: unknown and custom keys are skipped, a known key with a bad value is
+ * skipped (both counted in c), a key in another shard's header is taken
+ * (counted), false Booleans ("bs=?0") read as absent, and a repeated key
+ * keeps its last value as RFC 8941 says. Strict where it is not: a field
+ * that is not a valid Structured Field dictionary is ignored whole, leaving
+ * c untouched. Returns the number of keys taken, SCONE_ERR_MALFORMED, or
+ * SCONE_ERR_INVALID_ARGUMENT. */
+int scone_app_cmcd_decode(scone_app_cmcd_data *c, scone_app_cmcd_shard shard,
+                          const char *text, size_t len);
+
+/* Finds the CMCD query argument in a request target or query string
+ * ("/seg.m4s?a=1&CMCD=bl%3D21300", "CMCD=..."), URL-decodes it ('+' reads
+ * as a space) and decodes it into c. Returns the number of keys taken, 0
+ * when there is no CMCD argument, SCONE_ERR_MALFORMED for a bad escape, a
+ * payload past 4096 bytes or a malformed dictionary (c untouched). */
+int scone_app_cmcd_decode_query(scone_app_cmcd_data *c, const char *target,
+                                size_t len);
+
+/* ------------------------------------------------- CMSD (CTA-5006), codec */
+
+/* CMSD-Static keys, as bits of scone_app_cmsd_static.present. */
+#define SCONE_APP_CMSD_AT (1u << 0)  /* availability time, ms since epoch */
+#define SCONE_APP_CMSD_BR (1u << 1)  /* encoded bitrate, kbit/s */
+#define SCONE_APP_CMSD_D (1u << 2)   /* object duration, ms */
+#define SCONE_APP_CMSD_HT (1u << 3)  /* held time, ms */
+#define SCONE_APP_CMSD_N (1u << 4)   /* intermediary identifier, String */
+#define SCONE_APP_CMSD_NOR (1u << 5) /* next object response, String */
+#define SCONE_APP_CMSD_NRR (1u << 6) /* next range response, String */
+#define SCONE_APP_CMSD_OT (1u << 7)  /* object type, Token */
+#define SCONE_APP_CMSD_SF (1u << 8)  /* streaming format, Token */
+#define SCONE_APP_CMSD_ST (1u << 9)  /* stream type, Token */
+#define SCONE_APP_CMSD_SU (1u << 10) /* startup, Boolean */
+#define SCONE_APP_CMSD_V (1u << 11)  /* version, Integer (1 is not sent) */
+
+#define SCONE_APP_CMSD_ID_MAX 64
+
+typedef struct scone_app_cmsd_static {
+  uint32_t present; /* SCONE_APP_CMSD_* bits */
+  uint64_t at_ms, br_kbps, d_ms, ht_ms;
+  char n[SCONE_APP_CMSD_ID_MAX + 1];
+  char nor[SCONE_APP_CMCD_NOR_MAX + 1];
+  char nrr[SCONE_APP_CMCD_NRR_MAX + 1];
+  scone_app_cm_ot ot;
+  scone_app_cm_sf sf;
+  scone_app_cm_st st;
+  uint32_t v;
+} scone_app_cmsd_static;
+
+/* The value of a CMSD-Static header: a Structured Field dictionary of the
+ * present keys in alphabetical order ("br=3200,d=2000,ot=v,sf=d,st=v").
+ * Returns as scone_app_cmcd_encode. */
+int scone_app_cmsd_static_encode(char *buf, size_t len,
+                                 const scone_app_cmsd_static *s);
+
+/* One member of a CMSD-Dynamic list: who wrote it, and its keys. */
+typedef struct scone_app_cmsd_entry {
+  char server[SCONE_APP_CMSD_ID_MAX + 1]; /* a String or a Token */
+  scone_app_cmsd_dynamic d;
+} scone_app_cmsd_entry;
+
+/* Reads a CMSD-Dynamic header: a Structured Field list whose members are
+ * the writers' identifiers, each with the keys as parameters. The first max
+ * members go into entries. Tolerant as the CMCD decoder: unknown parameters
+ * and known ones of the wrong type are skipped, a member that is not a
+ * String or Token (or whose identifier is too long) is stored with an empty
+ * server. Returns the number of members in the header (possibly more than
+ * max), or SCONE_ERR_MALFORMED when the header is not a valid list. */
+int scone_app_cmsd_dynamic_decode(const char *text, size_t len,
+                                  scone_app_cmsd_entry *entries, size_t max);
+
+/* The lowest mb among entries (every writer's suggestion is a ceiling):
+ * 1 with *mb_kbps set, or 0 when none carries mb. */
+int scone_app_cmsd_dynamic_min_mb(const scone_app_cmsd_entry *entries, size_t n,
+                                  uint64_t *mb_kbps);
 
 #ifdef __cplusplus
 }

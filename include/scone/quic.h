@@ -6,13 +6,14 @@
  *   - offers the empty scone_supported transport parameter (0x219e) and
  *     closes with TRANSPORT_PARAMETER_ERROR if the peer's is not empty;
  *   - as a client, ends every datagram of its first flight with 0xc8 0x13
- *     until any datagram from the server arrives;
- *   - once the peer offered the parameter, puts a SCONE packet (signal 127)
- *     first in the first SCONE_QUIC_DEFAULT_INITIAL_DATAGRAMS datagrams of
- *     each path, then every send_interval (randomised by +-send_jitter_pct),
- *     and in any datagram carrying PATH_CHALLENGE or PATH_RESPONSE. ngtcp2 is
- *     always given a datagram budget that leaves room for this, so datagrams
- *     never exceed max_udp_payload. While SCONE is negotiated, ngtcp2's
+ *     until any datagram from the server arrives (settings.indication);
+ *   - once the peer offered the parameter and the handshake is confirmed
+ *     (settings.scone_placement), puts a SCONE packet (signal 127) ahead of
+ *     the 1-RTT packets of the first SCONE_QUIC_DEFAULT_INITIAL_DATAGRAMS
+ *     datagrams of each path, then every send_interval (randomised by
+ *     +-send_jitter_pct), and in any datagram carrying PATH_CHALLENGE or
+ *     PATH_RESPONSE. ngtcp2 is always given a datagram budget that leaves
+ *     room for this, so datagrams never exceed max_udp_payload. While SCONE is negotiated, ngtcp2's
  *     keep-alive is set to half the send interval so that an idle
  *     connection still emits datagrams (a PING one way, its ACK the other)
  *     to carry SCONE packets; the gap between two is then at most about
@@ -31,6 +32,15 @@
  * are.
  *
  * Times are scone_tstamp nanoseconds on CLOCK_MONOTONIC (scone_quic_now()).
+ * The connection logic reads no clock and does no I/O of its own: the
+ * client's and server's event loops read the clock, pass the time to every
+ * call and move the datagrams.
+ *
+ * The TLS handshake follows RFC 9001 section 8.4: no TLS 1.3 middlebox
+ * compatibility mode (the ClientHello's legacy_session_id is empty), and a
+ * server closes a connection whose ClientHello has one with
+ * PROTOCOL_VIOLATION.
+ *
  * Functions returning int give 0 or a count on success and a negative
  * SCONE_QUIC_ERR_* (or SCONE_ERR_*) on failure; scone_quic_strerror() names
  * them.
@@ -59,11 +69,13 @@ extern "C" {
 #define SCONE_QUIC_ERR_CLOSED (-106)  /* the connection is closed */
 #define SCONE_QUIC_ERR_TIMEOUT (-107) /* the deadline passed */
 #define SCONE_QUIC_ERR_CERT (-108)    /* certificate could not be made/read */
+#define SCONE_QUIC_ERR_QLOG (-109)    /* qlog file or directory not writable */
 
 /* Names SCONE_QUIC_ERR_* and SCONE_ERR_* values. */
 const char *scone_quic_strerror(int err);
 
-/* The clock every scone_quic function uses: CLOCK_MONOTONIC in ns. */
+/* The clock the event loops read and the times given to the callbacks are
+ * on: CLOCK_MONOTONIC in ns. */
 scone_tstamp scone_quic_now(void);
 
 /* --------------------------------------------------------------- settings */
@@ -74,15 +86,47 @@ scone_tstamp scone_quic_now(void);
 #define SCONE_QUIC_DEFAULT_MAX_UDP_PAYLOAD 1452
 #define SCONE_QUIC_FLOW_TYPE_MAX 31 /* longer tags are truncated */
 
-struct scone_quic_test_hooks; /* tests only; see quic/test_hooks.h */
+/* Which datagrams may start with a SCONE packet. */
+typedef enum scone_quic_placement {
+  /* Default: only datagrams of 1-RTT (short header) packets once the
+   * handshake is confirmed, which is where deployed stacks (picoquic) look
+   * for them. */
+  SCONE_QUIC_PLACEMENT_CONFIRMED = 0,
+  /* Also ahead of Initial and Handshake packets as soon as the peer's
+   * parameter is known, as the draft permits. Only the client gains: its
+   * Handshake flight carries one a round trip before confirmation (the
+   * server's handshake datagrams are padded Initial ones with no room), so
+   * uplink advice could come that much sooner; but a peer that takes SCONE
+   * packets only before short headers drops those datagrams whole and the
+   * handshake waits for a retransmission. docs/interop.md has figures. */
+  SCONE_QUIC_PLACEMENT_HANDSHAKE = 1,
+} scone_quic_placement;
 
+/* The client's first-flight indication (0xc8 0x13 ending the datagram). */
+typedef enum scone_quic_indication {
+  /* Default, as the draft asks: every datagram until any datagram from the
+   * server arrives, retransmitted first flights included. */
+  SCONE_QUIC_INDICATION_EVERY = 0,
+  /* Only the datagrams of the first flight as first sent, not their
+   * retransmissions (what picoquic does): a path that drops such datagrams
+   * costs one retransmission timeout, not the connection. */
+  SCONE_QUIC_INDICATION_ONCE = 1,
+  /* None (neqo's default since middleboxes dropped such datagrams); SCONE
+   * is still negotiated by the transport parameter. */
+  SCONE_QUIC_INDICATION_OFF = 2,
+} scone_quic_indication;
+
+/* The struct's layout version: the functions taking settings reject any
+ * other with SCONE_ERR_INVALID_ARGUMENT, which also catches a struct that
+ * did not go through scone_quic_settings_default(). */
 #define SCONE_QUIC_SETTINGS_V1 1
 typedef struct scone_quic_settings {
   uint32_t version;  /* SCONE_QUIC_SETTINGS_V1 */
   int scone_capable; /* default 1; 0: plain QUIC (see above) */
+  scone_quic_placement scone_placement; /* default CONFIRMED */
+  scone_quic_indication indication;     /* clients; default EVERY */
   /* Optional application flow type tag ("video", "bulk", ...), reported in
-   * the qlog trace (scone:parameters_set) and by
-   * scone_quic_conn_flow_type(); NULL for none. Copied, at most
+   * the qlog trace (scone:parameters_set); NULL for none. Copied, at most
    * SCONE_QUIC_FLOW_TYPE_MAX characters, anything outside [A-Za-z0-9._-]
    * replaced by '_'. */
   const char *flow_type;
@@ -94,9 +138,10 @@ typedef struct scone_quic_settings {
   scone_duration advice_period;     /* default SCONE_PERIOD (67 s) */
   scone_duration idle_timeout;      /* default 30 s */
   /* Where the connection writes its qlog (ngtcp2's JSON-SEQ trace with the
-   * scone:* events of scone_app_qlog_event() interleaved); NULL: none. */
+   * scone:* events of scone_app_qlog_event() interleaved); NULL: none. A
+   * file that cannot be written fails scone_quic_client_new() with
+   * SCONE_QUIC_ERR_QLOG. */
   const char *qlog_path;
-  const struct scone_quic_test_hooks *test_hooks; /* NULL */
 } scone_quic_settings;
 
 void scone_quic_settings_default(scone_quic_settings *s);
@@ -143,18 +188,11 @@ typedef struct scone_quic_callbacks {
                       scone_tstamp now, void *user_data);
 } scone_quic_callbacks;
 
-int scone_quic_conn_is_server(const scone_quic_conn *conn);
-/* 1 when this connection offered scone_supported. */
-int scone_quic_conn_scone_capable(const scone_quic_conn *conn);
 /* 1 once the peer's scone_supported parameter was received. */
 int scone_quic_conn_peer_scone(const scone_quic_conn *conn);
-/* "" when none was set. */
-const char *scone_quic_conn_flow_type(const scone_quic_conn *conn);
-/* The direction this endpoint receives advice for. */
-scone_dir scone_quic_conn_rx_dir(const scone_quic_conn *conn);
-/* Path ids in use are 0 .. n-1 (0 is the path the connection started on). */
-uint32_t scone_quic_conn_num_paths(const scone_quic_conn *conn);
-/* SCONE_ERR_INVALID_ARGUMENT for an unknown path or the direction this
+/* The advice a client (dir SCONE_DIR_DOWNLINK) or server (SCONE_DIR_UPLINK)
+ * receives on path_id (0: the path the connection started on).
+ * SCONE_ERR_INVALID_ARGUMENT for an unknown path or the direction this
  * endpoint sends (it has no advice for it). */
 int scone_quic_conn_get_advice(const scone_quic_conn *conn, uint32_t path_id,
                                scone_dir dir, scone_tstamp now,
@@ -179,6 +217,7 @@ int scone_quic_conn_timed_out(const scone_quic_conn *conn);
 
 typedef struct scone_quic_client scone_quic_client;
 
+/* Checked as SCONE_QUIC_SETTINGS_V1 is, with the settings inside. */
 #define SCONE_QUIC_CLIENT_CONFIG_V1 1
 typedef struct scone_quic_client_config {
   uint32_t version; /* SCONE_QUIC_CLIENT_CONFIG_V1 */
@@ -214,7 +253,9 @@ typedef struct scone_quic_client_callbacks {
 } scone_quic_client_callbacks;
 
 /* Resolves the host, opens a UDP socket and starts the handshake. The config
- * strings are copied. Either callbacks struct may be NULL. */
+ * strings are copied. Either callbacks struct may be NULL.
+ * SCONE_ERR_INVALID_ARGUMENT for an unknown config or settings version or
+ * an out-of-range setting. */
 int scone_quic_client_new(scone_quic_client **pclient,
                           const scone_quic_client_config *cfg,
                           const scone_quic_callbacks *scone_cb,
@@ -224,10 +265,8 @@ void scone_quic_client_del(scone_quic_client *client);
 scone_quic_conn *scone_quic_client_conn(scone_quic_client *client);
 
 /* Queues a GET for path (sent once the handshake allows). Returns the
- * request index. */
+ * request index, which its response_done callback carries. */
 int scone_quic_client_get(scone_quic_client *client, const char *path);
-/* Requests queued or in flight. */
-uint32_t scone_quic_client_outstanding(const scone_quic_client *client);
 
 /* Runs the event loop. With until_idle set, returns 0 as soon as no request
  * is outstanding; otherwise runs until deadline (returns 0 then too).
@@ -242,6 +281,7 @@ void scone_quic_client_close(scone_quic_client *client);
 
 typedef struct scone_quic_server scone_quic_server;
 
+/* Checked as SCONE_QUIC_SETTINGS_V1 is, with the settings inside. */
 #define SCONE_QUIC_SERVER_CONFIG_V1 1
 typedef struct scone_quic_server_config {
   uint32_t version;         /* SCONE_QUIC_SERVER_CONFIG_V1 */
@@ -251,7 +291,10 @@ typedef struct scone_quic_server_config {
   /* Served under "/": files below root (no "..", no symlink escape checks
    * beyond realpath); NULL serves only the generated bodies. */
   const char *root;
-  /* One qlog per connection, <dir>/<ODCID hex>.sqlog; NULL: none. */
+  /* One qlog per connection, <dir>/<ODCID hex>.sqlog; NULL: none. The
+   * directory must exist and take a new file when the server is made
+   * (SCONE_QUIC_ERR_QLOG otherwise); a connection whose qlog cannot be
+   * opened later is served without one and counted in qlog_failures. */
   const char *qlog_dir;
 } scone_quic_server_config;
 
@@ -261,7 +304,8 @@ void scone_quic_server_config_default(scone_quic_server_config *cfg);
  * or G suffix, powers of 1000) of a repeating pattern, up to 2^40. Anything
  * else is looked up under root. */
 
-/* Binds the socket and loads the certificate. Callbacks may be NULL. */
+/* Binds the socket and loads the certificate. Callbacks may be NULL.
+ * SCONE_ERR_INVALID_ARGUMENT as for scone_quic_client_new(). */
 int scone_quic_server_new(scone_quic_server **pserver,
                           const scone_quic_server_config *cfg,
                           const scone_quic_callbacks *scone_cb,
@@ -282,6 +326,10 @@ typedef struct scone_quic_server_stats {
   uint64_t requests_served;
   /* Datagrams that opened a connection and ended in 0xc8 0x13. */
   uint64_t datagrams_with_indication;
+  /* Connections closed with PROTOCOL_VIOLATION: their ClientHello asked
+   * for TLS 1.3 middlebox compatibility mode (RFC 9001 section 8.4). */
+  uint64_t compat_mode_rejected;
+  uint64_t qlog_failures; /* connections served without their qlog */
 } scone_quic_server_stats;
 
 /* Safe only from the thread running the server, or after run returned. */

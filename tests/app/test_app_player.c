@@ -51,7 +51,6 @@ static void test_settings_version_checked(void **state) {
   scone_advice a = advice_of(40);
   scone_app_settings s;
   scone_app_settings_default(&s);
-  assert_int_equal(s.version, SCONE_APP_SETTINGS_VERSION);
   assert_int_equal(s.version, SCONE_APP_SETTINGS_V1);
   s.overhead_margin_pct = 20;
   assert_int_equal(cap_of(&a, &s), 8000000);

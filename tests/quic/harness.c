@@ -1,4 +1,5 @@
 #include "harness.h"
+#include "internal.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -93,6 +94,15 @@ size_t h_count_in_file(const char *path, const char *needle) {
 
 void h_settings(scone_quic_settings *s) {
   scone_quic_settings_default(s);
+}
+
+void h_loopback_addr(sq_addr *a, uint16_t port) {
+  struct sockaddr_in sin;
+  memset(&sin, 0, sizeof(sin));
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons(port);
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sq_addr_set(a, (const struct sockaddr *)&sin, sizeof(sin));
 }
 
 /* ---------------------------------------------------------- server thread */

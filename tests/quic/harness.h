@@ -120,4 +120,9 @@ void h_client_free(h_client *c);
 /* The library defaults; each test then changes what it exercises. */
 void h_settings(scone_quic_settings *s);
 
+/* 127.0.0.1:port as the library's address type (quic/internal.h), for the
+ * tests that drive connections or paths directly. */
+struct sq_addr;
+void h_loopback_addr(struct sq_addr *a, uint16_t port);
+
 #endif /* SCONE_TESTS_QUIC_HARNESS_H */

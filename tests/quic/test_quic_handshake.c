@@ -31,7 +31,6 @@ static void test_negotiated_both_ways(void **state) {
   assert_true(c.body_ok);
 
   scone_quic_conn *conn = scone_quic_client_conn(c.cl);
-  assert_true(scone_quic_conn_scone_capable(conn));
   assert_true(scone_quic_conn_peer_scone(conn));
   scone_quic_counters cc;
   h_client_counters(&c, &cc);
@@ -274,6 +273,74 @@ static void test_scone_pmtud_reaches_full_size(void **state) {
   assert_int_equal(m.scone_dropped[H_C2S], 0);
 }
 
+/* What the packet after each SCONE packet is, per direction. */
+typedef struct placement {
+  uint64_t before_long[2], before_short[2];
+} placement;
+
+static int placement_hook(h_fwd *f, h_dir dir, uint8_t *buf, size_t *len,
+                          size_t cap, void *arg) {
+  (void)f;
+  (void)cap;
+  placement *p = arg;
+  scone_packet sp;
+  if (scone_packet_parse(&sp, buf, *len) > 0 && sp.len < *len) {
+    if (buf[sp.len] & 0x80)
+      p->before_long[dir]++;
+    else
+      p->before_short[dir]++;
+  }
+  return 0;
+}
+
+static void run_placement(scone_quic_placement where, placement *p) {
+  h_env e;
+  h_env_init(&e);
+  scone_quic_settings st;
+  h_settings(&st);
+  st.scone_placement = where;
+  h_server s;
+  h_server_start(&s, &e, &st);
+  memset(p, 0, sizeof(*p));
+  h_fwd f;
+  h_fwd_start(&f, h_server_port(&s), placement_hook, p);
+  h_client c;
+  h_client_start(&c, h_fwd_port(&f), &st, NULL);
+  assert_int_equal(h_client_get(&c, "/bytes/200000", T_GET), 0);
+  assert_int_equal(c.last_status, 200);
+  assert_true(c.body_ok);
+  h_client_free(&c);
+  h_server_stop(&s, NULL);
+  h_fwd_stop(&f);
+  h_server_free(&s);
+  h_env_cleanup(&e);
+}
+
+/* By default SCONE packets lead only 1-RTT packets, where picoquic accepts
+ * them: none ahead of an Initial or Handshake packet either way. */
+static void test_scone_only_before_short_headers(void **state) {
+  (void)state;
+  placement p;
+  run_placement(SCONE_QUIC_PLACEMENT_CONFIRMED, &p);
+  assert_int_equal(p.before_long[H_C2S], 0);
+  assert_int_equal(p.before_long[H_S2C], 0);
+  assert_true(p.before_short[H_C2S] >= SCONE_QUIC_DEFAULT_INITIAL_DATAGRAMS);
+  assert_true(p.before_short[H_S2C] >= SCONE_QUIC_DEFAULT_INITIAL_DATAGRAMS);
+}
+
+/* The handshake placement, as the draft permits: the client's Handshake
+ * flight (not padded to 1200 bytes, unlike the server's Initial one)
+ * already carries SCONE packets. */
+static void test_scone_in_handshake_when_asked(void **state) {
+  (void)state;
+  placement p;
+  run_placement(SCONE_QUIC_PLACEMENT_HANDSHAKE, &p);
+  assert_true(p.before_long[H_C2S] >= 1);
+  assert_true(p.before_long[H_C2S] + p.before_short[H_C2S] >=
+              SCONE_QUIC_DEFAULT_INITIAL_DATAGRAMS);
+  assert_true(p.before_short[H_S2C] >= SCONE_QUIC_DEFAULT_INITIAL_DATAGRAMS);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_negotiated_both_ways),
@@ -282,6 +349,8 @@ int main(void) {
       cmocka_unit_test(test_scone_datagrams_fit_min_mtu_path),
       cmocka_unit_test(test_scone_pmtud_reaches_full_size),
       cmocka_unit_test(test_periodic_scone_on_idle_connection),
+      cmocka_unit_test(test_scone_only_before_short_headers),
+      cmocka_unit_test(test_scone_in_handshake_when_asked),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

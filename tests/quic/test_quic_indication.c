@@ -1,7 +1,9 @@
 /*
- * The first-flight indication as the network sees it: every client datagram
- * ends in 0xc8 0x13 until a datagram from the server has arrived, and none
- * does afterwards.
+ * The first-flight indication as the network sees it. "every" (the draft's,
+ * the default): every client datagram ends in 0xc8 0x13 until a datagram
+ * from the server has arrived, and none does afterwards. "once": the first
+ * flight as first sent, not its retransmissions. "off": none, and SCONE is
+ * negotiated all the same.
  */
 #include "harness.h"
 
@@ -36,12 +38,13 @@ static int drop_hook(h_fwd *f, h_dir dir, uint8_t *buf, size_t *len, size_t cap,
   return 0;
 }
 
-static void run(int capable, int drop) {
+static void run(int capable, scone_quic_indication mode, int drop) {
   h_env e;
   h_env_init(&e);
   scone_quic_settings cs;
   h_settings(&cs);
   cs.scone_capable = capable;
+  cs.indication = mode;
   h_server s;
   h_server_start(&s, &e, NULL);
   dropper d = {drop, 0};
@@ -53,6 +56,7 @@ static void run(int capable, int drop) {
   assert_int_equal(c.last_status, 200);
   scone_quic_counters cc;
   h_client_counters(&c, &cc);
+  int negotiated = scone_quic_conn_peer_scone(scone_quic_client_conn(c.cl));
   h_client_free(&c);
   scone_quic_server_stats ss;
   h_server_stop(&s, &ss);
@@ -62,7 +66,15 @@ static void run(int capable, int drop) {
   /* Retransmitted Initials count as first flight too. */
   assert_true(f.c2s_before_s2c >= (uint64_t)(1 + (drop > 0)));
   assert_true(f.c2s_after_s2c >= 5);
-  if (capable) {
+  assert_int_equal(negotiated, capable);
+  if (capable && mode == SCONE_QUIC_INDICATION_ONCE) {
+    /* The ClientHello fits one datagram: that one alone. */
+    assert_int_equal(f.c2s_before_s2c_ind, 1);
+    assert_int_equal(cc.indications_sent, 1);
+    assert_true(f.c2s_after_s2c_ind <= 1); /* a tag ending in c8 13 */
+    assert_int_equal(ss.datagrams_with_indication, 1);
+    assert_true(cc.scone_sent >= SCONE_QUIC_DEFAULT_INITIAL_DATAGRAMS);
+  } else if (capable && mode == SCONE_QUIC_INDICATION_EVERY) {
     assert_int_equal(f.c2s_before_s2c_ind, f.c2s_before_s2c);
     /* A datagram may already have been on its way when the server's first
      * one passed the forwarder; a random AEAD tag ending in c8 13 is a
@@ -76,6 +88,8 @@ static void run(int capable, int drop) {
     assert_int_equal(f.c2s_before_s2c_ind, 0);
     assert_int_equal(cc.indications_sent, 0);
     assert_int_equal(ss.datagrams_with_indication, 0);
+    if (capable) /* off: negotiated by the parameter alone */
+      assert_true(cc.scone_sent >= SCONE_QUIC_DEFAULT_INITIAL_DATAGRAMS);
   }
   h_server_free(&s);
   h_env_cleanup(&e);
@@ -83,17 +97,29 @@ static void run(int capable, int drop) {
 
 static void test_indication_until_server_datagram(void **state) {
   (void)state;
-  run(1, 0);
+  run(1, SCONE_QUIC_INDICATION_EVERY, 0);
 }
 
 static void test_indication_on_retransmitted_first_flight(void **state) {
   (void)state;
-  run(1, 2);
+  run(1, SCONE_QUIC_INDICATION_EVERY, 2);
+}
+
+/* Two server datagrams lost: the client's first flight goes out again,
+ * without the indication this time. */
+static void test_indication_once_not_on_retransmissions(void **state) {
+  (void)state;
+  run(1, SCONE_QUIC_INDICATION_ONCE, 2);
+}
+
+static void test_indication_off(void **state) {
+  (void)state;
+  run(1, SCONE_QUIC_INDICATION_OFF, 0);
 }
 
 static void test_no_indication_without_scone(void **state) {
   (void)state;
-  run(0, 0);
+  run(0, SCONE_QUIC_INDICATION_EVERY, 0);
 }
 
 /* A client that gives up before the server answered sends CONNECTION_CLOSE
@@ -135,6 +161,8 @@ int main(void) {
       cmocka_unit_test(test_indication_until_server_datagram),
       cmocka_unit_test(test_indication_on_close_in_first_flight),
       cmocka_unit_test(test_indication_on_retransmitted_first_flight),
+      cmocka_unit_test(test_indication_once_not_on_retransmissions),
+      cmocka_unit_test(test_indication_off),
       cmocka_unit_test(test_no_indication_without_scone),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

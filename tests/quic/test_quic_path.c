@@ -19,8 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <arpa/inet.h>
-
 /* The path table is exercised directly: ngtcp2 0.12 hardly lets a test
  * drive five paths through one connection. */
 #include "internal.h"
@@ -126,15 +124,6 @@ static void log_advice(scone_quic_conn *conn, uint32_t path_id, scone_dir dir,
   l->signal = adv->signal;
 }
 
-static void addr_port(sq_addr *a, uint16_t port) {
-  struct sockaddr_in sin;
-  memset(&sin, 0, sizeof(sin));
-  sin.sin_family = AF_INET;
-  sin.sin_port = htons(port);
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  sq_addr_set(a, (const struct sockaddr *)&sin, sizeof(sin));
-}
-
 /* A fifth path takes the slot of the least recently used one (never path
  * 0); the advice held for that slot's id is gone, and the application
  * hears so: advice_changed with no advice for that id. */
@@ -150,13 +139,13 @@ static void test_recycled_path_reports_advice_gone(void **state) {
   c->cb.advice_changed = log_advice;
   c->user_data = &l;
   sq_addr local, remote[SQ_MAX_PATHS + 2];
-  addr_port(&local, 443);
+  h_loopback_addr(&local, 443);
   for (uint16_t i = 0; i < SQ_MAX_PATHS + 2; i++)
-    addr_port(&remote[i], (uint16_t)(1000 + i));
+    h_loopback_addr(&remote[i], (uint16_t)(1000 + i));
   scone_tstamp now = SCONE_SECONDS;
   for (uint32_t i = 0; i < SQ_MAX_PATHS; i++)
-    assert_int_equal(sq_path_id(c, sq_path_get(c, &local, &remote[i], now++)),
-                     i);
+    assert_int_equal(
+        sq_path_id(c, sq_path_find_or_add(c, &local, &remote[i], now++)), i);
   /* Advice on path 1, the least recently used after path 0. */
   sq_path *p1 = &c->paths[1];
   unsigned old = p1->tracker.current;
@@ -165,7 +154,7 @@ static void test_recycled_path_reports_advice_gone(void **state) {
   assert_int_equal(l.n, 1);
   assert_int_equal(l.signal, 40);
 
-  sq_path *p = sq_path_get(c, &local, &remote[SQ_MAX_PATHS], ++now);
+  sq_path *p = sq_path_find_or_add(c, &local, &remote[SQ_MAX_PATHS], ++now);
   assert_ptr_equal(p, p1);
   assert_int_equal(l.n, 2);
   assert_int_equal(l.path_id, 1);
@@ -173,7 +162,7 @@ static void test_recycled_path_reports_advice_gone(void **state) {
   assert_int_equal(c->npaths, SQ_MAX_PATHS);
 
   /* Path 2 held no advice: nothing changes for its id. */
-  p = sq_path_get(c, &local, &remote[SQ_MAX_PATHS + 1], ++now);
+  p = sq_path_find_or_add(c, &local, &remote[SQ_MAX_PATHS + 1], ++now);
   assert_int_equal(sq_path_id(c, p), 2);
   assert_int_equal(l.n, 2);
   free(c);

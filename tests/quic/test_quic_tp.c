@@ -21,11 +21,10 @@ static void test_client_sends_nonempty(void **state) {
   h_server s;
   h_server_start(&s, &e, NULL);
   struct scone_quic_test_hooks hooks = {.tp_nonempty = 1};
-  scone_quic_settings cs;
-  h_settings(&cs);
-  cs.test_hooks = &hooks;
+  sq_test_hooks_set(0, &hooks);
   h_client c;
-  h_client_start(&c, h_server_port(&s), &cs, NULL);
+  h_client_start(&c, h_server_port(&s), NULL, NULL);
+  sq_test_hooks_set(0, NULL);
 
   assert_int_equal(h_client_get(&c, "/bytes/1000", 5 * SCONE_SECONDS),
                    SCONE_QUIC_ERR_CLOSED);
@@ -53,11 +52,9 @@ static void test_server_sends_nonempty(void **state) {
   h_env e;
   h_env_init(&e);
   struct scone_quic_test_hooks hooks = {.tp_nonempty = 1};
-  scone_quic_settings ss;
-  h_settings(&ss);
-  ss.test_hooks = &hooks;
+  sq_test_hooks_set(1, &hooks);
   h_server s;
-  h_server_start(&s, &e, &ss);
+  h_server_start(&s, &e, NULL);
   h_client c;
   h_client_start(&c, h_server_port(&s), NULL, NULL);
 
@@ -80,6 +77,7 @@ static void test_server_sends_nonempty(void **state) {
   assert_int_equal(sst.requests_served, 0);
   assert_int_equal(sst.connections_closed_with_error, 1);
   h_server_free(&s);
+  sq_test_hooks_set(1, NULL);
   h_env_cleanup(&e);
 }
 
@@ -89,13 +87,12 @@ static void test_non_scone_client_ignores_it(void **state) {
   h_env e;
   h_env_init(&e);
   struct scone_quic_test_hooks hooks = {.tp_nonempty = 1};
-  scone_quic_settings ss, cs;
-  h_settings(&ss);
+  sq_test_hooks_set(1, &hooks);
+  scone_quic_settings cs;
   h_settings(&cs);
-  ss.test_hooks = &hooks;
   cs.scone_capable = 0;
   h_server s;
-  h_server_start(&s, &e, &ss);
+  h_server_start(&s, &e, NULL);
   h_client c;
   h_client_start(&c, h_server_port(&s), &cs, NULL);
   assert_int_equal(h_client_get(&c, "/bytes/1000", 5 * SCONE_SECONDS), 0);
@@ -103,6 +100,7 @@ static void test_non_scone_client_ignores_it(void **state) {
   h_client_free(&c);
   h_server_stop(&s, NULL);
   h_server_free(&s);
+  sq_test_hooks_set(1, NULL);
   h_env_cleanup(&e);
 }
 
