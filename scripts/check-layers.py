@@ -13,6 +13,7 @@ Layers, lowest first (an arrow: "may use"):
                        app <- video
                 lib <- tools
                 lib <- element <- datapath <- sconed
+    include/ <- lab
 
 Tests, fuzz targets and benchmarks sit on top and may use what they test.
 Fails (exit 1, one line per finding) on:
@@ -35,6 +36,7 @@ USES = {
     "apps": ["include", "lib", "app", "quic"],
     "video": ["include", "lib", "app"],
     "tools": ["include", "lib"],
+    "lab": ["include"],
     "element": ["include", "lib"],
     "datapath": ["include", "lib", "element"],
     "sconed": ["include", "lib", "element", "datapath"],
@@ -49,22 +51,26 @@ USES = {
     "tests/datapath": ["include", "lib", "element", "datapath"],
     "tests/sconed": ["include", "lib", "element", "datapath", "sconed",
                      "tests/element", "tests/datapath"],
+    "tests/lab": ["include", "lib", "lab", "element", "datapath", "sconed",
+                  "tests/datapath"],
     "tests/e2e": ["include", "lib", "app", "quic", "apps", "element",
                   "datapath", "sconed", "tests/datapath"],
-    "fuzz": ["include", "lib", "element", "app", "video"],
+    "fuzz": ["include", "lib", "element", "app", "video", "lab"],
     "bench": ["include", "lib", "element", "datapath", "app", "quic", "apps"],
 }
 # The folder each test folder tests: it may include that folder's own
 # headers. The fuzz targets may include those of every folder they fuzz.
 TESTS_OF = {"tests": "lib", "tests/cli": "tools", "tests/app": "app",
-            "tests/video": "video",
+            "tests/video": "video", "tests/lab": "lab",
             "tests/quic": "quic", "tests/element": "element",
             "tests/datapath": "datapath", "tests/sconed": "sconed"}
 # Headers other folders may include. A folder not named here offers none:
 # libraries offer their API under include/, programs offer nothing.
 PUBLIC = {
     "element": {"engine.h", "config.h", "units.h"},
-    "datapath": {"dp.h", "nfq.h", "relay.h", "control.h", "pcap_path.h"},
+    # addr.h: the ADDR:PORT strings, which the test tools read as sconed does.
+    "datapath": {"dp.h", "nfq.h", "relay.h", "control.h", "pcap_path.h",
+                 "addr.h"},
 }
 # The public headers of the libraries above lib live in include/ too.
 INCLUDE_OWNER = {"include/scone/app.h": "app", "include/scone/quic.h": "quic",
