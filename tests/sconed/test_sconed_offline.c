@@ -6,8 +6,6 @@
  */
 #include "harness.h"
 
-#include "pcap_path.h"
-
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>

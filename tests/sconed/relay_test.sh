@@ -31,6 +31,9 @@ run() {
 	wait_for "$work/srv$fam" "ready=1" 10 || fail "server start"
 	"$SENDER" client --to "$listen" --count 100 --interval-us 1000 \
 		>"$work/cli$fam" || fail "client"
+	# The client's entry is there while it is fresh: read before the server
+	# idles out, which takes as long as the entry's own --relay-idle 1.
+	"$HTTP" GET "$ctl" /state >"$work/state$fam" || fail "GET /state"
 	wait_gone $srvpid 20 || fail "server did not finish"
 	echo "== IPv$fam relay $listen -> $upstream"
 	expect "$work/cli$fam" rx -eq 100 "IPv$fam client"
@@ -39,8 +42,7 @@ run() {
 	expect "$work/srv$fam" rx -eq 100 "IPv$fam server"
 	expect "$work/srv$fam" sig_127 -eq 99 "IPv$fam server"
 
-	# The client's entry is there, then expires after --relay-idle 1.
-	"$HTTP" GET "$ctl" /state >"$work/state$fam" || fail "GET /state"
+	# The client's entry was there, then expires after --relay-idle 1.
 	grep -q '"relay_clients": 1' "$work/state$fam" ||
 		{ cat "$work/state$fam"; fail "relay_clients not 1"; }
 	sleep 2.5

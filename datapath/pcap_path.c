@@ -1,67 +1,13 @@
 #include "pcap_path.h"
 
+#include "delayq.h"
+
 #include <pcap/pcap.h>
 #include <scone/scone.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Delayed packets wait in a min-heap on (release time, arrival order), so
- * the output stays in time order and ties keep their input order. */
-typedef struct held {
-  scone_tstamp at;
-  uint64_t seq;
-  uint32_t caplen, len;
-  uint8_t *data;
-} held;
-
-typedef struct heap {
-  held *h;
-  size_t n, cap;
-} heap;
-
-static int before(const held *a, const held *b) {
-  return a->at < b->at || (a->at == b->at && a->seq < b->seq);
-}
-
-static int heap_push(heap *q, held x) {
-  if (q->n == q->cap) {
-    size_t cap = q->cap ? q->cap * 2 : 256;
-    held *h = realloc(q->h, cap * sizeof(*h));
-    if (!h)
-      return -1;
-    q->h = h;
-    q->cap = cap;
-  }
-  size_t i = q->n++;
-  while (i > 0 && before(&x, &q->h[(i - 1) / 2])) {
-    q->h[i] = q->h[(i - 1) / 2];
-    i = (i - 1) / 2;
-  }
-  q->h[i] = x;
-  return 0;
-}
-
-static held heap_pop(heap *q) {
-  held top = q->h[0];
-  held last = q->h[--q->n];
-  size_t i = 0;
-  for (;;) {
-    size_t c = 2 * i + 1;
-    if (c >= q->n)
-      break;
-    if (c + 1 < q->n && before(&q->h[c + 1], &q->h[c]))
-      c++;
-    if (!before(&q->h[c], &last))
-      break;
-    q->h[i] = q->h[c];
-    i = c;
-  }
-  if (q->n)
-    q->h[i] = last;
-  return top;
-}
 
 typedef struct writer {
   pcap_dumper_t *d;
@@ -138,7 +84,17 @@ int sconed_pcap_run(sconed_engine *e, const char *in, const char *out,
     return -1;
   }
 
-  heap q = {NULL, 0, 0};
+  /* Delayed packets wait in release order, ties in input order; a record's
+   * length on the wire rides along as the key. */
+  sconed_delayq q;
+  if (sconed_delayq_init(&q, SCONED_PCAP_MAX_HELD) < 0) {
+    snprintf(err, errlen, "out of memory");
+    pcap_dump_close(w.d);
+    pcap_close(dead);
+    pcap_close(rd);
+    return -1;
+  }
+  sconed_delayed x;
   uint8_t *buf = NULL;
   size_t bufcap = 0;
   int rc = 0;
@@ -149,9 +105,8 @@ int sconed_pcap_run(sconed_engine *e, const char *in, const char *out,
     c->read++;
     scone_tstamp now =
         (scone_tstamp)h->ts.tv_sec * SCONE_SECONDS + (uint64_t)h->ts.tv_usec;
-    while (q.n && q.h[0].at <= now) {
-      held x = heap_pop(&q);
-      write_at(&w, x.at, x.data, x.caplen, x.len);
+    while (sconed_delayq_pop_due(&q, now, &x)) {
+      write_at(&w, x.at, x.data, (uint32_t)x.len, (uint32_t)x.key);
       c->written++;
       free(x.data);
     }
@@ -179,18 +134,15 @@ int sconed_pcap_run(sconed_engine *e, const char *in, const char *out,
       continue;
     }
     if (v.action == SCONED_DELAY && v.release_at > now) {
-      held x = {v.release_at, c->read, h->caplen, h->len, malloc(h->caplen)};
-      if (x.data)
-        memcpy(x.data, buf, h->caplen);
-      if (q.n >= SCONED_PCAP_MAX_HELD || !x.data || heap_push(&q, x)) {
-        free(x.data);
+      if (sconed_delayq_push(&q, v.release_at, h->len, NULL, buf, h->caplen) <
+          0) {
         c->overflow++;
         c->dropped++;
         continue;
       }
       c->delayed++;
-      if (q.n > c->max_held)
-        c->max_held = q.n;
+      if (q.count > c->max_held)
+        c->max_held = q.count;
       continue;
     }
     write_at(&w, now, buf, h->caplen, h->len);
@@ -200,15 +152,12 @@ int sconed_pcap_run(sconed_engine *e, const char *in, const char *out,
     snprintf(err, errlen, "%s: %s", in, pcap_geterr(rd));
     rc = -1;
   }
-  while (q.n) {
-    held x = heap_pop(&q);
-    if (rc == 0) {
-      write_at(&w, x.at, x.data, x.caplen, x.len);
-      c->written++;
-    }
+  while (rc == 0 && sconed_delayq_pop_due(&q, UINT64_MAX, &x)) {
+    write_at(&w, x.at, x.data, (uint32_t)x.len, (uint32_t)x.key);
+    c->written++;
     free(x.data);
   }
-  free(q.h);
+  sconed_delayq_free(&q);
   free(buf);
   if (pcap_dump_flush(w.d) && rc == 0) {
     snprintf(err, errlen, "%s: write failed", out);
