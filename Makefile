@@ -1,4 +1,5 @@
-# Thin front end to CMake. Programs land in build/bin/.
+# Thin front end to CMake. Programs land in build/bin/, test executables
+# and test tools in build/tests/bin/.
 BUILD       ?= build
 ASAN_BUILD  ?= build-asan
 FUZZ_BUILD  ?= build-fuzz
@@ -29,7 +30,7 @@ asan-test:
 fuzz:
 	@test -f $(FUZZ_BUILD)/CMakeCache.txt || CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSCONE_FUZZ=ON
 	cmake --build $(FUZZ_BUILD) -j$(JOBS)
-	./scripts/run-fuzzers.sh $(FUZZ_BUILD)/bin $(FUZZ_SECONDS)
+	./scripts/run-fuzzers.sh $(FUZZ_BUILD)/tests/bin $(FUZZ_SECONDS)
 
 bench: all
 	./scripts/run-benches.sh $(BUILD)/bin
@@ -38,7 +39,7 @@ bench: all
 # in network namespaces as root, over loopback through sconed --relay
 # otherwise.
 demo: all
-	./scripts/demo.sh $(BUILD)/bin
+	./scripts/demo.sh $(BUILD)/bin $(BUILD)/tests/bin
 
 # The DASH presentation (scripts/scone-content), made once with ffmpeg into
 # $(BUILD)/content and reused; CONTENT_ARGS passes e.g. --duration 60.

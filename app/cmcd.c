@@ -55,10 +55,14 @@ uint64_t scone_app_cmcd_round_kbps(uint64_t bps) {
   return (bps + 50000) / 100000 * 100;
 }
 
-void scone_app_cmcd_from_advice(scone_app_cmcd *out, const scone_advice *advice,
-                                uint64_t measured_bps,
-                                const scone_app_settings *settings) {
-  uint64_t cap = scone_app_media_cap_bps(advice, settings);
+int scone_app_cmcd_from_advice(scone_app_cmcd *out, const scone_advice *advice,
+                               uint64_t measured_bps,
+                               const scone_app_settings *settings) {
+  uint64_t cap;
+  int rc = scone_app_media_cap_bps(&cap, advice, settings);
+  /* Settings it cannot read: nothing is said rather than something wrong. */
+  if (rc < 0)
+    measured_bps = 0;
 
   out->has_rtp = cap != 0;
   out->rtp_kbps = 0;
@@ -73,6 +77,7 @@ void scone_app_cmcd_from_advice(scone_app_cmcd *out, const scone_advice *advice,
   if (out->has_mtp)
     out->mtp_kbps = scone_app_cmcd_round_kbps(
         cap && measured_bps > cap ? cap : measured_bps);
+  return rc;
 }
 
 int scone_app_cmcd_render(char *buf, size_t len, const scone_app_cmcd *c,

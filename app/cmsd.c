@@ -29,14 +29,16 @@ static const cta_key static_keys[] = {
     {"v", SCONE_APP_CMSD_V, CTA_U32, 0, F(v), 0, 1, 1},
 };
 
-void scone_app_cmsd_from_advice(scone_app_cmsd_dynamic *out,
-                                const scone_advice *advice,
-                                const scone_app_settings *settings) {
-  uint64_t cap = scone_app_media_cap_bps(advice, settings);
+int scone_app_cmsd_from_advice(scone_app_cmsd_dynamic *out,
+                               const scone_advice *advice,
+                               const scone_app_settings *settings) {
+  uint64_t cap;
+  int rc = scone_app_media_cap_bps(&cap, advice, settings);
   memset(out, 0, sizeof *out);
   /* Down, not nearest: the player must be able to trust mb as a ceiling. */
   out->has_mb = cap != 0;
   out->mb_kbps = cap / 1000;
+  return rc;
 }
 
 static void put_param(sfv_out *o, const char *key, int has, uint64_t v) {

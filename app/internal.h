@@ -27,10 +27,11 @@ json_t *scone_app_json_u64(uint64_t v);
 /* An unsigned count, or null when known is 0. */
 json_t *scone_app_json_u64_or_null(int known, uint64_t v);
 
-/* Copies a settings struct, or the defaults for NULL or an unknown version.
- */
-void scone_app_settings_resolve(scone_app_settings *dst,
-                                const scone_app_settings *src);
+/* Copies a settings struct, or the defaults for NULL. Returns 0, or
+ * SCONE_ERR_INVALID_ARGUMENT (dst holds the defaults) for a version the
+ * library does not know. */
+int scone_app_settings_resolve(scone_app_settings *dst,
+                               const scone_app_settings *src);
 
 /* 1 when the advice is present and carries a rate. */
 int scone_app_advice_known(const scone_advice *a);

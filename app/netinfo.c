@@ -81,12 +81,13 @@ void scone_app_netinfo_compute(scone_app_netinfo *out,
   out->effective_type = effective_type(out);
 }
 
-void scone_app_netinfo_state_init(scone_app_netinfo_state *st,
-                                  const scone_app_settings *settings) {
-  scone_app_settings_resolve(&st->s, settings);
+int scone_app_netinfo_state_init(scone_app_netinfo_state *st,
+                                 const scone_app_settings *settings) {
+  int rc = scone_app_settings_resolve(&st->s, settings);
   st->reported_once = 0;
   scone_app_netinfo_compute(&st->reported, NULL, 0, 0, st->s.save_data);
   st->last_event = 0;
+  return rc;
 }
 
 static int moved(uint64_t now, uint64_t was, uint32_t pct) {

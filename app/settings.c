@@ -12,31 +12,34 @@ void scone_app_settings_default(scone_app_settings *s) {
   s->save_data = 0;
 }
 
-void scone_app_settings_resolve(scone_app_settings *dst,
-                                const scone_app_settings *src) {
-  /* Version 0 is an unset struct: treat it as "use the defaults" rather than
-   * as a request for a zero margin. Later versions extend V1's layout. */
-  if (!src || src->version < SCONE_APP_SETTINGS_V1) {
-    scone_app_settings_default(dst);
-    return;
-  }
+int scone_app_settings_resolve(scone_app_settings *dst,
+                               const scone_app_settings *src) {
+  scone_app_settings_default(dst);
+  if (!src)
+    return 0;
+  /* A version this library was not built with could have a layout that
+   * differs from the one read here: refused rather than half read. */
+  if (src->version != SCONE_APP_SETTINGS_V1)
+    return SCONE_ERR_INVALID_ARGUMENT;
   *dst = *src;
-  dst->version = SCONE_APP_SETTINGS_V1;
   if (dst->overhead_margin_pct > SCONE_APP_MAX_OVERHEAD_MARGIN_PCT)
     dst->overhead_margin_pct = SCONE_APP_MAX_OVERHEAD_MARGIN_PCT;
+  return 0;
 }
 
 int scone_app_advice_known(const scone_advice *a) {
   return a && a->signal <= SCONE_SIGNAL_MAX && a->bps > 0;
 }
 
-uint64_t scone_app_media_cap_bps(const scone_advice *advice,
-                                 const scone_app_settings *settings) {
-  if (!scone_app_advice_known(advice))
-    return 0;
+int scone_app_media_cap_bps(uint64_t *cap_bps, const scone_advice *advice,
+                            const scone_app_settings *settings) {
+  *cap_bps = 0;
   scone_app_settings s;
-  scone_app_settings_resolve(&s, settings);
+  int rc = scone_app_settings_resolve(&s, settings);
+  if (rc < 0 || !scone_app_advice_known(advice))
+    return rc;
   uint64_t keep = 100 - s.overhead_margin_pct;
   /* Split so that no rate can overflow the multiplication. */
-  return advice->bps / 100 * keep + advice->bps % 100 * keep / 100;
+  *cap_bps = advice->bps / 100 * keep + advice->bps % 100 * keep / 100;
+  return 0;
 }

@@ -17,7 +17,7 @@
  * Needs root; without it prints a note and exits 0. Cleans up its
  * namespaces on every exit path and stops itself within 60 s.
  */
-#include "dp.h"
+#include "nfq.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -138,14 +138,14 @@ static void *send_main(void *arg) {
 
 typedef struct loop_arg {
   sconed_dp *dp;
-  sconed_dp_options o;
+  sconed_nfq_settings s;
   int rc;
 } loop_arg;
 
 static void *loop_main(void *arg) {
   loop_arg *l = arg;
   pin(1);
-  l->rc = sconed_nfq_run(l->dp, &l->o);
+  l->rc = sconed_nfq_run(l->dp, &l->s);
   return NULL;
 }
 
@@ -165,10 +165,9 @@ static double run_once(sconed_engine *e, unsigned batch, int batch_verdicts,
   dp.quiet = 1;
   dp.stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   loop_arg la = {.dp = &dp};
-  sconed_dp_options_default(&la.o);
-  la.o.nfqueue = 1;
-  la.o.batch = batch;
-  la.o.batch_verdicts = batch_verdicts;
+  sconed_nfq_settings_default(&la.s);
+  la.s.batch = batch;
+  la.s.batch_verdicts = batch_verdicts;
   pthread_t lt, st;
   pthread_create(&lt, NULL, loop_main, &la);
   sender s = {0};

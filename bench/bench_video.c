@@ -23,7 +23,7 @@
  * --quick: 1 run of 2 s, 10 s of media. The programs are taken from this
  * program's directory. Exits non-zero when a session or a transfer fails.
  */
-#include "respond.h"
+#include "quic/respond.h"
 
 #include <scone/quic.h>
 
@@ -114,8 +114,10 @@ static pid_t start_server(int cmsd, unsigned *port) {
   path_in(state, sizeof(state), tmp, "state");
   path_in(err, sizeof(err), tmp, "server.err");
   unlink(err); /* the last server's port is not this one's */
-  char *argv[] = {server,        "--listen", "127.0.0.1:0", "--root", root,
-                  "--state-dir", state,      cmsd ? NULL : "--no-cmsd", NULL};
+  char *argv[] = {
+      server, "--listen",    "127.0.0.1:0", "--root",
+      root,   "--state-dir", state,         cmsd ? NULL : "--no-cmsd",
+      NULL};
   pid_t pid = spawn(argv, "/dev/null", err);
   *port = wait_port(err, pid);
   return pid;
@@ -144,8 +146,8 @@ static void bench_player(double media_s) {
   path_in(err, sizeof(err), tmp, "player.err");
   snprintf(url, sizeof(url), "https://127.0.0.1:%u/manifest.mpd", port);
   snprintf(dur, sizeof(dur), "%gs", media_s);
-  char *argv[] = {player, "--insecure", "--quiet", "--duration", dur, url,
-                  NULL};
+  char *argv[] = {player, "--insecure", "--quiet", "--duration",
+                  dur,    url,          NULL};
   pid_t pid = spawn(argv, out, err);
   int status;
   struct rusage ru;
@@ -278,7 +280,8 @@ static void player_request(sq_request_in *in) {
       {"cmcd-request", "bl=21300,mtp=25400"},
       {"cmcd-object", "br=1050,d=2000,ot=v,tb=1050"},
       {"cmcd-status", "rtp=1300"},
-      {"cmcd-session", "sf=d,sid=\"6e2f1a2b-0000-4000-8000-00000000b0b0\",st=v"},
+      {"cmcd-session",
+       "sf=d,sid=\"6e2f1a2b-0000-4000-8000-00000000b0b0\",st=v"},
   };
   memset(in, 0, sizeof(*in));
   for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)

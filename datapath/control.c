@@ -2,6 +2,7 @@
 
 #include "addr.h"
 #include "render.h"
+#include "units.h"
 
 #include <errno.h>
 #include <microhttpd.h>

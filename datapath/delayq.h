@@ -2,7 +2,7 @@
  * A time-ordered queue of packets the shaper holds back: a binary min-heap
  * on (release time, arrival order), so packets released at the same instant
  * leave in the order they came. Shared by the NFQUEUE path (which holds
- * kernel packet ids) and the relay (which holds datagram copies).
+ * kernel packet ids), the relay and the offline path (which hold copies).
  */
 #ifndef SCONED_DELAYQ_H
 #define SCONED_DELAYQ_H

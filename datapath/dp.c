@@ -1,12 +1,9 @@
 #include "dp.h"
-#include "control.h"
 
-#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -93,32 +90,4 @@ int sconed_dp_signals_handle(sconed_dp *dp) {
     }
   }
   return stop;
-}
-
-int sconed_dp_run(sconed_engine *e, const sconed_dp_options *o,
-                  const char *config_path) {
-  if (sconed_dp_validate(o) < 0 || !sconed_dp_wanted(o))
-    return 2;
-  sconed_dp dp;
-  sconed_dp_init(&dp, e, config_path);
-  dp.mode = o->nfqueue ? "nfqueue" : "relay";
-  /* Before the control thread exists, so that it inherits the mask and
-   * every signal reaches the packet thread's signalfd. */
-  if (sconed_dp_signals_open(&dp) < 0) {
-    sconed_dp_log("signals: %s", strerror(errno));
-    sconed_dp_destroy(&dp);
-    return 1;
-  }
-  sconed_control *ctl = NULL;
-  if (o->control) {
-    ctl = sconed_control_start(&dp, o->control, o->control_any);
-    if (!ctl) {
-      sconed_dp_destroy(&dp);
-      return 1;
-    }
-  }
-  int r = o->nfqueue ? sconed_nfq_run(&dp, o) : sconed_relay_run(&dp, o);
-  sconed_control_stop(ctl);
-  sconed_dp_destroy(&dp);
-  return r == 0 ? 0 : 1;
 }

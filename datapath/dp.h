@@ -1,6 +1,9 @@
 /*
- * State shared by one running datapath's packet thread and its control
- * thread.
+ * The context one running live datapath shares between its packet thread
+ * (nfq.c or relay.c) and its control thread (control.c): the engine under
+ * one lock, counters, config reload, signals and the log. The loops and
+ * the control endpoint call into it; it calls none of them (the sconed
+ * program starts them: sconed/runner.c).
  *
  * Serialization: the engine is not thread-safe. The packet thread holds
  * `lock` while it handles one receive batch (engine calls, verdicts) and
@@ -15,7 +18,7 @@
 #ifndef SCONED_DP_H
 #define SCONED_DP_H
 
-#include "datapath.h"
+#include "engine.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -98,12 +101,11 @@ int sconed_dp_signals_open(sconed_dp *dp);
  * reloading. Returns 1 when the loop should stop, else 0. */
 int sconed_dp_signals_handle(sconed_dp *dp);
 
+/* The packet loops (nfq.h, relay.h) run until a signal (sigfd) or stopfd
+ * says stop, then forward what the shaper holds; each returns 0 after a
+ * clean stop, -1 when it could not start (the reason went to stderr). */
+
 /* A line on stderr, "sconed: " first. */
 void sconed_dp_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* The loops (nfq.c, relay.c). Each returns 0 after a clean stop, -1 when
- * it could not start (the reason went to stderr). */
-int sconed_nfq_run(sconed_dp *dp, const sconed_dp_options *o);
-int sconed_relay_run(sconed_dp *dp, const sconed_dp_options *o);
 
 #endif

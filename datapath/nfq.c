@@ -14,8 +14,9 @@
  * send.
  */
 #include "nfq.h"
+
 #include "delayq.h"
-#include "dp.h"
+#include "nfq_sock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -232,7 +233,7 @@ static int receive_batch(loop *l, scone_tstamp now) {
   return n;
 }
 
-static int loop_init(loop *l, sconed_dp *dp, const sconed_dp_options *o) {
+static int loop_init(loop *l, sconed_dp *dp, const sconed_nfq_settings *o) {
   memset(l, 0, sizeof(*l));
   l->dp = dp;
   l->s.fd = -1;
@@ -295,7 +296,15 @@ static void drain(loop *l) {
   sconed_dp_unlock_pkt(l->dp);
 }
 
-int sconed_nfq_run(sconed_dp *dp, const sconed_dp_options *o) {
+void sconed_nfq_settings_default(sconed_nfq_settings *s) {
+  memset(s, 0, sizeof(*s));
+  s->batch = 32;
+  s->batch_verdicts = 1;
+  s->queue_maxlen = 4096;
+  s->max_held = 16384;
+}
+
+int sconed_nfq_run(sconed_dp *dp, const sconed_nfq_settings *o) {
   loop l;
   if (loop_init(&l, dp, o) < 0) {
     loop_free(&l);

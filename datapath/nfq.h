@@ -1,45 +1,27 @@
 /*
- * The NFQUEUE socket: binding queues and sending verdicts over one
- * mnl socket. The receive loop and verdict planning live in nfq.c.
+ * The inline datapath: sconed on a Linux router, fed by NFQUEUE
+ * (scripts/sconed-iptables.sh installs the rules). One thread serves
+ * queues lo..hi over one netlink socket (nfq.c; the socket is nfq_sock.h).
  */
 #ifndef SCONED_NFQ_H
 #define SCONED_NFQ_H
 
-#include <libmnl/libmnl.h>
+#include "dp.h"
 
-#include <stddef.h>
 #include <stdint.h>
 
-/* Verdict messages are collected in one buffer and sent with one sendmsg:
- * the kernel handles them in order. */
-typedef struct sconed_nfq_tx {
-  uint8_t *buf;
-  size_t cap, len;
-} sconed_nfq_tx;
+typedef struct sconed_nfq_settings {
+  uint16_t queue_lo, queue_hi; /* default 0..0 */
+  unsigned batch;              /* packets per receive; default 32 */
+  int batch_verdicts;    /* accept runs of untouched packets with one verdict;
+                            default 1 (needs batch > 1) */
+  unsigned queue_maxlen; /* kernel queue length per queue; default 4096 */
+  unsigned max_held;     /* packets the shaper may hold; default 16384 */
+} sconed_nfq_settings;
 
-typedef struct sconed_nfq_sock {
-  struct mnl_socket *nl;
-  int fd;
-  uint32_t seq;
-} sconed_nfq_sock;
+void sconed_nfq_settings_default(sconed_nfq_settings *s);
 
-/* Opens the socket and binds queues lo..hi: copy whole packets, fail open
- * when a queue is full, queue_maxlen packets per queue. Packets that
- * arrive while later queues are still being bound are accepted untouched.
- * Returns 0, or -1 with the reason on stderr. */
-int sconed_nfq_open(sconed_nfq_sock *s, uint16_t lo, uint16_t hi,
-                    uint32_t queue_maxlen, size_t rcvbuf);
-void sconed_nfq_close(sconed_nfq_sock *s);
-
-/* Appends a verdict for one packet; payload (len bytes) replaces the
- * packet when not NULL. Returns 0, or -1 when tx has no room (flush
- * first). */
-int sconed_nfq_verdict(sconed_nfq_tx *tx, uint16_t queue, uint32_t id,
-                       int verdict, const uint8_t *payload, size_t len);
-/* Appends a verdict for every packet of queue with an id up to id. */
-int sconed_nfq_verdict_batch(sconed_nfq_tx *tx, uint16_t queue, uint32_t id,
-                             int verdict);
-/* Sends what tx holds. Returns 0 or -1 (errno set). */
-int sconed_nfq_flush(sconed_nfq_sock *s, sconed_nfq_tx *tx);
+/* Serves the queues; runs and returns as every loop does (dp.h). */
+int sconed_nfq_run(sconed_dp *dp, const sconed_nfq_settings *s);
 
 #endif

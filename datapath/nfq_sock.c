@@ -1,4 +1,4 @@
-#include "nfq.h"
+#include "nfq_sock.h"
 
 #include "dp.h"
 

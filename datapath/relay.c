@@ -7,9 +7,10 @@
  * client as its reverse (downlink). One epoll loop; a timerfd fires for
  * the shaper's release times and the idle sweep.
  */
+#include "relay.h"
+
 #include "addr.h"
 #include "delayq.h"
-#include "dp.h"
 #include "relay_clients.h"
 
 #include <errno.h>
@@ -180,11 +181,11 @@ static int add_fd(relay *r, int fd, int *tag) {
   return fd < 0 ? 0 : epoll_ctl(r->ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
-static int relay_open(relay *r, sconed_dp *dp, const sconed_dp_options *o) {
+static int relay_open(relay *r, sconed_dp *dp, const sconed_relay_settings *o) {
   char err[256];
   r->dp = dp;
   r->ep = r->lfd = r->tfd = -1;
-  r->idle = (scone_duration)o->relay_idle_ms * SCONE_MILLISECONDS;
+  r->idle = (scone_duration)o->idle_ms * SCONE_MILLISECONDS;
   r->k_listen = K_LISTEN;
   r->k_timer = K_TIMER;
   r->k_signal = K_SIGNAL;
@@ -193,9 +194,8 @@ static int relay_open(relay *r, sconed_dp *dp, const sconed_dp_options *o) {
     sconed_dp_log("relay: out of memory");
     return -1;
   }
-  if (sconed_addr_parse(o->relay_listen, &r->listen, err, sizeof(err)) < 0 ||
-      sconed_addr_parse(o->relay_upstream, &r->upstream, err, sizeof(err)) <
-          0) {
+  if (sconed_addr_parse(o->listen, &r->listen, err, sizeof(err)) < 0 ||
+      sconed_addr_parse(o->upstream, &r->upstream, err, sizeof(err)) < 0) {
     sconed_dp_log("relay: %s", err);
     return -1;
   }
@@ -203,8 +203,7 @@ static int relay_open(relay *r, sconed_dp *dp, const sconed_dp_options *o) {
                   SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (r->lfd < 0 ||
       bind(r->lfd, (const struct sockaddr *)&r->listen.ss, r->listen.len) < 0) {
-    sconed_dp_log("relay: cannot listen on %s: %s", o->relay_listen,
-                  strerror(errno));
+    sconed_dp_log("relay: cannot listen on %s: %s", o->listen, strerror(errno));
     return -1;
   }
   /* Port 0 lets the kernel pick: log the address really bound so callers
@@ -248,7 +247,13 @@ static void relay_close(relay *r) {
     close(r->ep);
 }
 
-int sconed_relay_run(sconed_dp *dp, const sconed_dp_options *o) {
+void sconed_relay_settings_default(sconed_relay_settings *s) {
+  memset(s, 0, sizeof(*s));
+  s->idle_ms = 60000;
+  s->max_held = 16384;
+}
+
+int sconed_relay_run(sconed_dp *dp, const sconed_relay_settings *o) {
   relay *r = calloc(1, sizeof(*r));
   if (!r || relay_open(r, dp, o) < 0) {
     if (r)

@@ -81,9 +81,6 @@ const char *sconed_config_capacity(const sconed_config *c, size_t i,
                                    uint64_t *bps);
 size_t sconed_config_subscriber_count(const sconed_config *c);
 
-/* Parses "5000000", "5M", "2.5Mbit", "100k" (SI, bits/s). Returns 0 or -1. */
-int sconed_parse_bps(const char *s, uint64_t *out);
-
 const char *sconed_enforce_name(sconed_enforce e);
 /* Returns 0 and sets *out, or -1 for anything but none/police/shape. */
 int sconed_enforce_parse(const char *s, sconed_enforce *out);

@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "lpm.h"
+#include "units.h"
 
 #define SCONED_NAME_MAX 64
 /* Bounds that keep per-config arrays and the engine's 16-bit indices
@@ -60,11 +61,5 @@ sconed_config *sconed_config_new_empty(void);
 /* Index of a plan or capacity by name, or -1. */
 long sconed_config_find_plan(const sconed_config *c, const char *name);
 long sconed_config_find_capacity(const sconed_config *c, const char *name);
-
-/* Unit parsers shared by the config and the command line. Each returns 0 or
- * -1 for anything that is not a whole, non-negative, in-range value. */
-int sconed_parse_bytes(const char *s, uint64_t *out);    /* 125000, 125k */
-int sconed_parse_duration(const char *s, uint64_t *out); /* 200ms, 67s */
-int sconed_parse_uint(const char *s, uint64_t max, uint64_t *out);
 
 #endif

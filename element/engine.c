@@ -904,16 +904,16 @@ COLD static int parse_slow(sconed_engine *e, uint8_t *pkt, size_t len,
                            scone_tstamp now, sconed_pkt *p) {
   scone_ipudp u;
   int rc = scone_ipudp_parse(&u, pkt, len);
-  if (rc == SCONE_ERR_NOT_SCONE) {
+  if (rc == SCONE_ERR_NOT_UDP) {
     e->st.not_udp++;
+    return 0;
+  }
+  if (rc == SCONE_ERR_FRAGMENT || (rc == 0 && u.is_fragment)) {
+    e->st.fragments++;
     return 0;
   }
   if (rc < 0) {
     e->st.malformed++;
-    return 0;
-  }
-  if (u.is_fragment) {
-    e->st.fragments++;
     return 0;
   }
   p->ipv6 = u.ip_version == 6;

@@ -57,6 +57,9 @@ typedef enum sconed_seed_source {
   SCONED_SEED_FIXED = 1,     /* .seed: deterministic runs and tests */
 } sconed_seed_source;
 
+/* The struct's layout version, as ngtcp2 numbers its own: the engine
+ * refuses any other (sconed_engine_new gives NULL), which also catches a
+ * struct that did not go through sconed_engine_settings_default(). */
 #define SCONED_ENGINE_SETTINGS_V1 1
 typedef struct sconed_engine_settings {
   uint32_t version;   /* SCONED_ENGINE_SETTINGS_V1 */
@@ -165,9 +168,11 @@ void sconed_engine_metrics(const sconed_engine *e, sconed_metrics_cb cb,
 /* Engine-wide counters, for the summary and /metrics. */
 typedef struct sconed_engine_stats {
   uint64_t packets;        /* everything offered */
-  uint64_t not_udp;        /* passed untouched: not UDP */
+  uint64_t not_udp;        /* passed untouched: not UDP (fragments of
+                              other protocols too) */
   uint64_t malformed;      /* passed untouched: truncated, bad lengths */
-  uint64_t fragments;      /* passed untouched: IP fragments */
+  uint64_t fragments;      /* passed untouched: fragments of UDP datagrams,
+                              first or later */
   uint64_t no_subscriber;  /* packets of flows whose side is no subscriber */
   uint64_t not_quic_flows; /* flows classified as not QUIC (never touched) */
   uint64_t unadmitted;     /* packets of flows the full table turned away */

@@ -1,9 +1,7 @@
-/*
- * Number parsing for the config file and the command line. Rates and sizes
- * use decimal SI prefixes as carriers quote them ("5M" plans are 5,000,000
- * bit/s). Fractions are accepted ("2.5M") and must land on a whole unit.
- */
-#include "config_internal.h"
+/* Number parsing for the config file and the command line (units.h). */
+#include "units.h"
+
+#include "config.h"
 
 #include <string.h>
 #include <strings.h>

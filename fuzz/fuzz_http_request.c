@@ -13,7 +13,7 @@
  */
 #include "fuzz.h"
 
-#include "respond.h"
+#include "quic/respond.h"
 
 #include <string.h>
 

@@ -4,6 +4,7 @@
  * as captured (possibly cut short by a snap length).
  */
 #include "fuzz.h"
+#include "lib/internal.h" /* the incremental update on its own */
 
 #include <limits.h>
 #include <scone/scone.h>
@@ -59,7 +60,7 @@ static void check_rewrite(const uint8_t *d, size_t n, unsigned target) {
 
   if (pr != 0 || v.is_fragment) {
     FUZZ_CHECK(r < 0);
-    FUZZ_CHECK(pr != 0 || r == SCONE_ERR_NOT_SCONE);
+    FUZZ_CHECK(pr != 0 || r == SCONE_ERR_FRAGMENT);
     FUZZ_CHECK(n == 0 || memcmp(buf, d, n) == 0);
     free(buf);
     return;
@@ -89,8 +90,8 @@ static void check_rewrite(const uint8_t *d, size_t n, unsigned target) {
 
   int is6 = v.ip_version == 6;
   uint16_t before = fuzz_be16(d + ck), after = fuzz_be16(buf + ck);
-  FUZZ_CHECK(after == scone_udp_csum_update(before, fuzz_be16(d + sc),
-                                            fuzz_be16(buf + sc), is6));
+  FUZZ_CHECK(after == scone_udp_csum_adjust(before, fuzz_be16(d + sc),
+                                            fuzz_be16(buf + sc)));
   /* Zero means "no checksum" over IPv4 and is broken over IPv6: neither is
    * the element's to change. */
   if (before == 0)
@@ -122,14 +123,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (r == 0)
     check_view(&v, d, n);
   /* is_fragment holds whatever the result: a later fragment of a UDP
-   * datagram is NOT_SCONE yet still flagged, so callers can count it. */
+   * datagram is SCONE_ERR_FRAGMENT and flagged too. */
   if (n >= 20 && (d[0] >> 4) == 4 && (d[0] & 0x0f) >= 5 && d[9] == 17 &&
       n >= (size_t)(d[0] & 0x0f) * 4 &&
       fuzz_be16(d + 2) >= (size_t)(d[0] & 0x0f) * 4) {
     int frag = (fuzz_be16(d + 6) & 0x3fff) != 0;
     FUZZ_CHECK(v.is_fragment == frag);
     if (fuzz_be16(d + 6) & 0x1fff)
-      FUZZ_CHECK(r == SCONE_ERR_NOT_SCONE);
+      FUZZ_CHECK(r == SCONE_ERR_FRAGMENT);
   }
   check_rewrite(d, n, data[0]);
   return 0;

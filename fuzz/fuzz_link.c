@@ -80,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_CHECK(r == SCONE_ERR_INVALID_ARGUMENT && off == UNSET);
     return 0;
   }
-  FUZZ_CHECK(r == 0 || r == SCONE_ERR_TRUNCATED || r == SCONE_ERR_NOT_SCONE);
+  FUZZ_CHECK(r == 0 || r == SCONE_ERR_TRUNCATED || r == SCONE_ERR_NOT_IP);
   if (r != 0) {
     FUZZ_CHECK(off == UNSET);
     /* Cutting a frame short never makes it IP. */

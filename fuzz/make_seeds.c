@@ -940,6 +940,34 @@ static void seeds_mpd(void) {
   emit_texts("mpd", s, sizeof s / sizeof s[0]);
 }
 
+/* ------------------------------------------------------ lab targets */
+
+/* Mahimahi traces: a cellular-like stretch (bursts, gaps, repeats), the
+ * smallest ones, and refusals. */
+static void seeds_lab_trace(void) {
+  static char text[8192];
+  size_t n = 0;
+  unsigned ms = 0;
+  for (int i = 0; i < 600 && n + 16 < sizeof text; i++) {
+    ms += rnd8() % 4 == 0 ? rnd8() % 9 : 0;
+    n += (size_t)snprintf(text + n, sizeof text - n, "%u\n", ms);
+  }
+  n += (size_t)snprintf(text + n, sizeof text - n, "%u\n", ms + 1);
+  emit_raw("lab_trace", "cellular", (const uint8_t *)text, n);
+  static const text_seed t[] = {
+      {"one-per-ms", "1\n"},
+      {"repeats", "0\n3\n3\n3\n10\n"},
+      {"crlf-no-final-newline", "0\r\n5\r\n5\r\n9"},
+      {"bad-empty-line", "1\n\n2\n"},
+      {"bad-decreasing", "5\n4\n"},
+      {"bad-zero-period", "0\n0\n"},
+      {"bad-space", "1 \n"},
+      {"bad-overflow", "1\n99999999999\n"},
+      {"empty", ""},
+  };
+  emit_texts("lab_trace", t, sizeof t / sizeof t[0]);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s CORPUS_ROOT\n", argv[0]);
@@ -956,6 +984,7 @@ int main(int argc, char **argv) {
   seeds_cmcd();
   seeds_cmsd();
   seeds_mpd();
+  seeds_lab_trace();
   seeds_http_request();
   return 0;
 }

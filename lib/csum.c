@@ -1,20 +1,6 @@
-/* The Internet checksum for UDP: incremental updates and computation. */
+/* The Internet checksum for UDP, computed from scratch (the incremental
+ * update of a rewrite is inline in internal.h). */
 #include "internal.h"
-
-uint16_t scone_csum_replace16(uint16_t csum, uint16_t old_word,
-                              uint16_t new_word) {
-  return scone_csum_eqn3(csum, old_word, new_word);
-}
-
-uint16_t scone_udp_csum_update(uint16_t udp_csum, uint16_t old_word,
-                               uint16_t new_word, int is_ipv6) {
-  /* Zero stays zero for either family, for different reasons: over IPv4 it
-   * means the sender chose no checksum (RFC 768); over IPv6 it is invalid
-   * (RFC 8200) unless a tunnel negotiated it (RFC 6935), and either way an
-   * element that "fixed" it would be inventing a checksum. */
-  (void)is_ipv6;
-  return scone_udp_csum_adjust(udp_csum, old_word, new_word);
-}
 
 /* One's-complement sum of data as big-endian 16-bit words, unfolded. Whole
  * 32-bit words can be added because folding their sum to 16 bits gives the

@@ -1,5 +1,7 @@
 /*
- * Helpers shared by the libscone sources; not part of the public API.
+ * Helpers shared by the libscone sources; not part of the public API. The
+ * tests of libscone and its fuzz targets include it as "lib/internal.h" to
+ * check the checksum arithmetic on its own.
  */
 #ifndef SCONE_INTERNAL_H
 #define SCONE_INTERNAL_H
@@ -109,10 +111,14 @@ static inline uint16_t scone_csum_eqn3(uint16_t csum, uint16_t old_word,
   return (uint16_t)~sum;
 }
 
-/* scone_csum_eqn3() with UDP's zero corners (scone_udp_csum_update() says
- * why both families keep a zero). Inline so the rewrite path makes no calls. */
+/* scone_csum_eqn3() with UDP's zero corners, for either family. Inline so
+ * the rewrite path makes no calls. */
 static inline uint16_t scone_udp_csum_adjust(uint16_t csum, uint16_t old_word,
                                              uint16_t new_word) {
+  /* Zero stays zero for either family, for different reasons: over IPv4 it
+   * means the sender chose no checksum (RFC 768); over IPv6 it is invalid
+   * (RFC 8200) unless a tunnel negotiated it (RFC 6935), and either way an
+   * element that "fixed" it would be inventing a checksum it did not break. */
   if (csum == 0)
     return 0;
   uint16_t c = scone_csum_eqn3(csum, old_word, new_word);

@@ -61,19 +61,17 @@ static inline int parse_v4(scone_ipudp *v, const uint8_t *pkt, size_t len) {
   if (len < ihl)
     return SCONE_ERR_TRUNCATED;
   if (pkt[9] != PROTO_UDP)
-    return SCONE_ERR_NOT_SCONE;
+    return SCONE_ERR_NOT_UDP;
   uint16_t frag = scone_get16(pkt + 6);
   v->ip_version = 4;
   v->src = pkt + 12;
   v->dst = pkt + 16;
   v->tos = pkt[1];
   /* A later fragment carries no UDP header, so there is no UDP view to give
-   * (and nothing to rewrite); is_fragment still tells the caller it is part
-   * of a UDP datagram rather than some other protocol. The first one has MF
-   * set. */
+   * (and nothing to rewrite). The first one has MF set. */
   v->is_fragment = (frag & 0x3fffU) != 0;
   if (frag & 0x1fffU)
-    return SCONE_ERR_NOT_SCONE;
+    return SCONE_ERR_FRAGMENT;
   return finish_udp(v, pkt, len, ihl, tot);
 }
 
@@ -122,19 +120,19 @@ static inline int parse_v6(scone_ipudp *v, const uint8_t *pkt, size_t len) {
        * a UDP one marks this as a UDP fragment. */
       if (fo & 0xfff8U) {
         v->is_fragment = nh == PROTO_UDP;
-        return SCONE_ERR_NOT_SCONE;
+        return nh == PROTO_UDP ? SCONE_ERR_FRAGMENT : SCONE_ERR_NOT_UDP;
       }
       break;
     }
     default:              /* ESP, no next header, other upper layers */
       v->is_fragment = 0; /* a fragment, but not of a UDP datagram */
-      return SCONE_ERR_NOT_SCONE;
+      return SCONE_ERR_NOT_UDP;
     }
   }
 }
 
 static inline int parse_ip(scone_ipudp *v, const uint8_t *pkt, size_t len) {
-  /* Set on every path, errors included, so a NOT_SCONE caller can read it. */
+  /* Set on every path, errors included, so that any caller can read it. */
   v->is_fragment = 0;
   if (len == 0)
     return SCONE_ERR_TRUNCATED;
@@ -163,7 +161,7 @@ int scone_ipudp_rewrite(uint8_t *pkt, size_t len, unsigned target,
   if (rc < 0)
     return rc;
   if (v.is_fragment)
-    return SCONE_ERR_NOT_SCONE;
+    return SCONE_ERR_FRAGMENT;
   uint8_t *p = pkt + v.payload_off;
   if (v.payload_len < 5)
     return scone_hdr_short_result(p, v.payload_len);

@@ -25,7 +25,7 @@ static int walk_ethertype(const uint8_t *f, size_t len, size_t type_off,
     off += 4;
   }
   if (type != ETHERTYPE_IPV4 && type != ETHERTYPE_IPV6)
-    return SCONE_ERR_NOT_SCONE;
+    return SCONE_ERR_NOT_IP;
   /* Same promise as the other link types: some IP follows. */
   if (len <= off)
     return SCONE_ERR_TRUNCATED;
@@ -41,7 +41,7 @@ static int by_version_nibble(const uint8_t *f, size_t len, size_t off,
     return SCONE_ERR_TRUNCATED;
   unsigned v = f[off] >> 4;
   if (v != 4 && v != 6)
-    return SCONE_ERR_NOT_SCONE;
+    return SCONE_ERR_NOT_IP;
   *ip_off = off;
   return 0;
 }
@@ -58,7 +58,7 @@ static int loopback(const uint8_t *f, size_t len, size_t *ip_off) {
   uint32_t fam = be < 256 ? be : le;
   /* AF_INET; AF_INET6 of Linux, Open/NetBSD, FreeBSD, macOS. */
   if (fam != 2 && fam != 10 && fam != 24 && fam != 28 && fam != 30)
-    return SCONE_ERR_NOT_SCONE;
+    return SCONE_ERR_NOT_IP;
   return by_version_nibble(f, len, 4, ip_off);
 }
 

@@ -19,6 +19,12 @@ const char *scone_strerror(int err) {
     return "malformed input";
   case SCONE_ERR_NOT_QUIC:
     return "does not follow the QUIC invariants";
+  case SCONE_ERR_NOT_UDP:
+    return "not a UDP packet";
+  case SCONE_ERR_FRAGMENT:
+    return "a fragment of a UDP datagram";
+  case SCONE_ERR_NOT_IP:
+    return "not an IP packet";
   default:
     return "unknown error";
   }

@@ -1,7 +1,9 @@
 #!/bin/bash
 # `make demo`: SCONE end to end, in about 15 seconds.
 #
-#   scripts/demo.sh [BIN_DIR]     (default build/bin)
+#   scripts/demo.sh [BIN_DIR [TEST_BIN_DIR]]
+#                    (default build/bin, and the test tools of BIN_DIR's
+#                    build: BIN_DIR/../tests/bin)
 #
 # As root: three network namespaces, client -- router -- server, the
 # router forwarding UDP through NFQUEUE (scripts/sconed-iptables.sh) to
@@ -27,8 +29,11 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 BIN=$(cd "${1:-build/bin}" 2>/dev/null && pwd) ||
 	{ echo "demo: no directory ${1:-build/bin} (run make first)" >&2; exit 2; }
+TOOLS=$(cd "${2:-$BIN/../tests/bin}" 2>/dev/null && pwd) ||
+	{ echo "demo: no directory ${2:-$BIN/../tests/bin} (run make first)" >&2; exit 2; }
 SCONED=$BIN/sconed SERVER=$BIN/scone-server CLIENT=$BIN/scone-client
-HTTP=$BIN/sct_http
+# The small HTTP client the tests use, for POST /capacity.
+HTTP=$TOOLS/sct_http
 for f in "$SCONED" "$SERVER" "$CLIENT" "$HTTP"; do
 	[ -x "$f" ] || { echo "demo: $f missing (run make first)" >&2; exit 2; }
 done

@@ -91,8 +91,8 @@ static void ipv4_bad_headers(void **state) {
   scone_ipudp v;
 
   pkt[9] = 6; /* TCP */
-  assert_int_equal(parse_exact(&v, pkt, len), SCONE_ERR_NOT_SCONE);
-  assert_int_equal(scone_ipudp_rewrite(pkt, len, 0, NULL), SCONE_ERR_NOT_SCONE);
+  assert_int_equal(parse_exact(&v, pkt, len), SCONE_ERR_NOT_UDP);
+  assert_int_equal(scone_ipudp_rewrite(pkt, len, 0, NULL), SCONE_ERR_NOT_UDP);
   assert_int_equal(pkt[9], 6);
   memcpy(pkt, save, len);
 
@@ -192,13 +192,13 @@ static void check_later_fragment(uint8_t *pkt, size_t len, size_t proto_off) {
   memcpy(save, pkt, len);
   scone_ipudp v;
   v.is_fragment = 0;
-  assert_int_equal(parse_exact(&v, pkt, len), SCONE_ERR_NOT_SCONE);
+  assert_int_equal(parse_exact(&v, pkt, len), SCONE_ERR_FRAGMENT);
   assert_int_equal(v.is_fragment, 1);
-  assert_int_equal(scone_ipudp_rewrite(pkt, len, 0, NULL), SCONE_ERR_NOT_SCONE);
+  assert_int_equal(scone_ipudp_rewrite(pkt, len, 0, NULL), SCONE_ERR_FRAGMENT);
   assert_memory_equal(pkt, save, len);
   pkt[proto_off] = 6;
   v.is_fragment = 1;
-  assert_int_equal(parse_exact(&v, pkt, len), SCONE_ERR_NOT_SCONE);
+  assert_int_equal(parse_exact(&v, pkt, len), SCONE_ERR_NOT_UDP);
   assert_int_equal(v.is_fragment, 0);
 }
 
@@ -216,7 +216,7 @@ static void ipv4_fragments(void **state) {
   assert_int_equal(v.is_fragment, 1);
   assert_int_equal(v.sport, TW_SPORT);
   assert_int_equal(v.payload_len, plen);
-  assert_int_equal(scone_ipudp_rewrite(pkt, len, 0, NULL), SCONE_ERR_NOT_SCONE);
+  assert_int_equal(scone_ipudp_rewrite(pkt, len, 0, NULL), SCONE_ERR_FRAGMENT);
   assert_memory_equal(pkt, save, len);
   /* Later fragments (with and without MF) hold no UDP header, even when
    * their first bytes look like one with a SCONE packet after it. */
@@ -252,7 +252,7 @@ static void ipv6_plain(void **state) {
   assert_int_equal(parse_exact(&v, pkt, len), SCONE_ERR_MALFORMED);
   pkt[6] = 6; /* TCP */
   tw_put16(pkt + 4, len - 40);
-  assert_int_equal(parse_exact(&v, pkt, len), SCONE_ERR_NOT_SCONE);
+  assert_int_equal(parse_exact(&v, pkt, len), SCONE_ERR_NOT_UDP);
 }
 
 /* Hop-by-hop (8 bytes), routing (24), destination options (16), then UDP. */
@@ -311,11 +311,11 @@ static void ipv6_extension_headers(void **state) {
   memcpy(bad, ext, 48);
   bad[32] = 50;
   len = tw_make_v6(pkt, pl, plen, 0, bad, elen, 0);
-  assert_int_equal(parse_exact(&v, pkt, len), SCONE_ERR_NOT_SCONE);
+  assert_int_equal(parse_exact(&v, pkt, len), SCONE_ERR_NOT_UDP);
   bad[32] = 59;
   len = tw_make_v6(pkt, pl, plen, 0, bad, elen, 0);
-  assert_int_equal(parse_exact(&v, pkt, len), SCONE_ERR_NOT_SCONE);
-  assert_int_equal(scone_ipudp_rewrite(pkt, len, 0, NULL), SCONE_ERR_NOT_SCONE);
+  assert_int_equal(parse_exact(&v, pkt, len), SCONE_ERR_NOT_UDP);
+  assert_int_equal(scone_ipudp_rewrite(pkt, len, 0, NULL), SCONE_ERR_NOT_UDP);
 }
 
 static size_t v6_fragment(uint8_t *pkt, const uint8_t *pl, size_t plen,
@@ -338,7 +338,7 @@ static void ipv6_fragments(void **state) {
   assert_int_equal(v.is_fragment, 1);
   assert_int_equal(v.udp_off, 48);
   assert_int_equal(v.dport, TW_DPORT);
-  assert_int_equal(scone_ipudp_rewrite(pkt, len, 0, NULL), SCONE_ERR_NOT_SCONE);
+  assert_int_equal(scone_ipudp_rewrite(pkt, len, 0, NULL), SCONE_ERR_FRAGMENT);
   assert_memory_equal(pkt, save, len);
 
   /* Later fragments: offset 8 with and without M; no UDP header. */
@@ -350,7 +350,7 @@ static void ipv6_fragments(void **state) {
   len = v6_fragment(pkt, pl, plen, 0x0001);
   pkt[40] = 6;
   v.is_fragment = 1;
-  assert_int_equal(parse_exact(&v, pkt, len), SCONE_ERR_NOT_SCONE);
+  assert_int_equal(parse_exact(&v, pkt, len), SCONE_ERR_NOT_UDP);
   assert_int_equal(v.is_fragment, 0);
 
   /* An atomic fragment (offset 0, no M) is a whole datagram. */
@@ -411,7 +411,8 @@ static void random_garbage(void **state) {
     scone_ipudp v;
     int r = scone_ipudp_parse(&v, c, cut);
     assert_true(r == 0 || r == SCONE_ERR_TRUNCATED ||
-                r == SCONE_ERR_MALFORMED || r == SCONE_ERR_NOT_SCONE);
+                r == SCONE_ERR_MALFORMED || r == SCONE_ERR_NOT_UDP ||
+                r == SCONE_ERR_FRAGMENT);
     if (r == 0)
       assert_true(v.payload_off + v.payload_len <= cut);
     int w = scone_ipudp_rewrite(c, cut, 0, NULL);

@@ -106,8 +106,8 @@ static void check_not_ip(int linktype, const frame *f, size_t decided_at) {
   size_t off;
   for (size_t len = 0; len <= f->len; len++) {
     int r = at(linktype, f, len, &off);
-    assert_int_equal(r, len < decided_at ? SCONE_ERR_TRUNCATED
-                                         : SCONE_ERR_NOT_SCONE);
+    assert_int_equal(r,
+                     len < decided_at ? SCONE_ERR_TRUNCATED : SCONE_ERR_NOT_IP);
     assert_int_equal(off, SENTINEL);
   }
 }

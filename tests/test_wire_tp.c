@@ -160,7 +160,10 @@ static void strerror_names(void **state) {
                       SCONE_ERR_NOBUF,
                       SCONE_ERR_TRANSPORT_PARAMETER,
                       SCONE_ERR_MALFORMED,
-                      SCONE_ERR_NOT_QUIC};
+                      SCONE_ERR_NOT_QUIC,
+                      SCONE_ERR_NOT_UDP,
+                      SCONE_ERR_FRAGMENT,
+                      SCONE_ERR_NOT_IP};
   const char *unknown = scone_strerror(-1000);
   assert_string_equal(unknown, "unknown error");
   assert_string_equal(scone_strerror(1), "unknown error");

@@ -222,6 +222,7 @@ int scone_video_player_new(scone_video_player **pp, const scone_video_mpd *mpd,
   scone_video_player_settings_default(&s);
   if (settings) {
     if (settings->version != SCONE_VIDEO_PLAYER_SETTINGS_V1 ||
+        settings->app.version != SCONE_APP_SETTINGS_V1 ||
         settings->request_timeout == 0 ||
         settings->cmcd > SCONE_VIDEO_CMCD_NONE ||
         strnlen(settings->session_id, sizeof settings->session_id) ==
@@ -297,7 +298,8 @@ void scone_video_player_on_advice(scone_video_player *p, scone_tstamp now,
   p->advice_bps = bps;
   if (advice)
     p->advice = *advice;
-  p->media_cap = scone_app_media_cap_bps(advice, &p->s.app);
+  /* Cannot fail: the app settings' version was checked by _new. */
+  scone_app_media_cap_bps(&p->media_cap, advice, &p->s.app);
   record_advice(p, now, bps);
   if (p->s.use_advice)
     scone_video_pacer_set_cap(&p->pacer, p->media_cap);

@@ -139,8 +139,8 @@ int main(int argc, char **argv) {
       o.scone_capable = 0;
       break;
     case OPT_DURATION:
-      bad = args_duration(optarg, &o.ps.play_limit) != 0 ||
-            o.ps.play_limit == 0;
+      bad =
+          args_duration(optarg, &o.ps.play_limit) != 0 || o.ps.play_limit == 0;
       break;
     case OPT_SEED:
       o.ps.seed = strtoull(optarg, &end, 10);

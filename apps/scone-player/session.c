@@ -308,7 +308,8 @@ static int fetch_mpd(session *s) {
     int rv = step(s, deadline);
     if (rv != 0 && !s->mpd_done) {
       char buf[256];
-      why(s, rv, "cannot fetch the MPD: %s", ended_how(s, rv, buf, sizeof(buf)));
+      why(s, rv, "cannot fetch the MPD: %s",
+          ended_how(s, rv, buf, sizeof(buf)));
       return rv;
     }
   }
@@ -363,8 +364,7 @@ static void record(session *s) {
 static int play(session *s, scone_video_mpd *m) {
   scone_video_player_callbacks cb = {on_segment};
   scone_tstamp now = scone_quic_now();
-  int rv =
-      scone_video_player_new(&s->p, m, s->mpd_url, &s->o->ps, &cb, s, now);
+  int rv = scone_video_player_new(&s->p, m, s->mpd_url, &s->o->ps, &cb, s, now);
   if (rv != 0) {
     why(s, rv, "cannot play: %s", scone_video_strerror(rv));
     return rv;

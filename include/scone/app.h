@@ -42,6 +42,10 @@ extern "C" {
 
 /* ---------------------------------------------------------------- settings */
 
+/* The struct's layout version, as ngtcp2 numbers its own: the functions
+ * taking settings reject any other with SCONE_ERR_INVALID_ARGUMENT, which
+ * also catches a struct that did not go through
+ * scone_app_settings_default(). */
 #define SCONE_APP_SETTINGS_V1 1
 
 /* Default headroom for transport overhead between wire advice and media
@@ -147,9 +151,11 @@ typedef struct scone_app_netinfo_state {
   scone_tstamp last_event;
 } scone_app_netinfo_state;
 
-/* settings NULL means defaults. */
-void scone_app_netinfo_state_init(scone_app_netinfo_state *st,
-                                  const scone_app_settings *settings);
+/* settings NULL means defaults. Returns 0, or SCONE_ERR_INVALID_ARGUMENT
+ * for settings of a version the library does not know (st then holds the
+ * defaults). */
+int scone_app_netinfo_state_init(scone_app_netinfo_state *st,
+                                 const scone_app_settings *settings);
 
 /* Recomputes the view and returns 1 when a change event should fire (the
  * reported view is then replaced), else 0. Hysteresis, so that a noisy
@@ -197,9 +203,11 @@ typedef struct scone_app_callbacks {
 /* ---------------------------------------------------------- video players */
 
 /* The media bitrate cap for an advice: advice * (100 - margin) / 100, in
- * bit/s. 0 when there is no advice (no cap). settings NULL means defaults. */
-uint64_t scone_app_media_cap_bps(const scone_advice *advice,
-                                 const scone_app_settings *settings);
+ * bit/s, into *cap_bps; 0 when there is no advice (no cap). settings NULL
+ * means defaults. Returns 0, or SCONE_ERR_INVALID_ARGUMENT (and *cap_bps 0)
+ * for settings of a version the library does not know. */
+int scone_app_media_cap_bps(uint64_t *cap_bps, const scone_advice *advice,
+                            const scone_app_settings *settings);
 
 /* Index of the highest rendition of an ascending (non-decreasing) bitrate
  * ladder whose bitrate is <= cap_bps; cap_bps 0 (no cap) picks the top. When
@@ -222,10 +230,12 @@ typedef struct scone_app_cmcd {
 /* rtp: the media cap, rounded; at least 100 when there is advice, since 0
  * would ask for nothing. mtp: the measured throughput (0 unknown), capped by
  * the media cap because that is what the player's next ABR decision uses,
- * rounded. Either is absent when its inputs are unknown. */
-void scone_app_cmcd_from_advice(scone_app_cmcd *out, const scone_advice *advice,
-                                uint64_t measured_bps,
-                                const scone_app_settings *settings);
+ * rounded. Either is absent when its inputs are unknown. Returns 0, or
+ * SCONE_ERR_INVALID_ARGUMENT (both absent) for settings of a version the
+ * library does not know. */
+int scone_app_cmcd_from_advice(scone_app_cmcd *out, const scone_advice *advice,
+                               uint64_t measured_bps,
+                               const scone_app_settings *settings);
 
 typedef enum scone_app_cmcd_shard {
   SCONE_APP_CMCD_ALL = 0,     /* "mtp=4900,rtp=5000": query-argument form */
@@ -254,10 +264,12 @@ typedef struct scone_app_cmsd_dynamic {
 } scone_app_cmsd_dynamic;
 
 /* mb: the media cap in whole kbit/s, rounded down (it is a ceiling); absent
- * without advice. The other keys are left absent. */
-void scone_app_cmsd_from_advice(scone_app_cmsd_dynamic *out,
-                                const scone_advice *advice,
-                                const scone_app_settings *settings);
+ * without advice. The other keys are left absent. Returns 0, or
+ * SCONE_ERR_INVALID_ARGUMENT (nothing present) for settings of a version
+ * the library does not know. */
+int scone_app_cmsd_from_advice(scone_app_cmsd_dynamic *out,
+                               const scone_advice *advice,
+                               const scone_app_settings *settings);
 
 /* The value of a CMSD-Dynamic header (a Structured Field list member):
  * "<server_id>";du;etp=..;mb=..;rd=..;rtt=.. with present keys in

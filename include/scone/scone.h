@@ -12,7 +12,8 @@
  *   - times are scone_tstamp: nanoseconds on a clock the caller chooses
  *     (monotonic, pcap timestamps, a test's counter); only differences matter;
  *   - settings structs carry a version and have a *_default() initialiser, so
- *     fields can be added without breaking callers.
+ *     fields can be added without breaking callers; as in ngtcp2, a library
+ *     accepts the versions it knows and refuses any other.
  */
 #ifndef SCONE_SCONE_H
 #define SCONE_SCONE_H
@@ -41,6 +42,9 @@ typedef uint64_t scone_duration;
 #define SCONE_ERR_TRANSPORT_PARAMETER (-5) /* TRANSPORT_PARAMETER_ERROR */
 #define SCONE_ERR_MALFORMED (-6)           /* input is not well formed */
 #define SCONE_ERR_NOT_QUIC (-7)            /* not per QUIC invariants */
+#define SCONE_ERR_NOT_UDP (-8)             /* an IP packet without UDP */
+#define SCONE_ERR_FRAGMENT (-9) /* part of a fragmented UDP datagram */
+#define SCONE_ERR_NOT_IP (-10)  /* a link-layer frame without IP (ARP) */
 
 /* A short English description of a SCONE_ERR_* value ("unknown error" else). */
 const char *scone_strerror(int err);
@@ -58,6 +62,12 @@ const char *scone_strerror(int err);
 
 /* The monitoring period over which advice applies. */
 #define SCONE_PERIOD ((scone_duration)67 * SCONE_SECONDS)
+
+/* The two directions advice is given for, as the subscriber sees them. */
+typedef enum scone_dir {
+  SCONE_DIR_UPLINK = 0,   /* client (subscriber) to server */
+  SCONE_DIR_DOWNLINK = 1, /* server to client */
+} scone_dir;
 
 #define SCONE_TP_SCONE_SUPPORTED 0x219eU /* transport parameter id */
 
@@ -191,21 +201,10 @@ int scone_indication_present(const uint8_t *dgram, size_t len);
 
 /* ---------------------------------------------------------- UDP checksums */
 
-/* RFC 1624 eqn. 3: the new one's-complement checksum after one 16-bit word of
- * the covered data changes from old_word to new_word. All values in host
- * order of their big-endian wire form. Pure arithmetic, no corner handling. */
-uint16_t scone_csum_replace16(uint16_t csum, uint16_t old_word,
-                              uint16_t new_word);
-
-/* Updates a UDP checksum field as stored on the wire (read big-endian) for one
- * changed 16-bit word, with UDP's corners: over IPv4 a zero checksum means
- * "none" and stays zero; a computed zero is sent as 0xffff (RFC 768). Over
- * IPv6 zero is not valid UDP (RFC 8200) and is left as it is: the element does
- * not repair packets it did not break. */
-uint16_t scone_udp_csum_update(uint16_t udp_csum, uint16_t old_word,
-                               uint16_t new_word, int is_ipv6);
-
-/* Computes a UDP checksum from scratch over the pseudo-header and the UDP
+/* The rewrite functions update the checksum of what they change themselves
+ * (RFC 1624, with UDP's zero corners: lib/internal.h).
+ *
+ * Computes a UDP checksum from scratch over the pseudo-header and the UDP
  * header + payload (whose checksum field is treated as zero). addrlen is 4 or
  * 16. Returns the value to store (0xffff in place of a computed 0). */
 uint16_t scone_udp_csum_compute(const uint8_t *src, const uint8_t *dst,
@@ -223,22 +222,25 @@ typedef struct scone_ipudp {
   size_t payload_off;    /* offset of the UDP payload */
   size_t payload_len;    /* from the UDP length field, bounded by the capture */
   uint8_t tos;           /* IPv4 TOS / IPv6 traffic class */
-  int is_fragment;       /* MF set: payload incomplete (later fragments have no
-                            UDP header: parse gives SCONE_ERR_NOT_SCONE with
-                            is_fragment 1 if the datagram is UDP) */
+  int is_fragment;       /* a fragment of a UDP datagram: with result 0 the
+                            first one, whose payload is incomplete; later
+                            ones give SCONE_ERR_FRAGMENT */
 } scone_ipudp;
 
 /* Parses an IPv4 or IPv6 packet carrying UDP (IPv6 extension headers
  * hop-by-hop, routing, destination options and fragment are walked). Returns
- * 0, SCONE_ERR_TRUNCATED, SCONE_ERR_MALFORMED, or SCONE_ERR_NOT_SCONE when
- * the packet is not UDP or is a later fragment (the caller passes such
- * packets on untouched). v->is_fragment is valid whatever the result. */
+ * 0 (also for a first fragment: see is_fragment), SCONE_ERR_TRUNCATED,
+ * SCONE_ERR_MALFORMED, SCONE_ERR_NOT_UDP when the packet carries another
+ * protocol, or SCONE_ERR_FRAGMENT for a later fragment of a UDP datagram,
+ * which has no UDP header (the caller passes such packets on untouched).
+ * v->is_fragment is valid whatever the result: 1 with SCONE_ERR_FRAGMENT. */
 int scone_ipudp_parse(scone_ipudp *v, const uint8_t *pkt, size_t len);
 
 /* Rewrites the SCONE packet at the start of the UDP payload of an IP packet
  * (lower only) and fixes the UDP checksum incrementally. Same returns as
- * scone_packet_rewrite(); also SCONE_ERR_NOT_SCONE for non-UDP packets and
- * fragments. */
+ * scone_packet_rewrite(); also SCONE_ERR_NOT_UDP for packets of another
+ * protocol and SCONE_ERR_FRAGMENT for any fragment (a first one too: the
+ * checksum covers bytes it does not hold). */
 int scone_ipudp_rewrite(uint8_t *pkt, size_t len, unsigned target,
                         unsigned *old_signal);
 
@@ -267,7 +269,7 @@ int scone_link_supported(int linktype);
  * or the cooked protocol field must announce IPv4/IPv6; for loopback the
  * address family must be an IP one and, as for raw IP, the version nibble
  * 4 or 6. Returns 0, SCONE_ERR_TRUNCATED when the capture ends inside the
- * link header (or right after it), SCONE_ERR_NOT_SCONE when the frame
+ * link header (or right after it), SCONE_ERR_NOT_IP when the frame
  * carries something other than IP (ARP, LLC, ...: to be passed on
  * untouched), or SCONE_ERR_INVALID_ARGUMENT for an unsupported link type or
  * a NULL pointer. *ip_off is written only on success. */
@@ -278,9 +280,10 @@ int scone_link_ip_offset(int linktype, const uint8_t *frame, size_t len,
 
 #define SCONE_WINDOW_MAX_BUCKETS 68
 
-/* Sum of byte counts over a sliding window of nbuckets buckets of bucket_ns
- * each. The window sum covers the current (partial) bucket and the previous
- * nbuckets - 1, so it covers at least (nbuckets - 1) * bucket_ns. */
+/* The sender budget's window (below), which embeds it. Sum of byte counts
+ * over a sliding window of nbuckets buckets of bucket_ns each. The window sum
+ * covers the current (partial) bucket and the previous nbuckets - 1, so it
+ * covers at least (nbuckets - 1) * bucket_ns. */
 typedef struct scone_window {
   scone_duration bucket_ns;
   uint32_t nbuckets;
@@ -361,62 +364,6 @@ void scone_budget_set_rate(scone_budget *b, uint64_t bps);
 /* Bytes that may be sent now; UINT64_MAX when no advice is set. */
 uint64_t scone_budget_available(scone_budget *b, scone_tstamp now);
 void scone_budget_consume(scone_budget *b, scone_tstamp now, uint64_t bytes);
-
-/* ------------------------------------------------ network monitor (element) */
-
-typedef enum scone_dir {
-  SCONE_DIR_UPLINK = 0,   /* client (subscriber) to server */
-  SCONE_DIR_DOWNLINK = 1, /* server to client */
-} scone_dir;
-
-typedef enum scone_conformance {
-  SCONE_CONFORMANCE_UNKNOWN = 0, /* no advice applied long enough to judge */
-  SCONE_CONFORMANCE_CONFORMING = 1,
-  SCONE_CONFORMANCE_EXCEEDING = 2,
-} scone_conformance;
-
-#define SCONE_MONITOR_SETTINGS_V1 1
-typedef struct scone_monitor_settings {
-  uint32_t version;       /* SCONE_MONITOR_SETTINGS_V1 */
-  scone_duration period;  /* default SCONE_PERIOD; the spec says >= 67 s */
-  uint32_t nbuckets;      /* window buckets, default 67 */
-  uint32_t tolerance_pct; /* allowed excess over advice, default 10 */
-} scone_monitor_settings;
-
-void scone_monitor_settings_default(scone_monitor_settings *s);
-
-/* Per flow and direction: bytes over the sliding window against the highest
- * advice applied in the current and the preceding two periods. A period in
- * that lookback that was not advised from its start counts as "no limit",
- * which gives endpoints at least the two periods the spec asks for to learn
- * and adapt (up to one more when advice begins mid-period). */
-typedef struct scone_monitor {
-  scone_monitor_settings s;
-  scone_tstamp origin; /* the time given to init: period 0 starts here */
-  struct {
-    scone_window win;
-    uint64_t period_idx; /* absolute period number of max_sig[0] */
-    uint8_t max_sig[3];  /* highest signal applied: this period, -1, -2;
-                            SCONE_SIGNAL_UNKNOWN = some of the period
-                            passed without advice */
-    uint8_t last_sig;    /* advice configured now; carried into new periods */
-  } d[2];
-} scone_monitor;
-
-void scone_monitor_init(scone_monitor *m, const scone_monitor_settings *s,
-                        scone_tstamp now);
-/* The element applied (wrote or confirmed) signal on dir at now. The advice
- * stays configured, and counts in every later period, until changed; pass
- * SCONE_SIGNAL_UNKNOWN when the element stops giving advice on dir, which
- * lifts the limit at once: advice given again is judged like new advice. */
-void scone_monitor_on_advice(scone_monitor *m, scone_dir dir, unsigned signal,
-                             scone_tstamp now);
-void scone_monitor_on_bytes(scone_monitor *m, scone_dir dir, uint64_t bytes,
-                            scone_tstamp now);
-/* The limit in force (bit/s, 0 = none) and the verdict for dir at now. */
-uint64_t scone_monitor_limit(scone_monitor *m, scone_dir dir, scone_tstamp now);
-scone_conformance scone_monitor_check(scone_monitor *m, scone_dir dir,
-                                      scone_tstamp now);
 
 #ifdef __cplusplus
 }

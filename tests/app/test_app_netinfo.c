@@ -265,7 +265,15 @@ static void test_settings_reach_view(void **state) {
   assert_int_equal(s.save_data, 0);
   s.save_data = 1;
   scone_app_netinfo_state st;
-  scone_app_netinfo_state_init(&st, &s);
+  /* A version the library does not know is refused; the state keeps the
+   * defaults. */
+  s.version = SCONE_APP_SETTINGS_V1 + 1;
+  assert_int_equal(scone_app_netinfo_state_init(&st, &s),
+                   SCONE_ERR_INVALID_ARGUMENT);
+  assert_int_equal(st.s.save_data, 0);
+  assert_int_equal(st.s.version, SCONE_APP_SETTINGS_V1);
+  s.version = SCONE_APP_SETTINGS_V1;
+  assert_int_equal(scone_app_netinfo_state_init(&st, &s), 0);
   scone_app_netinfo ni;
   scone_app_netinfo_get(&st, &ni);
   assert_int_equal(ni.save_data, 1); /* before any event, too */

@@ -6,37 +6,75 @@
 
 #include <string.h>
 
+/* The cap, for settings the library accepts. */
+static uint64_t cap_of(const scone_advice *a, const scone_app_settings *s) {
+  uint64_t cap = 1;
+  assert_int_equal(scone_app_media_cap_bps(&cap, a, s), 0);
+  return cap;
+}
+
 static void test_media_cap(void **state) {
   (void)state;
   scone_advice a = advice_of(40); /* 10 Mbit/s */
-  assert_int_equal(scone_app_media_cap_bps(&a, NULL), 9000000);
+  assert_int_equal(cap_of(&a, NULL), 9000000);
 
   scone_app_settings s;
   scone_app_settings_default(&s);
   assert_int_equal(s.overhead_margin_pct,
                    SCONE_APP_DEFAULT_OVERHEAD_MARGIN_PCT);
   s.overhead_margin_pct = 25;
-  assert_int_equal(scone_app_media_cap_bps(&a, &s), 7500000);
+  assert_int_equal(cap_of(&a, &s), 7500000);
   s.overhead_margin_pct = 0;
-  assert_int_equal(scone_app_media_cap_bps(&a, &s), 10000000);
+  assert_int_equal(cap_of(&a, &s), 10000000);
   /* Absurd margins clamp rather than leave nothing (or wrap). */
   s.overhead_margin_pct = 250;
-  assert_int_equal(scone_app_media_cap_bps(&a, &s), 1000000);
-  /* An unset (version 0) struct means defaults, not a zero margin. */
-  scone_app_settings unset = {0};
-  assert_int_equal(scone_app_media_cap_bps(&a, &unset), 9000000);
+  assert_int_equal(cap_of(&a, &s), 1000000);
 
   /* Rates that are not multiples of 100 are not truncated early. */
   scone_advice odd = advice_of(33); /* 4,466,836 */
-  assert_int_equal(scone_app_media_cap_bps(&odd, NULL), 4020152);
+  assert_int_equal(cap_of(&odd, NULL), 4020152);
   /* The top of the table does not overflow. */
   scone_advice top = advice_of(SCONE_SIGNAL_MAX);
   assert_int_equal(scone_rate_from_signal(SCONE_SIGNAL_MAX), 199526231497ULL);
-  assert_int_equal(scone_app_media_cap_bps(&top, NULL), 179573608347ULL);
+  assert_int_equal(cap_of(&top, NULL), 179573608347ULL);
 
   scone_advice none = advice_of(SCONE_SIGNAL_UNKNOWN);
-  assert_int_equal(scone_app_media_cap_bps(&none, NULL), 0);
-  assert_int_equal(scone_app_media_cap_bps(NULL, NULL), 0);
+  assert_int_equal(cap_of(&none, NULL), 0);
+  assert_int_equal(cap_of(NULL, NULL), 0);
+}
+
+/* Settings of a version the library does not know, a zeroed struct among
+ * them, are refused by every function that takes them: nothing is said
+ * rather than something read from the wrong layout. */
+static void test_settings_version_checked(void **state) {
+  (void)state;
+  scone_advice a = advice_of(40);
+  scone_app_settings s;
+  scone_app_settings_default(&s);
+  assert_int_equal(s.version, SCONE_APP_SETTINGS_V1);
+  s.overhead_margin_pct = 20;
+  assert_int_equal(cap_of(&a, &s), 8000000);
+  const uint32_t unknown[] = {0, SCONE_APP_SETTINGS_V1 + 1, UINT32_MAX};
+  for (size_t i = 0; i < sizeof(unknown) / sizeof(*unknown); i++) {
+    s.version = unknown[i];
+    uint64_t cap = 1;
+    assert_int_equal(scone_app_media_cap_bps(&cap, &a, &s),
+                     SCONE_ERR_INVALID_ARGUMENT);
+    assert_int_equal(cap, 0);
+    scone_app_cmcd c;
+    assert_int_equal(scone_app_cmcd_from_advice(&c, &a, 5000000, &s),
+                     SCONE_ERR_INVALID_ARGUMENT);
+    assert_false(c.has_rtp);
+    assert_false(c.has_mtp);
+    scone_app_cmsd_dynamic d;
+    assert_int_equal(scone_app_cmsd_from_advice(&d, &a, &s),
+                     SCONE_ERR_INVALID_ARGUMENT);
+    assert_false(d.has_mb);
+  }
+  scone_app_cmcd c;
+  assert_int_equal(scone_app_cmcd_from_advice(&c, &a, 5000000, NULL), 0);
+  scone_app_cmsd_dynamic d;
+  assert_int_equal(scone_app_cmsd_from_advice(&d, &a, NULL), 0);
 }
 
 static void test_cmcd_rounding(void **state) {
@@ -201,13 +239,13 @@ static void test_ladder(void **state) {
 
   /* End to end: advice -> media cap -> rendition. */
   scone_advice a = advice_of(36); /* 6,309,573 bit/s, cap 5,678,615 */
-  assert_int_equal(
-      scone_app_ladder_pick(ladder, n, scone_app_media_cap_bps(&a, NULL)), 4);
+  assert_int_equal(scone_app_ladder_pick(ladder, n, cap_of(&a, NULL)), 4);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_media_cap),
+      cmocka_unit_test(test_settings_version_checked),
       cmocka_unit_test(test_cmcd_rounding),
       cmocka_unit_test(test_cmcd_from_advice),
       cmocka_unit_test(test_cmcd_render),

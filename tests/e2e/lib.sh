@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Shared by the end-to-end scripts (tests/e2e/*.sh) and scripts/demo.sh
-# (sourced by bash). On top of tests/netns/lib.sh (fail, expect, wait_for,
+# (sourced by bash). On top of tests/sconed/lib.sh (fail, expect, wait_for,
 # wait_gone), it builds a client -- router -- server topology of network
 # namespaces, starts and stops the programs, and reads their output.
 #
@@ -9,8 +9,8 @@
 # trap. Addresses: client 10.88.1.2 / fd88:1::2, router 10.88.1.1 and
 # 10.88.2.1 (fd88:1::1, fd88:2::1), server 10.88.2.2 / fd88:2::2.
 
-# shellcheck source=../netns/lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../netns/lib.sh"
+# shellcheck source=../sconed/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../sconed/lib.sh"
 
 E2E_C_ADDR=10.88.1.2 E2E_S_ADDR=10.88.2.2
 E2E_C_ADDR6=fd88:1::2 E2E_S_ADDR6=fd88:2::2

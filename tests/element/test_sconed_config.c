@@ -1,6 +1,8 @@
 /* Config parsing: the good file, and every error with its file:line. */
 #include "harness.h"
 
+#include "units.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -202,11 +204,58 @@ static void bad_reload_keeps_running_config(void **state) {
   sconed_engine_free(e);
 }
 
+/* Rates above 1 Tbit/s would overflow the token refill. */
+static void rates_above_1t_refused(void **state) {
+  (void)state;
+  char err[256] = "";
+  sconed_config *c = sconed_config_parse("[plan a]\ndownlink = 1001G\n",
+                                         "bad.ini", err, sizeof(err));
+  assert_null(c);
+  assert_non_null(strstr(err, "bad.ini:2: downlink '1001G'"));
+  c = sconed_config_parse("[capacity c]\nrate = 5000G\n", "bad.ini", err,
+                          sizeof(err));
+  assert_null(c);
+  assert_non_null(strstr(err, "bad.ini:2: rate '5000G'"));
+  c = sconed_config_parse("[plan a]\ndownlink = 1000G\n", "ok.ini", err,
+                          sizeof(err));
+  assert_non_null(c);
+  sconed_config_free(c);
+
+  sconed_engine *e = h_engine("[plan p]\n"
+                              "downlink = 50M\n"
+                              "action = police\n"
+                              "[capacity c]\n"
+                              "rate = 20M\n"
+                              "[subscribers]\n"
+                              "subscriber = 10.0.0.0/24 p opt-in capacity=c\n",
+                              0);
+  assert_int_equal(
+      sconed_engine_set_capacity(e, "c", SCONED_MAX_RATE_BPS + 1, T0), -2);
+  assert_int_equal(sconed_engine_set_capacity(e, "c", 3000000000000ULL, T0),
+                   -2);
+  /* Below the lowest signal no packet could carry the ceiling. */
+  assert_int_equal(
+      sconed_engine_set_capacity(e, "c", SCONED_MIN_RATE_BPS - 1, T0), -2);
+  assert_int_equal(sconed_engine_set_capacity(e, "nope", 1000000, T0), -1);
+  /* Refused: the advice stays at 20M. */
+  pg_flow f;
+  pg_flow_make(&f, 0, 8, 40008);
+  h_hello(e, &f, 0, T0);
+  h_pkt k;
+  h_scone(e, &f, 0, SCONE_SIGNAL_UNKNOWN, 200, T0 + 1, &k);
+  assert_int_equal(pg_signal(k.b, k.len), (int)scone_rate_to_signal(20000000));
+  /* The ceiling itself is taken. */
+  assert_int_equal(
+      sconed_engine_set_capacity(e, "c", SCONED_MAX_RATE_BPS, T0 + 2), 0);
+  sconed_engine_free(e);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(good_config),
       cmocka_unit_test(load_from_file),
       cmocka_unit_test(bad_configs),
+      cmocka_unit_test(rates_above_1t_refused),
       cmocka_unit_test(units),
       cmocka_unit_test(bad_reload_keeps_running_config),
   };

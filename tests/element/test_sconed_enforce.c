@@ -1,6 +1,8 @@
 /* Monitoring over 67 s periods, conformance, policing and shaping. */
 #include "harness.h"
 
+#include <stdio.h>
+
 typedef struct run_res {
   uint64_t sent, dropped, delayed, modified;
   uint64_t passed_payload; /* payload bytes passed or delayed */
@@ -227,17 +229,21 @@ static void shaper_delays_then_drops(void **state) {
   sconed_engine_free(e);
 }
 
+/* Policing at 1 Mbit/s with a one-datagram burst, everyone subscribed,
+ * and announced flows spared for their first grace packets. */
+static sconed_engine *grace_engine(unsigned grace) {
+  char cfg[256];
+  snprintf(cfg, sizeof(cfg),
+           "[global]\nannounce_grace = %u\n[plan p]\ndownlink = 1M\n"
+           "action = police\nburst = 1500\n[subscribers]\n"
+           "subscriber = 0.0.0.0/0 p opt-in\n",
+           grace);
+  return h_engine(cfg, 0);
+}
+
 static void announced_flow_grace(void **state) {
   (void)state;
-  sconed_engine *e = h_engine("[global]\n"
-                              "announce_grace = 20\n"
-                              "[plan p]\n"
-                              "downlink = 1M\n"
-                              "action = police\n"
-                              "burst = 1500\n"
-                              "[subscribers]\n"
-                              "subscriber = 0.0.0.0/0 p opt-in\n",
-                              0);
+  sconed_engine *e = grace_engine(20);
   pg_flow f, g;
   pg_flow_make(&f, 0, 6, 40006);
   pg_flow_make(&g, 0, 7, 40007);
@@ -261,6 +267,30 @@ static void announced_flow_grace(void **state) {
   sconed_engine_free(e);
 }
 
+/* The packet count saturates at 255: a grace of 255 would never end. */
+static void announce_grace_capped(void **state) {
+  (void)state;
+  char err[256] = "";
+  sconed_config *c = sconed_config_parse("[global]\nannounce_grace = 255\n",
+                                         "bad.ini", err, sizeof(err));
+  assert_null(c);
+  assert_non_null(strstr(err, "bad.ini:2: announce_grace '255'"));
+  sconed_engine *e = grace_engine(254);
+  pg_flow f;
+  pg_flow_make(&f, 0, 7, 40007);
+  h_hello(e, &f, 1, T0);
+  int first_drop = -1;
+  for (int i = 0; i < 400 && first_drop < 0; i++) {
+    h_pkt k;
+    h_short(e, &f, 0, 1200, T0 + (scone_tstamp)i * 1000, &k);
+    if (k.v.action == SCONED_DROP)
+      first_drop = i;
+  }
+  /* Packets 2..254 spared, then the policer's burst passes one. */
+  assert_int_equal(first_drop, 254);
+  sconed_engine_free(e);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(conforming_flow_left_alone),
@@ -270,6 +300,7 @@ int main(void) {
       cmocka_unit_test(non_scone_flows_share_the_plan),
       cmocka_unit_test(shaper_delays_then_drops),
       cmocka_unit_test(announced_flow_grace),
+      cmocka_unit_test(announce_grace_capped),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -349,6 +349,57 @@ static void cids_past_the_datagram_untouched(void **state) {
   sconed_engine_free(e);
 }
 
+/* sconed started mid-flow and the server's datagram came first: downlink
+ * advice must still go toward the client (built-in catch-all, a tie). */
+static void mid_flow_server_first(void **state) {
+  (void)state;
+  sconed_engine *e = h_engine(NULL, 0);
+  unsigned t = sig_of(SCONED_DEFAULT_ADVICE_BPS);
+  pg_flow f;
+  pg_flow_make(&f, 0, 3, 50003);
+  h_pkt k;
+  for (int i = 0; i < 4; i++)
+    h_short(e, &f, i & 1, 300, T0 + (scone_tstamp)i, &k);
+  h_scone(e, &f, 0, SCONE_SIGNAL_UNKNOWN, 300, T0 + 10, &k);
+  assert_true(k.v.modified);
+  assert_int_equal(pg_signal(k.b, k.len), (int)t);
+  /* The built-in plan has no uplink advice. */
+  h_scone(e, &f, 1, SCONE_SIGNAL_UNKNOWN, 300, T0 + 11, &k);
+  assert_false(k.v.modified);
+
+  /* A SCONE packet first is no handshake: the port decides too. */
+  pg_flow g;
+  pg_flow_make(&g, 0, 4, 50004);
+  h_scone(e, &g, 0, SCONE_SIGNAL_UNKNOWN, 300, T0 + 20, &k);
+  assert_true(k.v.modified);
+  h_scone(e, &g, 1, SCONE_SIGNAL_UNKNOWN, 300, T0 + 21, &k);
+  assert_false(k.v.modified);
+
+  /* No well-known port on either end and no handshake seen: which end is
+   * the client is unknown, so nothing is written either way. */
+  pg_flow u;
+  pg_flow_make(&u, 0, 5, 50005);
+  u.sport = 50006;
+  for (int i = 0; i < 4; i++)
+    h_short(e, &u, i & 1, 300, T0 + 30 + (scone_tstamp)i, &k);
+  for (int i = 0; i < 4; i++) {
+    h_scone(e, &u, i & 1, SCONE_SIGNAL_UNKNOWN, 300, T0 + 40 + (scone_tstamp)i,
+            &k);
+    assert_false(k.v.modified);
+  }
+
+  /* Same ports but the client's Initial seen first: it is the client. */
+  pg_flow h;
+  pg_flow_make(&h, 0, 6, 50007);
+  h.sport = 50008;
+  h_hello(e, &h, 0, T0 + 50);
+  h_scone(e, &h, 0, SCONE_SIGNAL_UNKNOWN, 300, T0 + 51, &k);
+  assert_true(k.v.modified);
+  h_scone(e, &h, 1, SCONE_SIGNAL_UNKNOWN, 300, T0 + 52, &k);
+  assert_false(k.v.modified);
+  sconed_engine_free(e);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(first_packets_then_per_slot),
@@ -356,6 +407,7 @@ int main(void) {
       cmocka_unit_test(lower_existing_kept_higher_lowered),
       cmocka_unit_test(non_quic_flow_never_modified),
       cmocka_unit_test(mid_flow_pickup),
+      cmocka_unit_test(mid_flow_server_first),
       cmocka_unit_test(opt_out_and_strangers_untouched),
       cmocka_unit_test(capacity_and_uplink),
       cmocka_unit_test(subscriber_side_by_prefix),

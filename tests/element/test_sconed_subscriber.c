@@ -248,6 +248,18 @@ static void settings_checked(void **state) {
   assert_null(sconed_engine_new(&s));
   s.subscriber_prefix_v6 = 129;
   assert_null(sconed_engine_new(&s));
+  /* Only the settings versions the engine knows. */
+  sconed_engine_settings_default(&s);
+  s.seed_source = SCONED_SEED_FIXED;
+  assert_int_equal(s.version, SCONED_ENGINE_SETTINGS_V1);
+  s.version = 0;
+  assert_null(sconed_engine_new(&s));
+  s.version = SCONED_ENGINE_SETTINGS_V1 + 1;
+  assert_null(sconed_engine_new(&s));
+  s.version = SCONED_ENGINE_SETTINGS_V1;
+  sconed_engine *known = sconed_engine_new(&s);
+  assert_non_null(known);
+  sconed_engine_free(known);
   /* 0: per-subscriber monitoring off; flows still work one by one. */
   sconed_engine *e = engine_with(cfg_police, 0, 0);
   pg_flow f[2];

@@ -154,14 +154,20 @@ static void reload_re_resolves_lazily(void **state) {
   sconed_engine_free(e);
 }
 
+/* A server's 328-byte SCONE datagram of flow f into b (400 bytes). */
+static size_t scone_datagram(uint8_t *b, pg_flow *f) {
+  uint8_t pl[300];
+  pg_flow_make(f, 0, 1, 5000);
+  pg_scone(pl, sizeof(pl), SCONE_SIGNAL_UNKNOWN);
+  return pg_ip(b, 400, f, 0, pl, sizeof(pl), 1);
+}
+
 static void malformed_pass_untouched(void **state) {
   (void)state;
   sconed_engine *e = h_engine(NULL, 0);
   pg_flow f;
-  pg_flow_make(&f, 0, 1, 5000);
-  uint8_t pl[300], b[400], orig[400];
-  pg_scone(pl, sizeof(pl), SCONE_SIGNAL_UNKNOWN);
-  size_t n = pg_ip(b, sizeof(b), &f, 0, pl, sizeof(pl), 1);
+  uint8_t b[400], orig[400];
+  size_t n = scone_datagram(b, &f);
   sconed_verdict v;
   /* Every truncation of a SCONE datagram, and garbage of every length. */
   srand(3);
@@ -185,7 +191,7 @@ static void malformed_pass_untouched(void **state) {
     assert_int_equal(v.action, SCONED_PASS);
   }
   /* A packet claiming more UDP bytes than the IP packet holds. */
-  n = pg_ip(b, sizeof(b), &f, 0, pl, sizeof(pl), 1);
+  n = scone_datagram(b, &f);
   b[20 + 4] = 0xff;
   memcpy(orig, b, n);
   sconed_engine_process_ip(e, b, n, T0 + SEC(2), &v);
@@ -202,13 +208,127 @@ static void malformed_pass_untouched(void **state) {
   sconed_engine_free(e);
 }
 
+/* What is not a whole UDP datagram passes untouched and is counted for
+ * what it is: a first or later fragment, or another protocol (a later
+ * fragment of a TCP segment among them). */
+static void fragments_and_other_protocols_counted_apart(void **state) {
+  (void)state;
+  sconed_engine *e = h_engine(NULL, 0);
+  pg_flow f;
+  uint8_t b[400], orig[400];
+  /* IPv4 flags and fragment offset: MF; offset 1480; MF and offset; and
+   * the last two again on TCP. */
+  const struct {
+    uint16_t frag;
+    uint8_t proto;
+  } cases[] = {{0x2000, 17}, {0x00b9, 17}, {0x20b9, 17}, {0x00b9, 6}, {0, 6}};
+  sconed_verdict v;
+  for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+    size_t n = scone_datagram(b, &f);
+    b[6] = (uint8_t)(cases[i].frag >> 8);
+    b[7] = (uint8_t)cases[i].frag;
+    b[9] = cases[i].proto;
+    memcpy(orig, b, n);
+    sconed_engine_process_ip(e, b, n, T0 + (scone_tstamp)i, &v);
+    assert_int_equal(v.action, SCONED_PASS);
+    assert_false(v.modified);
+    assert_memory_equal(b, orig, n);
+  }
+  sconed_engine_stats st;
+  sconed_engine_stats_get(e, &st);
+  assert_int_equal(st.fragments, 3);
+  assert_int_equal(st.not_udp, 2);
+  assert_int_equal(st.malformed, 0);
+  assert_int_equal(st.flows, 0);
+  sconed_engine_free(e);
+}
+
+/* Non-QUIC datagrams both ways (4 packets, so "established"). */
+static void fake_flow(sconed_engine *e, uint32_t id, scone_tstamp t) {
+  pg_flow f;
+  pg_flow_make(&f, 0, 1000 + id, (uint16_t)(20000 + id));
+  uint8_t p[64];
+  memset(p, 0, sizeof(p));
+  h_pkt k;
+  for (int i = 0; i < 4; i++)
+    h_send(e, &f, i & 1, p, sizeof(p), t, &k);
+}
+
+/* An established SCONE flow: handshake, SCONE packets, both ends. */
+static void scone_flow(sconed_engine *e, const pg_flow *f, scone_tstamp t) {
+  h_pkt k;
+  h_hello(e, f, 0, t);
+  h_short(e, f, 0, 300, t, &k);
+  h_scone(e, f, 0, SCONE_SIGNAL_UNKNOWN, 300, t, &k);
+  h_short(e, f, 1, 100, t, &k);
+}
+
+static sconed_engine_stats stats(const sconed_engine *e) {
+  sconed_engine_stats st;
+  sconed_engine_stats_get(e, &st);
+  return st;
+}
+
+static void two_way_flood_admission(void **state) {
+  (void)state;
+  sconed_engine_settings s;
+  h_settings(&s);
+  s.max_flows = 16; /* two buckets: every flow may use both */
+  s.admit_per_second = 5;
+  sconed_engine *e = h_engine_with(&s, NULL);
+
+  pg_flow real[2];
+  for (int i = 0; i < 2; i++) {
+    pg_flow_make(&real[i], 0, 1 + (uint32_t)i, (uint16_t)(40100 + i));
+    scone_flow(e, &real[i], T0);
+  }
+  for (uint32_t i = 0; i < 64; i++)
+    fake_flow(e, i, T0 + SEC(0.5));
+  assert_int_equal(stats(e).flows, 16);
+
+  /* The real flows stay active; the fakes fall quiet for 2 s. */
+  scone_tstamp t = T0 + SEC(3);
+  uint64_t total = h_plan(e, "default").flows_total;
+  for (int i = 0; i < 2; i++) {
+    h_pkt k;
+    h_short(e, &real[i], 0, 300, t, &k);
+  }
+  assert_int_equal(h_plan(e, "default").flows_total, total);
+
+  /* New real flows get in, at the bounded rate. */
+  uint64_t before = stats(e).evicted_young;
+  for (int i = 0; i < 20; i++) {
+    pg_flow n;
+    pg_flow_make(&n, 0, 100 + (uint32_t)i, (uint16_t)(41000 + i));
+    h_hello(e, &n, 0, t + 1);
+  }
+  assert_int_equal(stats(e).evicted_young - before, s.admit_per_second);
+  pg_flow later;
+  pg_flow_make(&later, 0, 200, 42000);
+  h_hello(e, &later, 0, t + SEC(1) + 2);
+  assert_int_equal(stats(e).evicted_young - before, s.admit_per_second + 1);
+
+  /* The SCONE flows kept their slots (and state). */
+  total = h_plan(e, "default").flows_total;
+  uint64_t unadmitted = stats(e).unadmitted;
+  for (int i = 0; i < 2; i++) {
+    h_pkt k;
+    h_scone(e, &real[i], 0, SCONE_SIGNAL_UNKNOWN, 300, t + SEC(2), &k);
+  }
+  assert_int_equal(h_plan(e, "default").flows_total, total);
+  assert_int_equal(stats(e).unadmitted, unadmitted);
+  sconed_engine_free(e);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(budget_and_memory),
       cmocka_unit_test(idle_flows_evicted),
       cmocka_unit_test(flood_keeps_established_flows),
+      cmocka_unit_test(two_way_flood_admission),
       cmocka_unit_test(reload_re_resolves_lazily),
       cmocka_unit_test(malformed_pass_untouched),
+      cmocka_unit_test(fragments_and_other_protocols_counted_apart),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

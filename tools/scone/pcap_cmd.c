@@ -103,7 +103,7 @@ static int handle_frame(listing *l, flow_table *flows, int dlt,
   size_t ip_off;
   int lr = scone_link_ip_offset(dlt, frame, h->caplen, &ip_off);
   if (lr != 0) {
-    if (lr == SCONE_ERR_NOT_SCONE)
+    if (lr == SCONE_ERR_NOT_IP)
       st->non_udp++;
     else
       st->malformed++;
@@ -111,13 +111,11 @@ static int handle_frame(listing *l, flow_table *flows, int dlt,
   }
   scone_ipudp v;
   int r = scone_ipudp_parse(&v, frame + ip_off, h->caplen - ip_off);
-  /* A later fragment of a UDP datagram is refused like a non-UDP packet,
-   * but it is a fragment. */
-  if ((r == 0 || r == SCONE_ERR_NOT_SCONE) && v.is_fragment) {
+  if (r == SCONE_ERR_FRAGMENT || (r == 0 && v.is_fragment)) {
     st->fragments++;
     return 0;
   }
-  if (r == SCONE_ERR_NOT_SCONE) {
+  if (r == SCONE_ERR_NOT_UDP) {
     st->non_udp++;
     return 0;
   }

@@ -1,0 +1,214 @@
+"""scone-lab's command line: run or check scenarios, clean up after runs
+that were killed. Exit status: 0 done, 1 a session failed, 2 a usage or
+scenario error, 77 the lab cannot run here (not root, a tool missing),
+130 interrupted (after tearing everything down)."""
+
+import argparse
+import json
+import os
+import signal
+import sys
+
+from . import scenario, topo
+from .session import run_session
+from .topo import LabError
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(HERE)
+
+
+class Interrupted(BaseException):
+    """A signal asked the run to stop (BaseException: nothing swallows it
+    on its way to the teardown)."""
+
+
+def _on_signal(signum, frame):
+    raise Interrupted(signal.Signals(signum).name)
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _mbit(bps):
+    return f"{bps / 1e6:.3f}" if bps is not None else "-"
+
+
+def summary_line(r):
+    c = r.get("client", {})
+    sigs = sorted({(a["signal"], a["bps"]) for a in c.get("advice", [])
+                   if a["dir"] == "downlink"})
+    adv = ",".join(f"{s}={_mbit(b)}M" for s, b in sigs) or "none"
+    link = r.get("link", {})
+    el = r.get("element")
+    cpu = (f"{el['cpu_s'] * 1000:.0f}" if el and el.get("cpu_s") is not None
+           else "-")
+    m = el["metrics"] if el else {}
+    # Over every plan: a scenario's own config may name its plans.
+    drops = sum(v for k, v in m.items() if k.startswith("sconed_drops_total"))
+    delays = sum(v for k, v in m.items()
+                 if k.startswith("sconed_delays_total"))
+    enf = f"{drops:.0f}/{delays:.0f}" if el else "-"
+    return (f"| {r['seed']} | {c.get('gets', 0)}/{c.get('failed', 0)} | "
+            f"{c.get('bytes', 0) / 1e6:.2f} | {_mbit(c.get('goodput_bps'))} "
+            f"| {adv} | {link.get('down_tx', '-')}/"
+            f"{link.get('down_queue_drops', '-')}/{link.get('down_lost', '-')}"
+            f" | {enf} | {cpu} |")
+
+
+SUMMARY_HEAD = ("| seed | GETs ok/failed | MB | goodput Mbit/s | "
+                "downlink advice (signal=rate) | link down sent/queue-drops/"
+                "lost | sconed dropped/delayed | sconed CPU ms |\n"
+                "|---|---|---|---|---|---|---|---|")
+
+
+def describe(sc):
+    def cap(c):
+        return (f"trace {os.path.basename(c.trace)}" if c.trace else
+                f"{_mbit(c.rate)} Mbit/s" if c.rate else "unlimited")
+    el = sc.element
+    lines = [f"scenario {sc.name}: {sc.description}".rstrip(": "),
+             f"  link: down {cap(sc.link['down'])}, up {cap(sc.link['up'])}, "
+             f"delay {sc.link['down_delay'] * 1e3:g}/"
+             f"{sc.link['up_delay'] * 1e3:g} ms, loss "
+             f"{sc.link['down_loss']:g}/{sc.link['up_loss']:g}, queue "
+             f"{sc.link['down_queue'] or 'unbounded'}/"
+             f"{sc.link['up_queue'] or 'unbounded'}"]
+    if not el["sconed"]:
+        lines.append("  element: none (the router only forwards)")
+    elif el["config"]:
+        lines.append(f"  element: sconed, config {el['config']}")
+    else:
+        lines.append(
+            f"  element: sconed, plan {_mbit(el['plan'])} Mbit/s "
+            f"({'advised' if el['advice'] else 'not advised'}), action "
+            f"{el['action']}, "
+            + (f"cell capacity {_mbit(el['capacity'])} Mbit/s"
+               if el["capacity"] else "no cell capacity")
+            + f", period {sc.period:g} s")
+    cl = sc.client
+    lines.append(f"  client: {cl['program']} "
+                 f"{'SCONE' if cl['scone'] else 'no SCONE'}, GET "
+                 f"{cl['path']} x{cl['repeat']}; seeds "
+                 f"{' '.join(map(str, sc.seeds))}; at most "
+                 f"{sc.duration:g} s each")
+    for e in sc.events:
+        lines.append(f"  at {e.at:g} s: capacity {_mbit(e.bps)} Mbit/s")
+    return "\n".join(lines)
+
+
+def load(path):
+    with open(path, errors="replace") as f:
+        return scenario.parse(f.read(), path)
+
+
+def cmd_run(a):
+    sc = load(a.scenario)
+    if a.seeds:
+        try:
+            sc.seeds = scenario.seeds(a.seeds)
+        except ValueError as e:
+            raise scenario.ScenarioError(f"--seeds: {e}") from None
+    why = topo.can_run()
+    if why:
+        print(f"scone-lab: SKIP: {why}", file=sys.stderr)
+        return 77
+    bindir = os.path.abspath(a.bin)
+    for prog in ("scone-link", "sconed", "scone-server", "scone-client"):
+        if not os.access(os.path.join(bindir, prog), os.X_OK):
+            print(f"scone-lab: {bindir}/{prog} missing (run make)",
+                  file=sys.stderr)
+            return 2
+    iptables = os.path.join(REPO, "scripts", "sconed-iptables.sh")
+    out = os.path.abspath(os.path.join(a.out, sc.name))
+    os.makedirs(out, exist_ok=True)
+    print(describe(sc), flush=True)
+    net = topo.Topology()
+    results, status = [], 0
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, _on_signal)
+    try:
+        print(f"  namespaces {net.tag}-{{c,l,r,s}}; results in {out}",
+              flush=True)
+        net.up(iptables, sc.element["sconed"])
+        for seed in sc.seeds:
+            r = run_session(sc, net, bindir,
+                            os.path.join(out, f"seed-{seed}"), seed,
+                            log=lambda s: print(s, flush=True))
+            results.append(r)
+            if r["client"]["exit"] != 0 or r["client"]["timed_out"]:
+                status = 1
+    except Interrupted as e:
+        print(f"scone-lab: {e}: tearing down", file=sys.stderr)
+        status = 130
+    except (LabError, OSError) as e:
+        print(f"scone-lab: {e}", file=sys.stderr)
+        status = 1
+    finally:
+        # A second signal must not cut the teardown short; one that came
+        # meanwhile is dropped after it (the run is ending anyway).
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        net.down()
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump(results, f, indent=1, sort_keys=True)
+    if results:
+        print(SUMMARY_HEAD)
+        for r in results:
+            print(summary_line(r))
+    return status
+
+
+def cmd_check(a):
+    for p in a.scenario:
+        print(describe(load(p)))
+    return 0
+
+
+def cmd_cleanup(everything):
+    why = topo.can_run()
+    if why:
+        print(f"scone-lab: SKIP: {why}", file=sys.stderr)
+        return 77
+    names = topo.leftovers(everything)
+    topo.remove(names)
+    print(f"scone-lab: removed {len(names)} namespace(s)"
+          + (": " + " ".join(names) if names else ""))
+    return 0
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(
+        prog="scone-lab",
+        description="The QoE lab: client -- emulated access link -- "
+        "sconed -- server in network namespaces (docs/lab.md).")
+    p.add_argument("--cleanup", action="store_true",
+                   help="remove what runs that died left behind "
+                   "(namespaces and their processes), then exit")
+    p.add_argument("--all", action="store_true",
+                   help="with --cleanup: every lab namespace, live runs' "
+                   "too")
+    sub = p.add_subparsers(dest="cmd")
+    r = sub.add_parser("run", help="run a scenario's sessions (root)")
+    r.add_argument("scenario")
+    r.add_argument("--bin", default=os.path.join(REPO, "build", "bin"),
+                   help="where the programs are (default: build/bin)")
+    r.add_argument("--out", default=os.path.join(REPO, "build", "lab"),
+                   help="results go to OUT/<scenario>/ (default: build/lab)")
+    r.add_argument("--seeds", help="instead of the scenario's: 1,2,3")
+    c = sub.add_parser("check", help="parse scenarios, print what they do")
+    c.add_argument("scenario", nargs="+")
+    a = p.parse_args(argv)
+    try:
+        if a.cleanup:
+            return cmd_cleanup(a.all)
+        if a.cmd == "run":
+            return cmd_run(a)
+        if a.cmd == "check":
+            return cmd_check(a)
+    except (scenario.ScenarioError, OSError) as e:
+        print(f"scone-lab: {e}", file=sys.stderr)
+        return 2
+    p.print_usage(sys.stderr)
+    return 2

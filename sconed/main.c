@@ -1,0 +1,80 @@
+/*
+ * sconed, the SCONE network element: reads the command line (options.c),
+ * builds the config and the engine, then runs one datapath: the offline
+ * pcap path with its summary (summary.c), or a live one (runner.c).
+ */
+#include "config.h"
+#include "engine.h"
+#include "options.h"
+#include "pcap_path.h"
+#include "runner.h"
+#include "summary.h"
+
+#include <stdio.h>
+
+static int quiet;
+
+static void log_stderr(void *arg, int level, const char *msg) {
+  (void)arg;
+  if (quiet && level > SCONED_LOG_ERROR)
+    return;
+  fprintf(stderr, "sconed: %s\n", msg);
+}
+
+static int check_config(const char *path) {
+  char err[512];
+  sconed_config *cfg = sconed_config_load(path, err, sizeof(err));
+  if (!cfg) {
+    fprintf(stderr, "%s\n", err);
+    return 1;
+  }
+  printf("%s: ok (%zu plans, %zu capacities, %zu subscribers)\n", path,
+         sconed_config_plan_count(cfg), sconed_config_capacity_count(cfg),
+         sconed_config_subscriber_count(cfg));
+  sconed_config_free(cfg);
+  return 0;
+}
+
+static int run_offline(sconed_engine *e, const sconed_options *o) {
+  char err[512];
+  sconed_pcap_counts counts;
+  if (sconed_pcap_run(e, o->pcap_in, o->pcap_out, &counts, err, sizeof(err))) {
+    fprintf(stderr, "sconed: %s\n", err);
+    return 1;
+  }
+  sconed_summary_print(stdout, e, &counts, o->json);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  sconed_options o;
+  int rc = sconed_options_parse(&o, argc, argv);
+  if (rc != 0 || o.mode == SCONED_MODE_HELP)
+    return rc;
+  if (o.mode == SCONED_MODE_CHECK_CONFIG)
+    return check_config(o.check_config);
+
+  char err[512];
+  sconed_config *cfg = o.config
+                           ? sconed_config_load(o.config, err, sizeof(err))
+                           : sconed_config_default(o.advice_bps, o.enforce);
+  if (!cfg) {
+    fprintf(stderr, "%s\n", o.config ? err : "sconed: out of memory");
+    return 1;
+  }
+  quiet = o.quiet;
+  o.engine.log = log_stderr;
+  sconed_engine *e = sconed_engine_new(&o.engine);
+  if (!e || sconed_engine_set_config(e, cfg)) {
+    fprintf(stderr, "sconed: cannot create the engine (memory, or no "
+                    "random source)\n");
+    if (!e)
+      sconed_config_free(cfg);
+    sconed_engine_free(e);
+    return 1;
+  }
+  rc = o.mode == SCONED_MODE_OFFLINE ? run_offline(e, &o)
+                                     : sconed_runner_run(e, &o);
+  sconed_engine_free(e);
+  return rc;
+}

@@ -1,0 +1,36 @@
+#include "runner.h"
+
+#include "control.h"
+#include "dp.h"
+
+#include <errno.h>
+#include <string.h>
+
+int sconed_runner_run(sconed_engine *e, const sconed_options *o) {
+  int nfqueue = o->mode == SCONED_MODE_NFQUEUE;
+  if (!nfqueue && o->mode != SCONED_MODE_RELAY)
+    return 2;
+  sconed_dp dp;
+  sconed_dp_init(&dp, e, o->config);
+  dp.mode = nfqueue ? "nfqueue" : "relay";
+  /* Before the control thread exists, so that it inherits the mask and
+   * every signal reaches the packet thread's signalfd. */
+  if (sconed_dp_signals_open(&dp) < 0) {
+    sconed_dp_log("signals: %s", strerror(errno));
+    sconed_dp_destroy(&dp);
+    return 1;
+  }
+  sconed_control *ctl = NULL;
+  if (o->control) {
+    ctl = sconed_control_start(&dp, o->control, o->control_any);
+    if (!ctl) {
+      sconed_dp_destroy(&dp);
+      return 1;
+    }
+  }
+  int r =
+      nfqueue ? sconed_nfq_run(&dp, &o->nfq) : sconed_relay_run(&dp, &o->relay);
+  sconed_control_stop(ctl);
+  sconed_dp_destroy(&dp);
+  return r == 0 ? 0 : 1;
+}

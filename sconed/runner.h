@@ -1,0 +1,17 @@
+/*
+ * The live run: sets up the datapath's shared context, the signals and
+ * (with --control) the control endpoint, then runs one packet loop,
+ * NFQUEUE or relay, until SIGINT or SIGTERM. SIGHUP and POST /reload load
+ * the config file again and swap it in, keeping the old one on any error.
+ */
+#ifndef SCONED_RUNNER_H
+#define SCONED_RUNNER_H
+
+#include "engine.h"
+#include "options.h"
+
+/* Runs o->mode (SCONED_MODE_NFQUEUE or SCONED_MODE_RELAY) on e, which
+ * stays the caller's. Returns a process exit status. */
+int sconed_runner_run(sconed_engine *e, const sconed_options *o);
+
+#endif
