@@ -22,7 +22,7 @@
 #                       QUIC_STALL_SERVER
 set -u
 CASE=$1 SERVER=$2 PLAYER=$3 CONTENT=$4 STALL=$5
-. "$(dirname "$0")/../netns/lib.sh"
+. "$(dirname "$0")/../sconed/lib.sh"
 setup_work
 w=$work
 

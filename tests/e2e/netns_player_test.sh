@@ -10,8 +10,8 @@
 # Two players at once, 30 s of media each:
 #  - with advice (the default): settles on 1050k, the highest rung under
 #    the advice less the 10% margin less 128k of audio (media cap 1.27
-#    Mbit/s), never goes above it, does not stall after startup, and keeps
-#    every 67 s within the advice;
+#    Mbit/s), from its third segment on and never above it, does not stall
+#    after startup, and keeps every 67 s within the advice;
 #  - with --ignore-advice: as players without SCONE, it climbs above
 #    1050k and its bytes over 67 s exceed the advice (an element enforcing
 #    the plan would catch it once it has judged two periods).
@@ -79,10 +79,12 @@ done
 j() {
 	python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))[sys.argv[2]]; print("null" if v is None else str(v).lower())' "$w/$1.json" "$2"
 }
-# late_rungs NAME: the rungs of the video segments after the first 10 s.
+# late_rungs NAME: the rungs of the video segments from the third on (the
+# first is chosen on the initial estimate, before any sample; the buffer
+# fills in seconds, so time would not tell them apart).
 late_rungs() {
-	awk '$2 == "video" && $4 == "rung" { t = substr($1, 3) + 0; if (t >= 10) print $5 }' \
-		"$w/$1.out" | sort -u | tr '\n' ' '
+	awk '$2 == "video" && $4 == "rung" && substr($3, 2) + 0 >= 3 { print $5 }' \
+		"$w/$1.out" | sort -un | tr '\n' ' '
 }
 command -v python3 >/dev/null || fail "python3 is needed to read the records"
 
@@ -99,7 +101,7 @@ echo "ok: scone: advice $ADVICE bit/s (signal 23) reached the player"
 [ "$(j scone top_rung)" = $CAPPED_RUNG ] ||
 	fail "scone: top rung $(j scone top_rung), want $CAPPED_RUNG"
 late=$(late_rungs scone)
-[ "$late" = "$CAPPED_RUNG " ] || fail "scone: rungs after 10 s: $late"
+[ "$late" = "$CAPPED_RUNG " ] || fail "scone: rungs from the third segment: $late"
 echo "ok: scone: settled on rung $CAPPED_RUNG (1050k), never above"
 [ "$(j scone stalls)" = 0 ] || fail "scone: $(j scone stalls) stalls"
 [ "$(j scone missing)" = 0 ] || fail "scone: $(j scone missing) missing"
@@ -112,7 +114,7 @@ echo "ok: scone: at most $r67 bit/s over any 67 s (advice $ADVICE)"
 [ "$(j ignore use_advice)" = false ] || fail "ignore: use_advice"
 top=$(j ignore top_rung)
 [ "$top" -gt $CAPPED_RUNG ] || fail "ignore: top rung $top, not above $CAPPED_RUNG"
-echo "ok: ignore: climbed to rung $top (rungs after 10 s: $(late_rungs ignore))"
+echo "ok: ignore: climbed to rung $top (rungs from the third segment: $(late_rungs ignore))"
 r67=$(j ignore max_rate_67s_bps)
 [ "$r67" -gt $ADVICE ] || fail "ignore: $r67 bit/s over 67 s, not above the advice"
 echo "ok: ignore: $r67 bit/s over 67 s, above the advice $ADVICE"
