@@ -211,6 +211,7 @@ COLD static void tick(sconed_engine *e, scone_tstamp now) {
       e->p_start += e->period;
       e->p_idx++;
     }
+    e->h_idx = 2 * e->p_idx + (now - e->p_start >= e->half_ns);
     while (now - e->slot_start >= e->slot_ns) {
       e->slot_start += e->slot_ns;
       e->slot_idx++;
@@ -308,7 +309,7 @@ static void init_flow(sconed_engine *e, sconed_flow *f, uint32_t nowu) {
   memset(f, 0, sizeof(*f));
   f->last_seen = nowu;
   f->ssub = SCONED_NO_SSUB;
-  f->pidx = (uint16_t)e->p_idx;
+  f->pidx = (uint16_t)e->h_idx;
   memset(f->max_sig, SCONE_SIGNAL_UNKNOWN, sizeof(f->max_sig));
   f->target[0] = f->target[1] = SCONE_SIGNAL_UNKNOWN;
   /* Half the slot counter away: no rewrite has happened "in this slot". */
@@ -371,24 +372,28 @@ static void classify(sconed_engine *e, sconed_flow *f, const sconed_pkt *p) {
 
 /* ------------------------------------------------------------ monitor */
 
-/* Moves the flow's per-period history to the engine's current period. */
+/* Moves the flow's history to the engine's current half-period. */
 static void roll(sconed_engine *e, sconed_flow *f) {
-  uint32_t gap = (uint16_t)((uint16_t)e->p_idx - f->pidx);
+  uint64_t hgap = (uint16_t)((uint16_t)e->h_idx - f->pidx);
+  uint64_t pgap = mon_periods_back(e->h_idx, hgap);
   unsigned nc = ((unsigned)f->flags >> FL_MON_SHIFT) & 15U;
   int was_nc = (nc & MON_NC_ANY) != 0;
   for (int d = 0; d < 2; d++)
     nc = mon_roll_dir(e->allow16, &f->cur[d], &f->prev[d], f->max_sig[d], nc, d,
-                      gap);
-  /* A new period: a full subscriber table may have room again. */
-  f->flags = (uint16_t)((f->flags & ~(15U << FL_MON_SHIFT | FL_SSUB_FULL)) |
-                        (nc << FL_MON_SHIFT));
-  /* A new period: an advice change may reopen the early rewrites once
-   * more. Before classification these bits count datagrams instead. */
-  if (f->flags & (FL_QUIC | FL_NOT_QUIC))
-    f->flags &= (uint16_t) ~(FL_REBURST_UP | FL_REBURST_DOWN);
+                      hgap, pgap, f->pidx & 1);
+  f->flags =
+      (uint16_t)((f->flags & ~(15U << FL_MON_SHIFT)) | (nc << FL_MON_SHIFT));
+  if (pgap) {
+    /* A new period: a full subscriber table may have room again, and an
+     * advice change may reopen the early rewrites once more (before
+     * classification these bits count datagrams instead). */
+    f->flags &= (uint16_t)~FL_SSUB_FULL;
+    if (f->flags & (FL_QUIC | FL_NOT_QUIC))
+      f->flags &= (uint16_t) ~(FL_REBURST_UP | FL_REBURST_DOWN);
+  }
   if (was_nc && !(nc & MON_NC_ANY))
     e->stats[f->stat].m.nonconforming--;
-  f->pidx = (uint16_t)e->p_idx;
+  f->pidx = (uint16_t)e->h_idx;
 }
 
 /* Everything a packet of a known flow may need before the common path:
@@ -399,14 +404,9 @@ COLD static unsigned catch_up(sconed_engine *e, sconed_flow *f,
     resolve(e, f, p, src_is_a, 0);
   if (!(f->flags & (FL_QUIC | FL_NOT_QUIC)))
     classify(e, f, p);
-  if (f->pidx != (uint16_t)e->p_idx)
+  if (f->pidx != (uint16_t)e->h_idx)
     roll(e, f);
   return f->flags;
-}
-
-static inline uint64_t period_offset_u(const sconed_engine *e,
-                                       scone_tstamp now) {
-  return (now - e->p_start) >> 20;
 }
 
 COLD static void mark_flow(sconed_engine *e, sconed_flow *f, int d,
@@ -499,7 +499,7 @@ COLD static unsigned long_header(sconed_engine *e, sconed_flow *f, int d,
                        p->now);
   if (f->ssub != SCONED_NO_SSUB) {
     sconed_ssub *ss = &e->ss.s[f->ssub];
-    if (ss->pidx != (uint32_t)e->p_idx)
+    if (ss->pidx != (uint32_t)e->h_idx)
       sconed_subs_roll(e, ss);
   }
   apply_advice(e, f, d, s, p, v);
@@ -615,7 +615,7 @@ __attribute__((noinline)) static void handle_slow(sconed_engine *e,
   unsigned flags = f->flags | (src_is_a ? FL_SEEN_A : FL_SEEN_B);
   f->flags = (uint16_t)flags;
   if (UNLIKELY(f->gen != e->gen || !(flags & (FL_QUIC | FL_NOT_QUIC)) ||
-               f->pidx != (uint16_t)e->p_idx))
+               f->pidx != (uint16_t)e->h_idx))
     flags = catch_up(e, f, p, src_is_a);
   if (f->npkts != 255)
     f->npkts++;
@@ -650,22 +650,20 @@ __attribute__((noinline)) static void handle_slow(sconed_engine *e,
     if (advised && !nc) {
       int lim = mon_limit(f->max_sig[d]);
       if (lim >= 0 &&
-          UNLIKELY(mon_over(f->cur[d], f->prev[d], e->allow16[lim], e->period_u,
-                            period_offset_u(e, p->now)))) {
+          UNLIKELY(mon_over(f->cur[d], f->prev[d], e->allow16[lim]))) {
         mark_flow(e, f, d, p);
         nc = 1;
       }
     }
     if (f->ssub != SCONED_NO_SSUB) {
       sconed_ssub *ss = &e->ss.s[f->ssub];
-      if (UNLIKELY(ss->pidx != (uint32_t)e->p_idx))
+      if (UNLIKELY(ss->pidx != (uint32_t)e->h_idx))
         sconed_subs_roll(e, ss);
       mon_add(&ss->cur[d], add);
       if (!(ss->nc & MON_NC(d))) {
         int lim = mon_limit(ss->max_sig[d]);
         if (lim >= 0 &&
-            UNLIKELY(mon_over(ss->cur[d], ss->prev[d], e->allow16[lim],
-                              e->period_u, period_offset_u(e, p->now))))
+            UNLIKELY(mon_over(ss->cur[d], ss->prev[d], e->allow16[lim])))
           sconed_subs_mark(e, ss, d, f->stat);
       }
       if (ss->nc & MON_NC(d))
@@ -806,8 +804,8 @@ handle_fast(sconed_engine *e, fast_in p, uint64_t fp, int src_is_a,
   sconed_ssub *ss = NULL;
   int advised = 0;
   if (flags & FL_SCONE) {
-    /* A window that may be over its allowance is judged by the slow path;
-     * the sum at full weight bounds it from above. */
+    /* A window this packet takes over its allowance is marked by the
+     * slow path. */
     advised = s->advise[d] && mon_advised(f->max_sig[d]);
     if (advised && !(flags & NC_FLAG(d))) {
       int lim = mon_limit(f->max_sig[d]);
@@ -816,7 +814,7 @@ handle_fast(sconed_engine *e, fast_in p, uint64_t fp, int src_is_a,
     }
     if (f->ssub != SCONED_NO_SSUB) {
       ss = &e->ss.s[f->ssub];
-      if (ss->pidx != (uint32_t)e->p_idx || (ss->nc & MON_NC(d)))
+      if (ss->pidx != (uint32_t)e->h_idx || (ss->nc & MON_NC(d)))
         return 0;
       int lim = mon_limit(ss->max_sig[d]);
       if (lim >= 0 &&

@@ -78,10 +78,13 @@ struct sconed_engine {
   scone_duration period;
   uint64_t p_idx;
   scone_tstamp p_start;
+  /* The monitor counts bytes by half-periods (monitor.h): h_idx is
+   * 2 * p_idx, plus 1 from half_ns into the period on. */
+  uint64_t h_idx;
+  scone_duration half_ns;
   scone_duration slot_ns;
   uint64_t slot_idx;
   scone_tstamp slot_start;
-  uint64_t period_u; /* period in 2^20 ns units, for the window weight */
   /* Allowance per advice signal: bytes/16 over a period plus tolerance,
    * capped at 2^33 (above any counter). */
   uint64_t allow16[SCONE_SIGNAL_MAX + 1];

@@ -191,10 +191,11 @@ static void derive_sub(sconed_sub_rt *r, const sconed_config *c,
 void sconed_engine_clock_reset(sconed_engine *e) {
   const sconed_config *c = e->cfg;
   e->period = c->period;
-  e->period_u = c->period >> 20;
+  e->half_ns = c->period / 2;
   e->slot_ns = c->period / c->rewrites_per_period;
   e->p_idx = e->last_now / e->period;
   e->p_start = e->p_idx * e->period;
+  e->h_idx = 2 * e->p_idx + (e->last_now - e->p_start >= e->half_ns);
   e->slot_idx = e->last_now / e->slot_ns;
   e->slot_start = e->slot_idx * e->slot_ns;
   for (unsigned s = 0; s <= SCONE_SIGNAL_MAX; s++) {
@@ -212,14 +213,14 @@ void sconed_engine_slow_only(sconed_engine *e, int on) {
 }
 
 void sconed_engine_next_tick(sconed_engine *e) {
-  e->epoch = (uint32_t)e->gen << 16 | (uint16_t)e->p_idx;
+  e->epoch = (uint32_t)e->gen << 16 | (uint16_t)e->h_idx;
   /* slow_only: a tick per packet changes nothing (tick only acts on
    * boundaries passed), so the slow path sees what it would anyway. */
   if (!e->clock_set || e->slow_only) {
     e->next_tick = 0; /* the first packet sets the clock */
     return;
   }
-  scone_tstamp t = e->p_start + e->period;
+  scone_tstamp t = e->p_start + ((e->h_idx & 1) ? e->period : e->half_ns);
   if (e->slot_start + e->slot_ns < t)
     t = e->slot_start + e->slot_ns;
   if (e->next_sweep < t)

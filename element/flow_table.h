@@ -71,16 +71,17 @@ typedef struct sconed_flow {
   uint32_t sub;       /* subscriber entry of config generation gen */
   unsigned npkts : 8; /* packets seen, saturating at 255 */
   unsigned ssub : 24; /* subscriber-state slot (sub_table.h) or NO_SSUB */
-  /* Monitoring period of cur[], low 16 bits: a flow idle for 2^16 periods
-   * (50 days) is long gone from the table. */
+  /* Monitoring half-period of cur[] (monitor.h), low 16 bits: a flow
+   * idle for 2^16 of them (25 days; 9 hours at a 1 s lab period) is long
+   * gone from the table. */
   uint16_t pidx;
   uint16_t gen;
   uint16_t stat; /* per-plan metrics slot; 0xffff when none */
   uint16_t flags;
-  uint32_t cur[2]; /* per scone_dir: bytes/16 in period pidx */
-  uint32_t prev[2];
+  uint32_t cur[2];       /* per scone_dir: bytes/16 in half-period pidx */
+  uint32_t prev[2];      /* the half before */
   int32_t tokens[2];     /* enforcement token buckets, bytes */
-  uint8_t max_sig[2][3]; /* highest advice applied in pidx, -1, -2 */
+  uint8_t max_sig[2][3]; /* highest advice applied in period pidx/2, -1, -2 */
   uint8_t target[2];     /* advice last applied (127: none yet) */
   uint8_t initial[2];    /* rewrites since start or last advice change */
   uint8_t slot[2];       /* rewrite slot of the last rewrite, mod 256 */
