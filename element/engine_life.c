@@ -262,6 +262,12 @@ int sconed_engine_set_config(sconed_engine *e, sconed_config *c) {
   if (++e->gen == 0)
     e->gen = 1;
   sconed_engine_clock_reset(e);
+  if (sconed_config_lab_period(c))
+    /* At the error level, so that no --quiet hides it. */
+    sconed_engine_log(e, SCONED_LOG_ERROR,
+                      "monitoring period %llu ms (lab_short_period): shorter "
+                      "than the draft's 67 s, not draft-conforming",
+                      (unsigned long long)(c->period / SCONE_MILLISECONDS));
   return 0;
 }
 

@@ -635,6 +635,9 @@ static void seeds_sconed_config(void) {
       {"dup-key", "[plan p]\ndownlink = 1M\ndownlink = 2M\n"},
       {"no-equals", "[global]\nperiod\n"},
       {"short-period", "[global]\nperiod = 10s\n"},
+      {"lab-period", "[global]\nperiod = 10s\nlab_short_period = yes\n"
+                     "[plan p]\ndownlink = 1M\n[subscribers]\n"
+                     "subscriber = 10.0.0.0/8 p opt-in\n"},
       {"crlf", "[plan p]\r\ndownlink = 1M\r\n[subscribers]\r\n"
                "subscriber = 10.0.0.0/8 p opt-in\r\n"},
       {"empty", ""},
