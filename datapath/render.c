@@ -176,6 +176,9 @@ static const family engine_families[] = {
        "Passed untouched: IP fragments."),
     EF("sconed_engine_unadmitted_total", "counter", unadmitted,
        "Packets of flows a full table turned away."),
+    EF("sconed_engine_over_quota_total", "counter", over_quota,
+       "Of them, flows whose subscriber (or the no-subscriber pool) held "
+       "its whole share of the table."),
     EF("sconed_engine_flows", "gauge", flows, "Flows in the table."),
     EF("sconed_engine_max_flows", "gauge", max_flows, "Flow table size."),
     EF("sconed_engine_subscribers", "gauge", subscribers,

@@ -73,6 +73,7 @@ static void gauges(sconed_engine *e, const sconed_flow *f, int sign) {
 
 static void evict(sconed_engine *e, size_t slot) {
   sconed_flow *f = &e->t.flows[slot];
+  e->owner_flows[sconed_flow_owner(f)]--;
   gauges(e, f, -1);
   if (f->ssub != SCONED_NO_SSUB)
     sconed_subs_detach(e, f);
@@ -253,19 +254,49 @@ static int tie_side(const sconed_pkt *p, int first) {
   return ss != ds ? ds : -1;
 }
 
-/* Finds the subscriber side and entry: the side whose address matches the
- * longer prefix; on a tie (e.g. the default catch-all) the side the flow
- * already has, or for a new flow what tie_side says. When that is unknown
- * the sender stands in (enforcement needs a side) but no advice is
- * written. */
-static void resolve(sconed_engine *e, sconed_flow *f, const sconed_pkt *p,
-                    int src_is_a, int fresh) {
+/* Which end of a flow is the subscriber side, and its config entry. */
+typedef struct flow_side {
+  int any;          /* 0: neither end is a subscriber */
+  int src;          /* the sender of p is the subscriber side (or stands in) */
+  unsigned unknown; /* FL_DIR_UNKNOWN: the sender only stands in */
+  uint32_t entry;   /* the subscriber side's config entry */
+  unsigned plen;    /* and its prefix length */
+} flow_side;
+
+/* The side whose address matches the longer prefix; on a tie (e.g. the
+ * default catch-all) the side the flow already has (f), or for a new flow
+ * (f NULL) what tie_side says. When that is unknown the sender stands in
+ * (enforcement needs a side) but no advice is written. */
+static flow_side find_side(const sconed_engine *e, const sconed_flow *f,
+                           const sconed_pkt *p, int src_is_a) {
   const sconed_config *c = e->cfg;
   int fam = p->ipv6 ? 6 : 4;
   uint32_t vs = 0, vd = 0;
   unsigned ls = 0, ld = 0;
   int ms = sconed_lpm_lookup(&c->lpm, fam, p->src, &vs, &ls) == 0;
   int md = sconed_lpm_lookup(&c->lpm, fam, p->dst, &vd, &ld) == 0;
+  flow_side r = {ms || md, 0, 0, 0, 0};
+  if (!r.any)
+    return r;
+  if (ms && md && ls == ld && (!f || (f->flags & FL_NO_SUB))) {
+    int t = tie_side(p, !f);
+    r.src = t != 0;
+    r.unknown = t < 0 ? FL_DIR_UNKNOWN : 0;
+  } else if (ms && md && ls == ld) {
+    r.src = !!(f->flags & FL_INIT_A) == src_is_a;
+    r.unknown = f->flags & FL_DIR_UNKNOWN;
+  } else {
+    r.src = ms && (!md || ls > ld);
+  }
+  r.entry = r.src ? vs : vd;
+  r.plen = r.src ? ls : ld;
+  return r;
+}
+
+/* Sets the flow's subscriber side and entry (as find_side found them for
+ * p) and its plan. */
+static void resolve(sconed_engine *e, sconed_flow *f, int src_is_a, int fresh,
+                    const flow_side *sd) {
   if (!fresh) {
     gauges(e, f, -1);
     /* The subscriber may be another now: the flow ties itself again on
@@ -273,27 +304,15 @@ static void resolve(sconed_engine *e, sconed_flow *f, const sconed_pkt *p,
     if (f->ssub != SCONED_NO_SSUB)
       sconed_subs_detach(e, f);
   }
-  if (!ms && !md) {
+  if (!sd->any) {
     f->flags |= FL_NO_SUB;
     f->stat = SCONED_NO_STAT;
   } else {
-    int src_side;
-    unsigned unknown = 0;
-    if (ms && md && ls == ld && (fresh || (f->flags & FL_NO_SUB))) {
-      int t = tie_side(p, fresh);
-      src_side = t != 0;
-      unknown = t < 0 ? FL_DIR_UNKNOWN : 0;
-    } else if (ms && md && ls == ld) {
-      src_side = !!(f->flags & FL_INIT_A) == src_is_a;
-      unknown = f->flags & FL_DIR_UNKNOWN;
-    } else {
-      src_side = ms && (!md || ls > ld);
-    }
-    int init_a = src_side ? src_is_a : !src_is_a;
+    int init_a = sd->src ? src_is_a : !src_is_a;
     unsigned keep = ~(unsigned)(FL_INIT_A | FL_NO_SUB | FL_DIR_UNKNOWN);
     f->flags =
-        (uint16_t)((f->flags & keep) | (init_a ? FL_INIT_A : 0) | unknown);
-    f->sub = src_side ? vs : vd;
+        (uint16_t)((f->flags & keep) | (init_a ? FL_INIT_A : 0) | sd->unknown);
+    f->sub = sd->entry;
     uint16_t stat = e->subs[f->sub].stat;
     if (fresh || stat != f->stat) {
       e->stats[stat].m.flows_total++;
@@ -316,18 +335,74 @@ static void init_flow(sconed_engine *e, sconed_flow *f, uint32_t nowu) {
   f->slot[0] = f->slot[1] = (uint8_t)(e->slot_idx + 128);
 }
 
+/* The owner a new flow's slot is charged to: its subscriber (the same key
+ * as its per-subscriber state: an IPv4 address, an IPv6 /64 or its config
+ * entry's longer prefix), hashed with the subscriber table's key, or the
+ * pool of flows with no subscriber side. */
+static unsigned owner_of(const sconed_engine *e, const sconed_pkt *p,
+                         const flow_side *sd) {
+  if (!sd->any)
+    return SCONED_OWNER_POOL;
+  unsigned plen = 32;
+  if (p->ipv6)
+    plen = sd->plen > e->s.subscriber_prefix_v6 ? sd->plen
+                                                : e->s.subscriber_prefix_v6;
+  uint64_t h = sconed_ssub_hash(&e->ss, p->ipv6 ? 6 : 4,
+                                sd->src ? p->src : p->dst, plen);
+  return (unsigned)(((h >> 32) * SCONED_OWNER_POOL) >> 32);
+}
+
+/* A slot for a new flow of an owner that holds its whole share: only one
+ * of its own flows in the new flow's buckets that could be pushed out
+ * anyway (idle, or replaceable and quiet for young_timeout), and no
+ * admission token. So it churns its own share and no one else's. */
+static long admit_within(sconed_engine *e, uint64_t fp, unsigned owner,
+                         uint32_t nowu) {
+  size_t b[2] = {sconed_bucket1(&e->t, fp) * SCONED_BUCKET_SLOTS,
+                 sconed_bucket2(&e->t, fp) * SCONED_BUCKET_SLOTS};
+  for (int k = 0; k < 2; k++)
+    for (unsigned i = 0; i < SCONED_BUCKET_SLOTS; i++) {
+      size_t s = b[k] + i;
+      const sconed_flow *f = &e->t.flows[s];
+      if (!e->t.tags[s] || sconed_flow_owner(f) != owner)
+        continue;
+      if (idle(e, f, nowu)) {
+        evict(e, s);
+        e->st.evicted_idle++;
+        return (long)s;
+      }
+      if (replaceable(f) && nowu - f->last_seen >= e->young_units) {
+        evict(e, s);
+        e->st.evicted_young++;
+        return (long)s;
+      }
+    }
+  return -1;
+}
+
 COLD static sconed_flow *new_flow(sconed_engine *e, const sconed_pkt *p,
                                   uint64_t fp, int src_is_a, uint32_t nowu) {
-  long slot = admit(e, fp, nowu, p->now);
+  flow_side sd = find_side(e, NULL, p, src_is_a);
+  unsigned owner = owner_of(e, p, &sd);
+  uint32_t cap = owner == SCONED_OWNER_POOL ? e->pool_cap : e->owner_cap;
+  long slot;
+  if (e->owner_flows[owner] < cap) {
+    slot = admit(e, fp, nowu, p->now);
+  } else {
+    slot = admit_within(e, fp, owner, nowu);
+    e->st.over_quota += slot < 0;
+  }
   if (slot < 0) {
     e->st.unadmitted++;
     return NULL;
   }
   e->t.tags[slot] = fp;
   e->t.count++;
+  e->owner_flows[owner]++;
   sconed_flow *f = &e->t.flows[slot];
   init_flow(e, f, nowu);
-  resolve(e, f, p, src_is_a, 1);
+  sconed_flow_set_owner(f, owner);
+  resolve(e, f, src_is_a, 1, &sd);
   return f;
 }
 
@@ -400,8 +475,10 @@ static void roll(sconed_engine *e, sconed_flow *f) {
  * re-resolving after a reload, classification, a new period. */
 COLD static unsigned catch_up(sconed_engine *e, sconed_flow *f,
                               const sconed_pkt *p, int src_is_a) {
-  if (f->gen != e->gen)
-    resolve(e, f, p, src_is_a, 0);
+  if (f->gen != e->gen) {
+    flow_side sd = find_side(e, f, p, src_is_a);
+    resolve(e, f, src_is_a, 0, &sd);
+  }
   if (!(f->flags & (FL_QUIC | FL_NOT_QUIC)))
     classify(e, f, p);
   if (f->pidx != (uint16_t)e->h_idx)

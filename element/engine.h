@@ -87,6 +87,11 @@ typedef struct sconed_engine_settings {
    * /64 per session); default 64, 1..128. A config entry longer than this
    * names a subscriber of its own length. IPv4: the whole address. */
   uint8_t subscriber_prefix_v6;
+  /* Flow slots one subscriber may hold, so that a subscriber flooding new
+   * flows (or a flood aimed at one) cannot deny others theirs; 0 (the
+   * default): max_flows / 32, at least 64. Flows with no subscriber side
+   * share max_flows / 8 (at least 16). */
+  uint32_t max_flows_per_subscriber;
 } sconed_engine_settings;
 
 void sconed_engine_settings_default(sconed_engine_settings *s);
@@ -189,6 +194,10 @@ typedef struct sconed_engine_stats {
    * subscriber's bucket) whose subscriber found no free slot (table
    * full) */
   uint64_t untracked_subscriber_flows;
+  /* Packets of new flows turned away because their subscriber (or the
+   * pool of flows with no subscriber) held its whole share of the table;
+   * also counted in unadmitted. */
+  uint64_t over_quota;
 } sconed_engine_stats;
 
 void sconed_engine_stats_get(const sconed_engine *e, sconed_engine_stats *st);

@@ -17,6 +17,9 @@
 #define SCONED_NO_STAT SCONED_MAX_STAT_SLOTS
 #define SCONED_YOUNG_PACKETS 4
 
+_Static_assert(SCONED_MAX_SUBSCRIBERS < (1U << 22), "sconed_flow.sub bits");
+_Static_assert(SCONED_NO_STAT < (1U << 11), "sconed_flow.stat bits");
+
 /* What a config subscriber entry means right now, derived from its plan
  * and capacity so the per-packet path reads one cache line (and finds it
  * with a shift). */
@@ -97,6 +100,11 @@ struct sconed_engine {
   scone_duration sweep_step;
   int64_t admit_tokens; /* admissions that may displace */
   scone_tstamp admit_last;
+  /* Flows in the table per slot owner (sconed_flow_owner), and how many
+   * one owner may hold: a subscriber (owner_cap) or the pool of flows
+   * with no subscriber side (pool_cap). */
+  uint32_t *owner_flows;
+  uint32_t owner_cap, pool_cap;
   /* Tests only: every packet takes the full path, to compare the fast
    * path against it (sconed_engine_slow_only). */
   int slow_only;

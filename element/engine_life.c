@@ -74,8 +74,14 @@ sconed_engine *sconed_engine_new(const sconed_engine_settings *s) {
       sconed_ssub_init(&e->ss, s->max_subscribers, key + 8))
     goto fail;
   e->stats = calloc(SCONED_MAX_STAT_SLOTS + 1, sizeof(*e->stats));
-  if (!e->stats)
+  e->owner_flows = calloc(SCONED_OWNERS, sizeof(*e->owner_flows));
+  if (!e->stats || !e->owner_flows)
     goto fail;
+  uint32_t share = s->max_flows / 32;
+  e->owner_cap = s->max_flows_per_subscriber ? s->max_flows_per_subscriber
+                 : share > 64                ? share
+                                             : 64;
+  e->pool_cap = s->max_flows / 8 > 16 ? s->max_flows / 8 : 16;
   uint64_t idle = s->idle_timeout >> 20, young = s->young_timeout >> 20;
   e->idle_units = idle > 0x7fffffff ? 0x7fffffff : idle ? (uint32_t)idle : 1;
   e->young_units = young > 0x7fffffff ? 0x7fffffff : (uint32_t)young;
@@ -108,6 +114,7 @@ void sconed_engine_free(sconed_engine *e) {
   free(e->cap_bps);
   free(e->plan_stat);
   free(e->stats);
+  free(e->owner_flows);
   free(e);
 }
 
