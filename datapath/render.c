@@ -176,6 +176,8 @@ static const family engine_families[] = {
        "Passed untouched: IP fragments."),
     EF("sconed_engine_unadmitted_total", "counter", unadmitted,
        "Packets of flows a full table turned away."),
+    EF("sconed_engine_picked_up_total", "counter", picked_up,
+       "Flows taken for QUIC mid-way by their SCONE packets."),
     EF("sconed_engine_over_quota_total", "counter", over_quota,
        "Of them, flows whose subscriber (or the no-subscriber pool) held "
        "its whole share of the table."),

@@ -408,19 +408,36 @@ COLD static sconed_flow *new_flow(sconed_engine *e, const sconed_pkt *p,
 
 /* ------------------------------------------------------ classification */
 
+/* initial[0] before a flow is QUIC: datagrams that may pick it up (0, 1),
+ * or never (an implausible long header came first). */
+#define PICKUP_NEVER 0xff
+
+/* Taken for QUIC: the pickup count (pickup) is done with. */
+static void set_quic(sconed_flow *f) {
+  f->flags =
+      (uint16_t)((f->flags & ~(FL_NOT_QUIC | FL_QUICISH_MASK)) | FL_QUIC);
+  f->initial[0] = 0;
+}
+
 static void classify(sconed_engine *e, sconed_flow *f, const sconed_pkt *p) {
-  if (f->npkts == 0 && p->plen > 0 && (p->payload[0] & 0x80)) {
+  /* A datagram led by a SCONE packet is no evidence on its own: pickup
+   * judges those. */
+  int scone = sconed_scone_whole(p->payload, p->plen);
+  if (f->npkts == 0 && p->plen > 0 && (p->payload[0] & 0x80) && !scone) {
     if (sconed_plausible_long(p->payload, p->plen)) {
-      f->flags |= FL_QUIC;
+      set_quic(f);
       if (scone_indication_present(p->payload, p->plen))
         f->flags |= FL_ANNOUNCED;
     } else {
+      /* No QUIC flow, even one sconed joins mid-way, shows such a
+       * datagram: never picked up. */
       f->flags |= FL_NOT_QUIC;
+      f->initial[0] = PICKUP_NEVER;
       e->st.not_quic_flows++;
     }
     return;
   }
-  int q = sconed_looks_quic(p->payload, p->plen);
+  int q = !scone && sconed_looks_quic(p->payload, p->plen);
   if (f->npkts == 0 && !q) {
     f->flags |= FL_NOT_QUIC;
     e->st.not_quic_flows++;
@@ -437,12 +454,35 @@ static void classify(sconed_engine *e, sconed_flow *f, const sconed_pkt *p) {
   } else {
     f->flags &= (uint16_t)~FL_QUICISH_MASK;
     if (quicish >= SCONED_CLASSIFY_NEEDED) {
-      f->flags |= FL_QUIC;
+      set_quic(f);
     } else {
       f->flags |= FL_NOT_QUIC;
       e->st.not_quic_flows++;
     }
   }
+}
+
+/* A flow not taken for QUIC (so far) whose datagram is led by a SCONE
+ * packet: sconed started after the flow's handshake and its endpoints
+ * grease the fixed bit (RFC 9287; not an invariant, RFC 8999), so its
+ * short headers did not look like QUIC. The second datagram whose SCONE
+ * packet is consistent with the packet coalesced after it (same DCID,
+ * classify.h) makes it QUIC, and is signalled in at once; one is never
+ * enough, so a flow of another protocol that looks like SCONE once is
+ * left alone. initial[0], unused until a flow is QUIC, counts them.
+ * Returns the flow's flags. */
+COLD static unsigned pickup(sconed_engine *e, sconed_flow *f,
+                            const sconed_pkt *p) {
+  if (f->initial[0] == PICKUP_NEVER ||
+      !sconed_scone_coalesced(p->payload, p->plen))
+    return f->flags;
+  if (!f->initial[0]) {
+    f->initial[0] = 1;
+    return f->flags;
+  }
+  set_quic(f);
+  e->st.picked_up++;
+  return f->flags;
 }
 
 /* ------------------------------------------------------------ monitor */
@@ -711,6 +751,8 @@ __attribute__((noinline)) static void handle_slow(sconed_engine *e,
   if (s->action != SCONED_ENFORCE_NONE)
     refill(f->tokens, s, dt);
 
+  if (UNLIKELY(!(flags & FL_QUIC) && sconed_scone_whole(p->payload, p->plen)))
+    flags = pickup(e, f, p);
   if (UNLIKELY((flags & FL_QUIC) && p->plen >= 5 && (p->payload[0] & 0x80)))
     flags = long_header(e, f, d, s, p, v);
 
@@ -849,8 +891,9 @@ handle_fast(sconed_engine *e, fast_in p, uint64_t fp, int src_is_a,
    * which the batch loop had to keep on the stack until the end. */
   enum { FAST_SCONE = 1U << 16, FAST_CONFIRM = 1U << 17 };
   _Static_assert(sizeof(f->flags) == 2, "flags are 16 bits");
-  if ((flags & FL_QUIC) && sconed_scone_whole(p.payload, p.plen)) {
-    if (!(flags & FL_SCONE))
+  if (sconed_scone_whole(p.payload, p.plen)) {
+    /* Not QUIC so far (pickup), or QUIC and not yet SCONE-active. */
+    if ((flags & (FL_QUIC | FL_SCONE)) != (FL_QUIC | FL_SCONE))
       return 0;
     flags |= FAST_SCONE;
     if (s->advise[d]) {

@@ -179,7 +179,8 @@ typedef struct sconed_engine_stats {
   uint64_t fragments;      /* passed untouched: fragments of UDP datagrams,
                               first or later */
   uint64_t no_subscriber;  /* packets of flows whose side is no subscriber */
-  uint64_t not_quic_flows; /* flows classified as not QUIC (never touched) */
+  uint64_t not_quic_flows; /* flows classified as not QUIC (untouched
+                              unless picked up) */
   uint64_t unadmitted;     /* packets of flows the full table turned away */
   uint64_t evicted_idle;   /* flows removed after idle_timeout */
   uint64_t evicted_young;  /* young flows pushed out by new ones */
@@ -198,6 +199,10 @@ typedef struct sconed_engine_stats {
    * pool of flows with no subscriber) held its whole share of the table;
    * also counted in unadmitted. */
   uint64_t over_quota;
+  /* Flows taken for QUIC mid-way by two SCONE packets consistent with the
+   * packets coalesced after them (sconed started after their handshake,
+   * and their endpoints grease the fixed bit). */
+  uint64_t picked_up;
 } sconed_engine_stats;
 
 void sconed_engine_stats_get(const sconed_engine *e, sconed_engine_stats *st);
