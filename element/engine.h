@@ -166,7 +166,10 @@ typedef struct sconed_plan_metrics {
 typedef void (*sconed_metrics_cb)(const sconed_plan_metrics *m, void *arg);
 
 /* Calls cb once per plan of the running config, in config order, then once
- * per plan only in earlier configs (whose gauges are then zero). */
+ * per plan only in earlier configs that counted something (whose gauges
+ * are then zero); a plan dropped before it counted anything, such as the
+ * embedded default the engine runs until its first config, is not
+ * reported. */
 void sconed_engine_metrics(const sconed_engine *e, sconed_metrics_cb cb,
                            void *arg);
 

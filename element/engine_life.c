@@ -149,6 +149,24 @@ static uint16_t stat_slot(sconed_engine *e, const char *name) {
   return (uint16_t)free_slot;
 }
 
+/* Frees the slots of plans that are in no running config and never
+ * counted anything: above all the embedded default's, which the engine
+ * runs until its first config and which would otherwise be reported with
+ * advice 0 for ever after. Plans that counted keep their slot (their
+ * counters must not go back). */
+static void release_unused_stats(sconed_engine *e) {
+  static const sconed_plan_metrics zero;
+  for (uint16_t i = 0; i < SCONED_MAX_STAT_SLOTS; i++) {
+    if (!e->stats[i].used || memcmp(&e->stats[i].m, &zero, sizeof(zero)))
+      continue;
+    int live = 0;
+    for (size_t j = 0; j < e->cfg->nplans && !live; j++)
+      live = e->plan_stat[j] == i;
+    if (!live)
+      e->stats[i].used = 0;
+  }
+}
+
 static uint64_t fp_rate(uint64_t bps) {
   /* bytes per 2^20 ns in 16.16: bps / 8e9 * 2^20 * 2^16 */
   return (uint64_t)(((unsigned __int128)bps << 36) / 8000000000ULL);
@@ -265,6 +283,7 @@ int sconed_engine_set_config(sconed_engine *e, sconed_config *c) {
   e->subs = subs;
   e->cap_bps = caps;
   e->plan_stat = ps;
+  release_unused_stats(e);
   /* Generation 0 never matches, so zeroed slots always resolve. */
   if (++e->gen == 0)
     e->gen = 1;

@@ -140,6 +140,11 @@ echo "ok: reload counters 1 good, 2 refused"
 grep -q '^sconed_monitoring_period_seconds 67.000$' "$work/m" ||
 	fail "sconed_monitoring_period_seconds not 67"
 grep -q '^sconed_lab_short_period 0$' "$work/m" || fail "lab period shown"
+# Only plans of this config and earlier ones that counted: not the
+# engine's built-in default it runs until its first config.
+grep -q 'plan="default"' "$work/m" &&
+	fail "/metrics lists a default plan the config does not have"
+echo "ok: /metrics lists no built-in default plan"
 
 # 4b. A lab's short period is taken only with its switch, logged as not
 # draft-conforming, and shown.
