@@ -104,6 +104,14 @@ void sconed_engine_settings_default(sconed_engine_settings *s);
 sconed_engine *sconed_engine_new(const sconed_engine_settings *s);
 void sconed_engine_free(sconed_engine *e);
 
+/* Back to the state of a new engine given the running config: no flows,
+ * no subscriber states, counters at zero, capacities as the config has
+ * them, clock unset; the allocations, hash key and config stay. Plans
+ * only in earlier configs are dropped. For fuzzers and tests, which run
+ * many short sequences on one engine; it costs a pass over the flow and
+ * subscriber tables. */
+void sconed_engine_reset(sconed_engine *e);
+
 /* Swaps in a new config; the engine takes ownership of c (even on error)
  * and frees the old one. Flows keep their state and re-resolve their
  * subscriber lazily on their next packet. Named capacities reset to the

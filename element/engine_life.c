@@ -297,6 +297,39 @@ int sconed_engine_set_config(sconed_engine *e, sconed_config *c) {
   return 0;
 }
 
+void sconed_engine_reset(sconed_engine *e) {
+  for (size_t i = 0; i < e->t.nslots; i++)
+    if (e->t.tags[i]) {
+      e->owner_flows[sconed_flow_owner(&e->t.flows[i])] = 0;
+      e->t.tags[i] = 0;
+    }
+  e->t.count = e->t.sweep = 0;
+  for (size_t i = 0; i < e->ss.nslots; i++)
+    e->ss.s[i].tag = 0;
+  e->ss.count = e->ss.sweep = 0;
+  for (uint16_t i = 0; i <= SCONED_MAX_STAT_SLOTS; i++)
+    if (e->stats[i].used || i == SCONED_NO_STAT)
+      memset(&e->stats[i].m, 0, sizeof(e->stats[i].m));
+  release_unused_stats(e);
+  const sconed_config *c = e->cfg;
+  for (size_t i = 0; i < c->ncaps; i++)
+    e->cap_bps[i] = c->caps[i].bps;
+  for (size_t i = 0; i < c->nsubs; i++)
+    derive_sub(&e->subs[i], c, &c->subs[i], e->cap_bps, e->plan_stat, e->stats);
+  /* What creation set stays; every counter goes. */
+  sconed_engine_stats keep = e->st;
+  memset(&e->st, 0, sizeof(e->st));
+  e->st.max_flows = keep.max_flows;
+  e->st.flow_bytes = keep.flow_bytes;
+  e->st.max_subscribers = keep.max_subscribers;
+  e->st.subscriber_bytes = keep.subscriber_bytes;
+  e->clock_set = 0;
+  e->last_now = e->next_sweep = 0;
+  e->admit_tokens = e->s.admit_per_second;
+  e->admit_last = 0;
+  sconed_engine_clock_reset(e);
+}
+
 const sconed_config *sconed_engine_config(const sconed_engine *e) {
   return e->cfg;
 }

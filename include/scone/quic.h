@@ -13,11 +13,10 @@
  *     datagrams of each path, then every send_interval (randomised by
  *     +-send_jitter_pct), and in any datagram carrying PATH_CHALLENGE or
  *     PATH_RESPONSE. ngtcp2 is always given a datagram budget that leaves
- *     room for this, so datagrams never exceed max_udp_payload. While SCONE is negotiated, ngtcp2's
- *     keep-alive is set to half the send interval so that an idle
- *     connection still emits datagrams (a PING one way, its ACK the other)
- *     to carry SCONE packets; the gap between two is then at most about
- *     1.7 intervals;
+ *     room for this, so datagrams never exceed max_udp_payload. While SCONE is
+ * negotiated, ngtcp2's keep-alive is set to half the send interval so that an
+ * idle connection still emits datagrams (a PING one way, its ACK the other) to
+ * carry SCONE packets; the gap between two is then at most about 1.7 intervals;
  *   - strips a leading SCONE packet from received datagrams and accepts its
  *     signal only when its DCID matches the next packet's and ngtcp2 really
  *     processed a packet of the same datagram (seen through ngtcp2's qlog
