@@ -176,6 +176,11 @@ static const family engine_families[] = {
        "Passed untouched: IP fragments."),
     EF("sconed_engine_unadmitted_total", "counter", unadmitted,
        "Packets of flows a full table turned away."),
+    EF("sconed_engine_picked_up_total", "counter", picked_up,
+       "Flows taken for QUIC mid-way by their SCONE packets."),
+    EF("sconed_engine_over_quota_total", "counter", over_quota,
+       "Of them, flows whose subscriber (or the no-subscriber pool) held "
+       "its whole share of the table."),
     EF("sconed_engine_flows", "gauge", flows, "Flows in the table."),
     EF("sconed_engine_max_flows", "gauge", max_flows, "Flow table size."),
     EF("sconed_engine_subscribers", "gauge", subscribers,
@@ -231,11 +236,23 @@ char *sconed_render_metrics(sconed_dp *dp, size_t *len) {
   sconed_dp_lock_ctl(dp);
   sconed_engine_metrics(dp->engine, collect, &rows);
   sconed_engine_stats_get(dp->engine, &st);
+  const sconed_config *cfg = sconed_engine_config(dp->engine);
+  scone_duration period = sconed_config_period(cfg);
+  int lab_period = sconed_config_lab_period(cfg);
   c = dp->c;
   held = dp->held;
   sconed_dp_unlock_ctl(dp);
 
   sbuf b = {0};
+  sb_printf(&b,
+            "# HELP sconed_monitoring_period_seconds The monitoring period "
+            "in use.\n# TYPE sconed_monitoring_period_seconds gauge\n"
+            "sconed_monitoring_period_seconds %.3f\n",
+            (double)period / SCONE_SECONDS);
+  one(&b, "sconed_lab_short_period", "gauge",
+      "1: a lab's period shorter than the draft's 67 s (lab_short_period), "
+      "not draft-conforming.",
+      "", (uint64_t)lab_period);
   plan_metrics(&b, &rows);
   free(rows.row);
   char lbl[64];
@@ -281,6 +298,9 @@ char *sconed_render_state(sconed_dp *dp, size_t *len) {
                                             "configured_bps", (json_int_t)bps));
   }
   size_t subscribers = cfg ? sconed_config_subscriber_count(cfg) : 0;
+  json_int_t period_ms =
+      cfg ? (json_int_t)(sconed_config_period(cfg) / SCONE_MILLISECONDS) : 0;
+  int lab_period = cfg && sconed_config_lab_period(cfg);
   sconed_engine_stats_get(dp->engine, &st);
   c = dp->c;
   held = dp->held;
@@ -298,6 +318,8 @@ char *sconed_render_state(sconed_dp *dp, size_t *len) {
   json_object_set_new(root, "capacities", caps);
   json_object_set_new(root, "subscribers",
                       json_integer((json_int_t)subscribers));
+  json_object_set_new(root, "period_ms", json_integer(period_ms));
+  json_object_set_new(root, "lab_short_period", json_boolean(lab_period));
   json_object_set_new(root, "engine",
                       json_pack("{s:I, s:I, s:I, s:I}", "packets",
                                 (json_int_t)st.packets, "flows",

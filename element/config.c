@@ -112,3 +112,11 @@ const char *sconed_config_capacity(const sconed_config *c, size_t i,
 size_t sconed_config_subscriber_count(const sconed_config *c) {
   return c->nsubs;
 }
+
+scone_duration sconed_config_period(const sconed_config *c) {
+  return c->period;
+}
+
+int sconed_config_lab_period(const sconed_config *c) {
+  return c->period < SCONED_MIN_PERIOD;
+}

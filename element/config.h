@@ -80,6 +80,10 @@ size_t sconed_config_capacity_count(const sconed_config *c);
 const char *sconed_config_capacity(const sconed_config *c, size_t i,
                                    uint64_t *bps);
 size_t sconed_config_subscriber_count(const sconed_config *c);
+/* The monitoring period, and whether it is a lab's shorter than the
+ * draft's 67 s ([global] lab_short_period = yes): not draft-conforming. */
+scone_duration sconed_config_period(const sconed_config *c);
+int sconed_config_lab_period(const sconed_config *c);
 
 const char *sconed_enforce_name(sconed_enforce e);
 /* Returns 0 and sets *out, or -1 for anything but none/police/shape. */

@@ -41,8 +41,16 @@ typedef struct sconed_subscriber {
   uint8_t opt_in;
 } sconed_subscriber;
 
+/* The draft's floor on a network element's monitoring period, and the
+ * shortest period the lab switch (lab_short_period) lets through. */
+#define SCONED_MIN_PERIOD SCONE_PERIOD
+#define SCONED_MIN_LAB_PERIOD SCONE_SECONDS
+#define SCONED_MAX_PERIOD (3600 * SCONE_SECONDS)
+
 struct sconed_config {
   scone_duration period;
+  /* 1: the period may be shorter than the draft's 67 s (labs only). */
+  int lab_short_period;
   uint32_t tolerance_pct;
   uint32_t initial_rewrites;
   uint32_t rewrites_per_period;

@@ -23,7 +23,14 @@ enum {
   PLAN_BURST = 32,
   PLAN_DELAY = 64
 };
-enum { G_PERIOD = 1, G_TOL = 2, G_INIT = 4, G_RPP = 8, G_GRACE = 16 };
+enum {
+  G_PERIOD = 1,
+  G_TOL = 2,
+  G_INIT = 4,
+  G_RPP = 8,
+  G_GRACE = 16,
+  G_LAB = 32
+};
 
 typedef struct pending_plan {
   unsigned seen;   /* PLAN_* bits */
@@ -46,6 +53,9 @@ typedef struct parser {
   int err_line; /* 0: no error yet */
   char err[200];
   unsigned global_seen;
+  /* Where a short period is reported without the switch, and as what. */
+  int period_line;
+  char period_text[32];
   /* What the parse alone needs, one per plan, capacity and subscriber of
    * the config (grown with them). */
   pending_plan *pplan;
@@ -139,11 +149,21 @@ static int on_global(parser *p, const char *k, const char *v) {
   if (!strcmp(k, "period")) {
     if (!once(p, &p->global_seen, G_PERIOD, k))
       return 0;
-    if (sconed_parse_duration(v, &x) || x < SCONE_PERIOD ||
-        x > 3600 * SCONE_SECONDS)
+    /* Below 67 s only with lab_short_period, which may come later in
+     * the section: checked in finish(). */
+    if (sconed_parse_duration(v, &x) || x < SCONED_MIN_LAB_PERIOD ||
+        x > SCONED_MAX_PERIOD)
       return fail(p, p->lineno,
                   "period '%s': a duration from 67s to 3600s (e.g. 67s)", v);
     c->period = x;
+    p->period_line = p->lineno;
+    snprintf(p->period_text, sizeof(p->period_text), "%s", v);
+  } else if (!strcmp(k, "lab_short_period")) {
+    if (!once(p, &p->global_seen, G_LAB, k))
+      return 0;
+    if (strcmp(v, "yes") && strcmp(v, "no"))
+      return fail(p, p->lineno, "lab_short_period '%s': yes or no", v);
+    c->lab_short_period = v[0] == 'y';
   } else if (!strcmp(k, "tolerance")) {
     if (!once(p, &p->global_seen, G_TOL, k))
       return 0;
@@ -392,6 +412,13 @@ static int handler(void *user, const char *section, const char *k,
 /* Checks that need the whole file: references and plan consistency. */
 static void finish(parser *p) {
   sconed_config *c = p->c;
+  /* The draft: "Network elements can monitor and apply limits to send
+   * rates using time period of at least 67 seconds." */
+  if (c->period < SCONED_MIN_PERIOD && !c->lab_short_period)
+    fail(p, p->period_line,
+         "period '%s': a duration from 67s to 3600s (e.g. 67s); shorter, "
+         "from 1s, only for a lab with lab_short_period = yes",
+         p->period_text);
   for (size_t i = 0; i < c->nplans; i++) {
     const sconed_plan *pl = &c->plans[i];
     if (pl->action != SCONED_ENFORCE_NONE && !pl->rate_bps && !pl->downlink_bps)

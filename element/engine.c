@@ -73,6 +73,7 @@ static void gauges(sconed_engine *e, const sconed_flow *f, int sign) {
 
 static void evict(sconed_engine *e, size_t slot) {
   sconed_flow *f = &e->t.flows[slot];
+  e->owner_flows[sconed_flow_owner(f)]--;
   gauges(e, f, -1);
   if (f->ssub != SCONED_NO_SSUB)
     sconed_subs_detach(e, f);
@@ -211,6 +212,7 @@ COLD static void tick(sconed_engine *e, scone_tstamp now) {
       e->p_start += e->period;
       e->p_idx++;
     }
+    e->h_idx = 2 * e->p_idx + (now - e->p_start >= e->half_ns);
     while (now - e->slot_start >= e->slot_ns) {
       e->slot_start += e->slot_ns;
       e->slot_idx++;
@@ -252,19 +254,49 @@ static int tie_side(const sconed_pkt *p, int first) {
   return ss != ds ? ds : -1;
 }
 
-/* Finds the subscriber side and entry: the side whose address matches the
- * longer prefix; on a tie (e.g. the default catch-all) the side the flow
- * already has, or for a new flow what tie_side says. When that is unknown
- * the sender stands in (enforcement needs a side) but no advice is
- * written. */
-static void resolve(sconed_engine *e, sconed_flow *f, const sconed_pkt *p,
-                    int src_is_a, int fresh) {
+/* Which end of a flow is the subscriber side, and its config entry. */
+typedef struct flow_side {
+  int any;          /* 0: neither end is a subscriber */
+  int src;          /* the sender of p is the subscriber side (or stands in) */
+  unsigned unknown; /* FL_DIR_UNKNOWN: the sender only stands in */
+  uint32_t entry;   /* the subscriber side's config entry */
+  unsigned plen;    /* and its prefix length */
+} flow_side;
+
+/* The side whose address matches the longer prefix; on a tie (e.g. the
+ * default catch-all) the side the flow already has (f), or for a new flow
+ * (f NULL) what tie_side says. When that is unknown the sender stands in
+ * (enforcement needs a side) but no advice is written. */
+static flow_side find_side(const sconed_engine *e, const sconed_flow *f,
+                           const sconed_pkt *p, int src_is_a) {
   const sconed_config *c = e->cfg;
   int fam = p->ipv6 ? 6 : 4;
   uint32_t vs = 0, vd = 0;
   unsigned ls = 0, ld = 0;
   int ms = sconed_lpm_lookup(&c->lpm, fam, p->src, &vs, &ls) == 0;
   int md = sconed_lpm_lookup(&c->lpm, fam, p->dst, &vd, &ld) == 0;
+  flow_side r = {ms || md, 0, 0, 0, 0};
+  if (!r.any)
+    return r;
+  if (ms && md && ls == ld && (!f || (f->flags & FL_NO_SUB))) {
+    int t = tie_side(p, !f);
+    r.src = t != 0;
+    r.unknown = t < 0 ? FL_DIR_UNKNOWN : 0;
+  } else if (ms && md && ls == ld) {
+    r.src = !!(f->flags & FL_INIT_A) == src_is_a;
+    r.unknown = f->flags & FL_DIR_UNKNOWN;
+  } else {
+    r.src = ms && (!md || ls > ld);
+  }
+  r.entry = r.src ? vs : vd;
+  r.plen = r.src ? ls : ld;
+  return r;
+}
+
+/* Sets the flow's subscriber side and entry (as find_side found them for
+ * p) and its plan. */
+static void resolve(sconed_engine *e, sconed_flow *f, int src_is_a, int fresh,
+                    const flow_side *sd) {
   if (!fresh) {
     gauges(e, f, -1);
     /* The subscriber may be another now: the flow ties itself again on
@@ -272,27 +304,15 @@ static void resolve(sconed_engine *e, sconed_flow *f, const sconed_pkt *p,
     if (f->ssub != SCONED_NO_SSUB)
       sconed_subs_detach(e, f);
   }
-  if (!ms && !md) {
+  if (!sd->any) {
     f->flags |= FL_NO_SUB;
     f->stat = SCONED_NO_STAT;
   } else {
-    int src_side;
-    unsigned unknown = 0;
-    if (ms && md && ls == ld && (fresh || (f->flags & FL_NO_SUB))) {
-      int t = tie_side(p, fresh);
-      src_side = t != 0;
-      unknown = t < 0 ? FL_DIR_UNKNOWN : 0;
-    } else if (ms && md && ls == ld) {
-      src_side = !!(f->flags & FL_INIT_A) == src_is_a;
-      unknown = f->flags & FL_DIR_UNKNOWN;
-    } else {
-      src_side = ms && (!md || ls > ld);
-    }
-    int init_a = src_side ? src_is_a : !src_is_a;
+    int init_a = sd->src ? src_is_a : !src_is_a;
     unsigned keep = ~(unsigned)(FL_INIT_A | FL_NO_SUB | FL_DIR_UNKNOWN);
     f->flags =
-        (uint16_t)((f->flags & keep) | (init_a ? FL_INIT_A : 0) | unknown);
-    f->sub = src_side ? vs : vd;
+        (uint16_t)((f->flags & keep) | (init_a ? FL_INIT_A : 0) | sd->unknown);
+    f->sub = sd->entry;
     uint16_t stat = e->subs[f->sub].stat;
     if (fresh || stat != f->stat) {
       e->stats[stat].m.flows_total++;
@@ -308,43 +328,116 @@ static void init_flow(sconed_engine *e, sconed_flow *f, uint32_t nowu) {
   memset(f, 0, sizeof(*f));
   f->last_seen = nowu;
   f->ssub = SCONED_NO_SSUB;
-  f->pidx = (uint16_t)e->p_idx;
+  f->pidx = (uint16_t)e->h_idx;
   memset(f->max_sig, SCONE_SIGNAL_UNKNOWN, sizeof(f->max_sig));
   f->target[0] = f->target[1] = SCONE_SIGNAL_UNKNOWN;
   /* Half the slot counter away: no rewrite has happened "in this slot". */
   f->slot[0] = f->slot[1] = (uint8_t)(e->slot_idx + 128);
 }
 
+/* The owner a new flow's slot is charged to: its subscriber (the same key
+ * as its per-subscriber state: an IPv4 address, an IPv6 /64 or its config
+ * entry's longer prefix), hashed with the subscriber table's key, or the
+ * pool of flows with no subscriber side. */
+static unsigned owner_of(const sconed_engine *e, const sconed_pkt *p,
+                         const flow_side *sd) {
+  if (!sd->any)
+    return SCONED_OWNER_POOL;
+  unsigned plen = 32;
+  if (p->ipv6)
+    plen = sd->plen > e->s.subscriber_prefix_v6 ? sd->plen
+                                                : e->s.subscriber_prefix_v6;
+  uint64_t h = sconed_ssub_hash(&e->ss, p->ipv6 ? 6 : 4,
+                                sd->src ? p->src : p->dst, plen);
+  return (unsigned)(((h >> 32) * SCONED_OWNER_POOL) >> 32);
+}
+
+/* A slot for a new flow of an owner that holds its whole share: only one
+ * of its own flows in the new flow's buckets that could be pushed out
+ * anyway (idle, or replaceable and quiet for young_timeout), and no
+ * admission token. So it churns its own share and no one else's. */
+static long admit_within(sconed_engine *e, uint64_t fp, unsigned owner,
+                         uint32_t nowu) {
+  size_t b[2] = {sconed_bucket1(&e->t, fp) * SCONED_BUCKET_SLOTS,
+                 sconed_bucket2(&e->t, fp) * SCONED_BUCKET_SLOTS};
+  for (int k = 0; k < 2; k++)
+    for (unsigned i = 0; i < SCONED_BUCKET_SLOTS; i++) {
+      size_t s = b[k] + i;
+      const sconed_flow *f = &e->t.flows[s];
+      if (!e->t.tags[s] || sconed_flow_owner(f) != owner)
+        continue;
+      if (idle(e, f, nowu)) {
+        evict(e, s);
+        e->st.evicted_idle++;
+        return (long)s;
+      }
+      if (replaceable(f) && nowu - f->last_seen >= e->young_units) {
+        evict(e, s);
+        e->st.evicted_young++;
+        return (long)s;
+      }
+    }
+  return -1;
+}
+
 COLD static sconed_flow *new_flow(sconed_engine *e, const sconed_pkt *p,
                                   uint64_t fp, int src_is_a, uint32_t nowu) {
-  long slot = admit(e, fp, nowu, p->now);
+  flow_side sd = find_side(e, NULL, p, src_is_a);
+  unsigned owner = owner_of(e, p, &sd);
+  uint32_t cap = owner == SCONED_OWNER_POOL ? e->pool_cap : e->owner_cap;
+  long slot;
+  if (e->owner_flows[owner] < cap) {
+    slot = admit(e, fp, nowu, p->now);
+  } else {
+    slot = admit_within(e, fp, owner, nowu);
+    e->st.over_quota += slot < 0;
+  }
   if (slot < 0) {
     e->st.unadmitted++;
     return NULL;
   }
   e->t.tags[slot] = fp;
   e->t.count++;
+  e->owner_flows[owner]++;
   sconed_flow *f = &e->t.flows[slot];
   init_flow(e, f, nowu);
-  resolve(e, f, p, src_is_a, 1);
+  sconed_flow_set_owner(f, owner);
+  resolve(e, f, src_is_a, 1, &sd);
   return f;
 }
 
 /* ------------------------------------------------------ classification */
 
+/* initial[0] before a flow is QUIC: datagrams that may pick it up (0, 1),
+ * or never (an implausible long header came first). */
+#define PICKUP_NEVER 0xff
+
+/* Taken for QUIC: the pickup count (pickup) is done with. */
+static void set_quic(sconed_flow *f) {
+  f->flags =
+      (uint16_t)((f->flags & ~(FL_NOT_QUIC | FL_QUICISH_MASK)) | FL_QUIC);
+  f->initial[0] = 0;
+}
+
 static void classify(sconed_engine *e, sconed_flow *f, const sconed_pkt *p) {
-  if (f->npkts == 0 && p->plen > 0 && (p->payload[0] & 0x80)) {
+  /* A datagram led by a SCONE packet is no evidence on its own: pickup
+   * judges those. */
+  int scone = sconed_scone_whole(p->payload, p->plen);
+  if (f->npkts == 0 && p->plen > 0 && (p->payload[0] & 0x80) && !scone) {
     if (sconed_plausible_long(p->payload, p->plen)) {
-      f->flags |= FL_QUIC;
+      set_quic(f);
       if (scone_indication_present(p->payload, p->plen))
         f->flags |= FL_ANNOUNCED;
     } else {
+      /* No QUIC flow, even one sconed joins mid-way, shows such a
+       * datagram: never picked up. */
       f->flags |= FL_NOT_QUIC;
+      f->initial[0] = PICKUP_NEVER;
       e->st.not_quic_flows++;
     }
     return;
   }
-  int q = sconed_looks_quic(p->payload, p->plen);
+  int q = !scone && sconed_looks_quic(p->payload, p->plen);
   if (f->npkts == 0 && !q) {
     f->flags |= FL_NOT_QUIC;
     e->st.not_quic_flows++;
@@ -361,7 +454,7 @@ static void classify(sconed_engine *e, sconed_flow *f, const sconed_pkt *p) {
   } else {
     f->flags &= (uint16_t)~FL_QUICISH_MASK;
     if (quicish >= SCONED_CLASSIFY_NEEDED) {
-      f->flags |= FL_QUIC;
+      set_quic(f);
     } else {
       f->flags |= FL_NOT_QUIC;
       e->st.not_quic_flows++;
@@ -369,44 +462,68 @@ static void classify(sconed_engine *e, sconed_flow *f, const sconed_pkt *p) {
   }
 }
 
+/* A flow not taken for QUIC (so far) whose datagram is led by a SCONE
+ * packet: sconed started after the flow's handshake and its endpoints
+ * grease the fixed bit (RFC 9287; not an invariant, RFC 8999), so its
+ * short headers did not look like QUIC. The second datagram whose SCONE
+ * packet is consistent with the packet coalesced after it (same DCID,
+ * classify.h) makes it QUIC, and is signalled in at once; one is never
+ * enough, so a flow of another protocol that looks like SCONE once is
+ * left alone. initial[0], unused until a flow is QUIC, counts them.
+ * Returns the flow's flags. */
+COLD static unsigned pickup(sconed_engine *e, sconed_flow *f,
+                            const sconed_pkt *p) {
+  if (f->initial[0] == PICKUP_NEVER ||
+      !sconed_scone_coalesced(p->payload, p->plen))
+    return f->flags;
+  if (!f->initial[0]) {
+    f->initial[0] = 1;
+    return f->flags;
+  }
+  set_quic(f);
+  e->st.picked_up++;
+  return f->flags;
+}
+
 /* ------------------------------------------------------------ monitor */
 
-/* Moves the flow's per-period history to the engine's current period. */
+/* Moves the flow's history to the engine's current half-period. */
 static void roll(sconed_engine *e, sconed_flow *f) {
-  uint32_t gap = (uint16_t)((uint16_t)e->p_idx - f->pidx);
+  uint64_t hgap = (uint16_t)((uint16_t)e->h_idx - f->pidx);
+  uint64_t pgap = mon_periods_back(e->h_idx, hgap);
   unsigned nc = ((unsigned)f->flags >> FL_MON_SHIFT) & 15U;
   int was_nc = (nc & MON_NC_ANY) != 0;
   for (int d = 0; d < 2; d++)
     nc = mon_roll_dir(e->allow16, &f->cur[d], &f->prev[d], f->max_sig[d], nc, d,
-                      gap);
-  /* A new period: a full subscriber table may have room again. */
-  f->flags = (uint16_t)((f->flags & ~(15U << FL_MON_SHIFT | FL_SSUB_FULL)) |
-                        (nc << FL_MON_SHIFT));
-  /* A new period: an advice change may reopen the early rewrites once
-   * more. Before classification these bits count datagrams instead. */
-  if (f->flags & (FL_QUIC | FL_NOT_QUIC))
-    f->flags &= (uint16_t) ~(FL_REBURST_UP | FL_REBURST_DOWN);
+                      hgap, pgap, f->pidx & 1);
+  f->flags =
+      (uint16_t)((f->flags & ~(15U << FL_MON_SHIFT)) | (nc << FL_MON_SHIFT));
+  if (pgap) {
+    /* A new period: a full subscriber table may have room again, and an
+     * advice change may reopen the early rewrites once more (before
+     * classification these bits count datagrams instead). */
+    f->flags &= (uint16_t)~FL_SSUB_FULL;
+    if (f->flags & (FL_QUIC | FL_NOT_QUIC))
+      f->flags &= (uint16_t) ~(FL_REBURST_UP | FL_REBURST_DOWN);
+  }
   if (was_nc && !(nc & MON_NC_ANY))
     e->stats[f->stat].m.nonconforming--;
-  f->pidx = (uint16_t)e->p_idx;
+  f->pidx = (uint16_t)e->h_idx;
 }
 
 /* Everything a packet of a known flow may need before the common path:
  * re-resolving after a reload, classification, a new period. */
 COLD static unsigned catch_up(sconed_engine *e, sconed_flow *f,
                               const sconed_pkt *p, int src_is_a) {
-  if (f->gen != e->gen)
-    resolve(e, f, p, src_is_a, 0);
+  if (f->gen != e->gen) {
+    flow_side sd = find_side(e, f, p, src_is_a);
+    resolve(e, f, src_is_a, 0, &sd);
+  }
   if (!(f->flags & (FL_QUIC | FL_NOT_QUIC)))
     classify(e, f, p);
-  if (f->pidx != (uint16_t)e->p_idx)
+  if (f->pidx != (uint16_t)e->h_idx)
     roll(e, f);
   return f->flags;
-}
-
-static inline uint64_t period_offset_u(const sconed_engine *e,
-                                       scone_tstamp now) {
-  return (now - e->p_start) >> 20;
 }
 
 COLD static void mark_flow(sconed_engine *e, sconed_flow *f, int d,
@@ -499,7 +616,7 @@ COLD static unsigned long_header(sconed_engine *e, sconed_flow *f, int d,
                        p->now);
   if (f->ssub != SCONED_NO_SSUB) {
     sconed_ssub *ss = &e->ss.s[f->ssub];
-    if (ss->pidx != (uint32_t)e->p_idx)
+    if (ss->pidx != (uint32_t)e->h_idx)
       sconed_subs_roll(e, ss);
   }
   apply_advice(e, f, d, s, p, v);
@@ -615,7 +732,7 @@ __attribute__((noinline)) static void handle_slow(sconed_engine *e,
   unsigned flags = f->flags | (src_is_a ? FL_SEEN_A : FL_SEEN_B);
   f->flags = (uint16_t)flags;
   if (UNLIKELY(f->gen != e->gen || !(flags & (FL_QUIC | FL_NOT_QUIC)) ||
-               f->pidx != (uint16_t)e->p_idx))
+               f->pidx != (uint16_t)e->h_idx))
     flags = catch_up(e, f, p, src_is_a);
   if (f->npkts != 255)
     f->npkts++;
@@ -634,6 +751,8 @@ __attribute__((noinline)) static void handle_slow(sconed_engine *e,
   if (s->action != SCONED_ENFORCE_NONE)
     refill(f->tokens, s, dt);
 
+  if (UNLIKELY(!(flags & FL_QUIC) && sconed_scone_whole(p->payload, p->plen)))
+    flags = pickup(e, f, p);
   if (UNLIKELY((flags & FL_QUIC) && p->plen >= 5 && (p->payload[0] & 0x80)))
     flags = long_header(e, f, d, s, p, v);
 
@@ -650,22 +769,20 @@ __attribute__((noinline)) static void handle_slow(sconed_engine *e,
     if (advised && !nc) {
       int lim = mon_limit(f->max_sig[d]);
       if (lim >= 0 &&
-          UNLIKELY(mon_over(f->cur[d], f->prev[d], e->allow16[lim], e->period_u,
-                            period_offset_u(e, p->now)))) {
+          UNLIKELY(mon_over(f->cur[d], f->prev[d], e->allow16[lim]))) {
         mark_flow(e, f, d, p);
         nc = 1;
       }
     }
     if (f->ssub != SCONED_NO_SSUB) {
       sconed_ssub *ss = &e->ss.s[f->ssub];
-      if (UNLIKELY(ss->pidx != (uint32_t)e->p_idx))
+      if (UNLIKELY(ss->pidx != (uint32_t)e->h_idx))
         sconed_subs_roll(e, ss);
       mon_add(&ss->cur[d], add);
       if (!(ss->nc & MON_NC(d))) {
         int lim = mon_limit(ss->max_sig[d]);
         if (lim >= 0 &&
-            UNLIKELY(mon_over(ss->cur[d], ss->prev[d], e->allow16[lim],
-                              e->period_u, period_offset_u(e, p->now))))
+            UNLIKELY(mon_over(ss->cur[d], ss->prev[d], e->allow16[lim])))
           sconed_subs_mark(e, ss, d, f->stat);
       }
       if (ss->nc & MON_NC(d))
@@ -774,8 +891,9 @@ handle_fast(sconed_engine *e, fast_in p, uint64_t fp, int src_is_a,
    * which the batch loop had to keep on the stack until the end. */
   enum { FAST_SCONE = 1U << 16, FAST_CONFIRM = 1U << 17 };
   _Static_assert(sizeof(f->flags) == 2, "flags are 16 bits");
-  if ((flags & FL_QUIC) && sconed_scone_whole(p.payload, p.plen)) {
-    if (!(flags & FL_SCONE))
+  if (sconed_scone_whole(p.payload, p.plen)) {
+    /* Not QUIC so far (pickup), or QUIC and not yet SCONE-active. */
+    if ((flags & (FL_QUIC | FL_SCONE)) != (FL_QUIC | FL_SCONE))
       return 0;
     flags |= FAST_SCONE;
     if (s->advise[d]) {
@@ -806,8 +924,8 @@ handle_fast(sconed_engine *e, fast_in p, uint64_t fp, int src_is_a,
   sconed_ssub *ss = NULL;
   int advised = 0;
   if (flags & FL_SCONE) {
-    /* A window that may be over its allowance is judged by the slow path;
-     * the sum at full weight bounds it from above. */
+    /* A window this packet takes over its allowance is marked by the
+     * slow path. */
     advised = s->advise[d] && mon_advised(f->max_sig[d]);
     if (advised && !(flags & NC_FLAG(d))) {
       int lim = mon_limit(f->max_sig[d]);
@@ -816,7 +934,7 @@ handle_fast(sconed_engine *e, fast_in p, uint64_t fp, int src_is_a,
     }
     if (f->ssub != SCONED_NO_SSUB) {
       ss = &e->ss.s[f->ssub];
-      if (ss->pidx != (uint32_t)e->p_idx || (ss->nc & MON_NC(d)))
+      if (ss->pidx != (uint32_t)e->h_idx || (ss->nc & MON_NC(d)))
         return 0;
       int lim = mon_limit(ss->max_sig[d]);
       if (lim >= 0 &&

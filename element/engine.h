@@ -87,6 +87,11 @@ typedef struct sconed_engine_settings {
    * /64 per session); default 64, 1..128. A config entry longer than this
    * names a subscriber of its own length. IPv4: the whole address. */
   uint8_t subscriber_prefix_v6;
+  /* Flow slots one subscriber may hold, so that a subscriber flooding new
+   * flows (or a flood aimed at one) cannot deny others theirs; 0 (the
+   * default): max_flows / 32, at least 64. Flows with no subscriber side
+   * share max_flows / 8 (at least 16). */
+  uint32_t max_flows_per_subscriber;
 } sconed_engine_settings;
 
 void sconed_engine_settings_default(sconed_engine_settings *s);
@@ -98,6 +103,14 @@ void sconed_engine_settings_default(sconed_engine_settings *s);
  * when getrandom fails, or when out of memory. */
 sconed_engine *sconed_engine_new(const sconed_engine_settings *s);
 void sconed_engine_free(sconed_engine *e);
+
+/* Back to the state of a new engine given the running config: no flows,
+ * no subscriber states, counters at zero, capacities as the config has
+ * them, clock unset; the allocations, hash key and config stay. Plans
+ * only in earlier configs are dropped. For fuzzers and tests, which run
+ * many short sequences on one engine; it costs a pass over the flow and
+ * subscriber tables. */
+void sconed_engine_reset(sconed_engine *e);
 
 /* Swaps in a new config; the engine takes ownership of c (even on error)
  * and frees the old one. Flows keep their state and re-resolve their
@@ -161,7 +174,10 @@ typedef struct sconed_plan_metrics {
 typedef void (*sconed_metrics_cb)(const sconed_plan_metrics *m, void *arg);
 
 /* Calls cb once per plan of the running config, in config order, then once
- * per plan only in earlier configs (whose gauges are then zero). */
+ * per plan only in earlier configs that counted something (whose gauges
+ * are then zero); a plan dropped before it counted anything, such as the
+ * embedded default the engine runs until its first config, is not
+ * reported. */
 void sconed_engine_metrics(const sconed_engine *e, sconed_metrics_cb cb,
                            void *arg);
 
@@ -174,7 +190,8 @@ typedef struct sconed_engine_stats {
   uint64_t fragments;      /* passed untouched: fragments of UDP datagrams,
                               first or later */
   uint64_t no_subscriber;  /* packets of flows whose side is no subscriber */
-  uint64_t not_quic_flows; /* flows classified as not QUIC (never touched) */
+  uint64_t not_quic_flows; /* flows classified as not QUIC (untouched
+                              unless picked up) */
   uint64_t unadmitted;     /* packets of flows the full table turned away */
   uint64_t evicted_idle;   /* flows removed after idle_timeout */
   uint64_t evicted_young;  /* young flows pushed out by new ones */
@@ -189,6 +206,14 @@ typedef struct sconed_engine_stats {
    * subscriber's bucket) whose subscriber found no free slot (table
    * full) */
   uint64_t untracked_subscriber_flows;
+  /* Packets of new flows turned away because their subscriber (or the
+   * pool of flows with no subscriber) held its whole share of the table;
+   * also counted in unadmitted. */
+  uint64_t over_quota;
+  /* Flows taken for QUIC mid-way by two SCONE packets consistent with the
+   * packets coalesced after them (sconed started after their handshake,
+   * and their endpoints grease the fixed bit). */
+  uint64_t picked_up;
 } sconed_engine_stats;
 
 void sconed_engine_stats_get(const sconed_engine *e, sconed_engine_stats *st);

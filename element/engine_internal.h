@@ -17,6 +17,9 @@
 #define SCONED_NO_STAT SCONED_MAX_STAT_SLOTS
 #define SCONED_YOUNG_PACKETS 4
 
+_Static_assert(SCONED_MAX_SUBSCRIBERS < (1U << 22), "sconed_flow.sub bits");
+_Static_assert(SCONED_NO_STAT < (1U << 11), "sconed_flow.stat bits");
+
 /* What a config subscriber entry means right now, derived from its plan
  * and capacity so the per-packet path reads one cache line (and finds it
  * with a shift). */
@@ -78,10 +81,13 @@ struct sconed_engine {
   scone_duration period;
   uint64_t p_idx;
   scone_tstamp p_start;
+  /* The monitor counts bytes by half-periods (monitor.h): h_idx is
+   * 2 * p_idx, plus 1 from half_ns into the period on. */
+  uint64_t h_idx;
+  scone_duration half_ns;
   scone_duration slot_ns;
   uint64_t slot_idx;
   scone_tstamp slot_start;
-  uint64_t period_u; /* period in 2^20 ns units, for the window weight */
   /* Allowance per advice signal: bytes/16 over a period plus tolerance,
    * capped at 2^33 (above any counter). */
   uint64_t allow16[SCONE_SIGNAL_MAX + 1];
@@ -94,6 +100,11 @@ struct sconed_engine {
   scone_duration sweep_step;
   int64_t admit_tokens; /* admissions that may displace */
   scone_tstamp admit_last;
+  /* Flows in the table per slot owner (sconed_flow_owner), and how many
+   * one owner may hold: a subscriber (owner_cap) or the pool of flows
+   * with no subscriber side (pool_cap). */
+  uint32_t *owner_flows;
+  uint32_t owner_cap, pool_cap;
   /* Tests only: every packet takes the full path, to compare the fast
    * path against it (sconed_engine_slow_only). */
   int slow_only;

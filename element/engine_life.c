@@ -74,8 +74,14 @@ sconed_engine *sconed_engine_new(const sconed_engine_settings *s) {
       sconed_ssub_init(&e->ss, s->max_subscribers, key + 8))
     goto fail;
   e->stats = calloc(SCONED_MAX_STAT_SLOTS + 1, sizeof(*e->stats));
-  if (!e->stats)
+  e->owner_flows = calloc(SCONED_OWNERS, sizeof(*e->owner_flows));
+  if (!e->stats || !e->owner_flows)
     goto fail;
+  uint32_t share = s->max_flows / 32;
+  e->owner_cap = s->max_flows_per_subscriber ? s->max_flows_per_subscriber
+                 : share > 64                ? share
+                                             : 64;
+  e->pool_cap = s->max_flows / 8 > 16 ? s->max_flows / 8 : 16;
   uint64_t idle = s->idle_timeout >> 20, young = s->young_timeout >> 20;
   e->idle_units = idle > 0x7fffffff ? 0x7fffffff : idle ? (uint32_t)idle : 1;
   e->young_units = young > 0x7fffffff ? 0x7fffffff : (uint32_t)young;
@@ -108,6 +114,7 @@ void sconed_engine_free(sconed_engine *e) {
   free(e->cap_bps);
   free(e->plan_stat);
   free(e->stats);
+  free(e->owner_flows);
   free(e);
 }
 
@@ -140,6 +147,24 @@ static uint16_t stat_slot(sconed_engine *e, const char *name) {
   strcpy(sl->name, name);
   sl->used = 1;
   return (uint16_t)free_slot;
+}
+
+/* Frees the slots of plans that are in no running config and never
+ * counted anything: above all the embedded default's, which the engine
+ * runs until its first config and which would otherwise be reported with
+ * advice 0 for ever after. Plans that counted keep their slot (their
+ * counters must not go back). */
+static void release_unused_stats(sconed_engine *e) {
+  static const sconed_plan_metrics zero;
+  for (uint16_t i = 0; i < SCONED_MAX_STAT_SLOTS; i++) {
+    if (!e->stats[i].used || memcmp(&e->stats[i].m, &zero, sizeof(zero)))
+      continue;
+    int live = 0;
+    for (size_t j = 0; j < e->cfg->nplans && !live; j++)
+      live = e->plan_stat[j] == i;
+    if (!live)
+      e->stats[i].used = 0;
+  }
 }
 
 static uint64_t fp_rate(uint64_t bps) {
@@ -191,10 +216,11 @@ static void derive_sub(sconed_sub_rt *r, const sconed_config *c,
 void sconed_engine_clock_reset(sconed_engine *e) {
   const sconed_config *c = e->cfg;
   e->period = c->period;
-  e->period_u = c->period >> 20;
+  e->half_ns = c->period / 2;
   e->slot_ns = c->period / c->rewrites_per_period;
   e->p_idx = e->last_now / e->period;
   e->p_start = e->p_idx * e->period;
+  e->h_idx = 2 * e->p_idx + (e->last_now - e->p_start >= e->half_ns);
   e->slot_idx = e->last_now / e->slot_ns;
   e->slot_start = e->slot_idx * e->slot_ns;
   for (unsigned s = 0; s <= SCONE_SIGNAL_MAX; s++) {
@@ -212,14 +238,14 @@ void sconed_engine_slow_only(sconed_engine *e, int on) {
 }
 
 void sconed_engine_next_tick(sconed_engine *e) {
-  e->epoch = (uint32_t)e->gen << 16 | (uint16_t)e->p_idx;
+  e->epoch = (uint32_t)e->gen << 16 | (uint16_t)e->h_idx;
   /* slow_only: a tick per packet changes nothing (tick only acts on
    * boundaries passed), so the slow path sees what it would anyway. */
   if (!e->clock_set || e->slow_only) {
     e->next_tick = 0; /* the first packet sets the clock */
     return;
   }
-  scone_tstamp t = e->p_start + e->period;
+  scone_tstamp t = e->p_start + ((e->h_idx & 1) ? e->period : e->half_ns);
   if (e->slot_start + e->slot_ns < t)
     t = e->slot_start + e->slot_ns;
   if (e->next_sweep < t)
@@ -257,11 +283,51 @@ int sconed_engine_set_config(sconed_engine *e, sconed_config *c) {
   e->subs = subs;
   e->cap_bps = caps;
   e->plan_stat = ps;
+  release_unused_stats(e);
   /* Generation 0 never matches, so zeroed slots always resolve. */
   if (++e->gen == 0)
     e->gen = 1;
   sconed_engine_clock_reset(e);
+  if (sconed_config_lab_period(c))
+    /* At the error level, so that no --quiet hides it. */
+    sconed_engine_log(e, SCONED_LOG_ERROR,
+                      "monitoring period %llu ms (lab_short_period): shorter "
+                      "than the draft's 67 s, not draft-conforming",
+                      (unsigned long long)(c->period / SCONE_MILLISECONDS));
   return 0;
+}
+
+void sconed_engine_reset(sconed_engine *e) {
+  for (size_t i = 0; i < e->t.nslots; i++)
+    if (e->t.tags[i]) {
+      e->owner_flows[sconed_flow_owner(&e->t.flows[i])] = 0;
+      e->t.tags[i] = 0;
+    }
+  e->t.count = e->t.sweep = 0;
+  for (size_t i = 0; i < e->ss.nslots; i++)
+    e->ss.s[i].tag = 0;
+  e->ss.count = e->ss.sweep = 0;
+  for (uint16_t i = 0; i <= SCONED_MAX_STAT_SLOTS; i++)
+    if (e->stats[i].used || i == SCONED_NO_STAT)
+      memset(&e->stats[i].m, 0, sizeof(e->stats[i].m));
+  release_unused_stats(e);
+  const sconed_config *c = e->cfg;
+  for (size_t i = 0; i < c->ncaps; i++)
+    e->cap_bps[i] = c->caps[i].bps;
+  for (size_t i = 0; i < c->nsubs; i++)
+    derive_sub(&e->subs[i], c, &c->subs[i], e->cap_bps, e->plan_stat, e->stats);
+  /* What creation set stays; every counter goes. */
+  sconed_engine_stats keep = e->st;
+  memset(&e->st, 0, sizeof(e->st));
+  e->st.max_flows = keep.max_flows;
+  e->st.flow_bytes = keep.flow_bytes;
+  e->st.max_subscribers = keep.max_subscribers;
+  e->st.subscriber_bytes = keep.subscriber_bytes;
+  e->clock_set = 0;
+  e->last_now = e->next_sweep = 0;
+  e->admit_tokens = e->s.admit_per_second;
+  e->admit_last = 0;
+  sconed_engine_clock_reset(e);
 }
 
 const sconed_config *sconed_engine_config(const sconed_engine *e) {

@@ -19,7 +19,7 @@ static int spent(const sconed_engine *e, const sconed_ssub *s) {
   if (s->nflows)
     return 0;
   /* Three periods without traffic leave no history a roll would keep. */
-  if ((uint32_t)e->p_idx - s->pidx >= 3)
+  if (mon_periods_back(e->h_idx, (uint32_t)e->h_idx - s->pidx) >= 3)
     return 1;
   if (s->nc & MON_NC_ANY)
     return 0;
@@ -68,7 +68,7 @@ void sconed_subs_attach(sconed_engine *e, sconed_flow *f, int ipv6,
       release(e, s);
     memset(s, 0, sizeof(*s));
     s->tag = tag;
-    s->pidx = (uint32_t)e->p_idx;
+    s->pidx = (uint32_t)e->h_idx;
     memset(s->max_sig, SCONE_SIGNAL_UNKNOWN, sizeof(s->max_sig));
     s->tokens[0] = s->tokens[1] = e->subs[f->sub].burst;
     s->tok_time = (uint32_t)(now >> 20);
@@ -85,16 +85,17 @@ void sconed_subs_detach(sconed_engine *e, sconed_flow *f) {
 }
 
 void sconed_subs_roll(sconed_engine *e, sconed_ssub *s) {
-  /* A period index that went backwards (a reload changed the period)
-   * gives a huge gap: the history restarts, as for flows. */
-  uint32_t gap = (uint32_t)e->p_idx - s->pidx;
+  /* A half-period index that went backwards (a reload changed the
+   * period) gives a huge gap: the history restarts, as for flows. */
+  uint32_t hgap = (uint32_t)e->h_idx - s->pidx;
+  uint64_t pgap = mon_periods_back(e->h_idx, hgap);
   unsigned nc = s->nc;
   int was_nc = (nc & MON_NC_ANY) != 0;
   for (int d = 0; d < 2; d++)
     nc = mon_roll_dir(e->allow16, &s->cur[d], &s->prev[d], s->max_sig[d], nc, d,
-                      gap);
+                      hgap, pgap, s->pidx & 1);
   s->nc = (uint8_t)nc;
-  s->pidx = (uint32_t)e->p_idx;
+  s->pidx = (uint32_t)e->h_idx;
   if (was_nc && !(nc & MON_NC_ANY))
     e->stats[s->stat].m.nonconforming_subscribers--;
 }
@@ -125,7 +126,7 @@ void sconed_subs_sweep(sconed_engine *e) {
       continue;
     /* Settles a subscriber whose flows went quiet, so its gauge does not
      * linger. */
-    if (s->pidx != (uint32_t)e->p_idx)
+    if (s->pidx != (uint32_t)e->h_idx)
       sconed_subs_roll(e, s);
     if (spent(e, s))
       release(e, s);

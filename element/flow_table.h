@@ -68,25 +68,49 @@ enum {
  * draft allows, and reach 64 GiB per period (8 Gbit/s sustained). */
 typedef struct sconed_flow {
   uint32_t last_seen; /* now >> 20 (~1.05 ms units), wraps every 52 days */
-  uint32_t sub;       /* subscriber entry of config generation gen */
+  /* Subscriber entry of config generation gen (below
+   * SCONED_MAX_SUBSCRIBERS, 22 bits). */
+  unsigned sub : 22;
+  /* The owner the flow's slot is charged to (sconed_flow_owner), split
+   * over spare bits of sub and stat. */
+  unsigned owner_lo : 10;
   unsigned npkts : 8; /* packets seen, saturating at 255 */
   unsigned ssub : 24; /* subscriber-state slot (sub_table.h) or NO_SSUB */
-  /* Monitoring period of cur[], low 16 bits: a flow idle for 2^16 periods
-   * (50 days) is long gone from the table. */
+  /* Monitoring half-period of cur[] (monitor.h), low 16 bits: a flow
+   * idle for 2^16 of them (25 days; 9 hours at a 1 s lab period) is long
+   * gone from the table. */
   uint16_t pidx;
   uint16_t gen;
-  uint16_t stat; /* per-plan metrics slot; 0xffff when none */
+  /* Per-plan metrics slot, up to SCONED_NO_STAT (1024). */
+  uint16_t stat : 11;
+  uint16_t owner_hi : 5;
   uint16_t flags;
-  uint32_t cur[2]; /* per scone_dir: bytes/16 in period pidx */
-  uint32_t prev[2];
+  uint32_t cur[2];       /* per scone_dir: bytes/16 in half-period pidx */
+  uint32_t prev[2];      /* the half before */
   int32_t tokens[2];     /* enforcement token buckets, bytes */
-  uint8_t max_sig[2][3]; /* highest advice applied in pidx, -1, -2 */
+  uint8_t max_sig[2][3]; /* highest advice applied in period pidx/2, -1, -2 */
   uint8_t target[2];     /* advice last applied (127: none yet) */
   uint8_t initial[2];    /* rewrites since start or last advice change */
   uint8_t slot[2];       /* rewrite slot of the last rewrite, mod 256 */
 } sconed_flow;
 
 _Static_assert(sizeof(sconed_flow) == 56, "flow state must stay compact");
+
+/* Slot owners (engine.c, admission): a flow's slot is charged to its
+ * subscriber, by a keyed hash into SCONED_OWNERS counters, or to the one
+ * pool of flows with no subscriber side. 15 bits in the flow. */
+#define SCONED_OWNER_BITS 15
+#define SCONED_OWNER_POOL ((1U << SCONED_OWNER_BITS) - 1)
+#define SCONED_OWNERS (1U << SCONED_OWNER_BITS)
+
+static inline unsigned sconed_flow_owner(const sconed_flow *f) {
+  return f->owner_lo | (unsigned)f->owner_hi << 10;
+}
+
+static inline void sconed_flow_set_owner(sconed_flow *f, unsigned o) {
+  f->owner_lo = o & 0x3ffU;
+  f->owner_hi = (uint16_t)(o >> 10) & 0x1fU;
+}
 
 /* Period and config generation in one word: a flow whose epoch is the
  * engine's needs neither a roll-over nor a re-resolve. */

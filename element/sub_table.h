@@ -22,10 +22,10 @@
 
 typedef struct sconed_ssub {
   uint64_t tag;      /* keyed hash; 0 = free slot */
-  uint32_t cur[2];   /* per scone_dir: bytes/16 in period pidx, all flows */
-  uint32_t prev[2];  /* the period before */
+  uint32_t cur[2];   /* per scone_dir: bytes/16 in half pidx, all flows */
+  uint32_t prev[2];  /* the half before */
   int32_t tokens[2]; /* aggregate token buckets, bytes */
-  uint32_t pidx;     /* monitoring period of cur[] */
+  uint32_t pidx;     /* monitoring half-period of cur[] (monitor.h) */
   uint32_t nflows;   /* flows in the flow table pointing here */
   uint32_t tok_time; /* last token refill, 2^20 ns units */
   uint16_t stat;     /* plan slot its nonconforming gauge counts in */

@@ -635,6 +635,9 @@ static void seeds_sconed_config(void) {
       {"dup-key", "[plan p]\ndownlink = 1M\ndownlink = 2M\n"},
       {"no-equals", "[global]\nperiod\n"},
       {"short-period", "[global]\nperiod = 10s\n"},
+      {"lab-period", "[global]\nperiod = 10s\nlab_short_period = yes\n"
+                     "[plan p]\ndownlink = 1M\n[subscribers]\n"
+                     "subscriber = 10.0.0.0/8 p opt-in\n"},
       {"crlf", "[plan p]\r\ndownlink = 1M\r\n[subscribers]\r\n"
                "subscriber = 10.0.0.0/8 p opt-in\r\n"},
       {"empty", ""},
@@ -774,6 +777,37 @@ static void seeds_sconed_packet(void) {
   v6(&k, hbh, 8, 0, pl, 80); /* an extension header */
   rec(&q, 0, &k, k.len);
   emit_raw("sconed_packet", "not-quic-and-odd", q.b, q.n);
+
+  /* Joined mid-way, fixed bit greased (RFC 9287): short headers that do
+   * not look like QUIC, then SCONE packets whose DCID is the short
+   * header's after them, which pick the flow up at the second. A fixed
+   * pattern rather than rnd8(), so the seeds after these stay as they
+   * were. */
+  static const uint8_t dcid[8] = {0xd1, 0xd2, 0xd3, 0xd4,
+                                  0xd5, 0xd6, 0xd7, 0xd8};
+  q.n = 0;
+  for (int i = 0; i < 12; i++) {
+    int with_scone = i >= 6 && i % 2 == 0, up = i % 3 == 0;
+    for (size_t j = 0; j < 100; j++)
+      pl[j] = (uint8_t)(j * 131 + 7 + (size_t)i);
+    size_t o = 0;
+    if (with_scone) {
+      pl[0] = 0x80 | (127 >> 1);
+      put32(pl + 1, SCONE_ODD);
+      pl[5] = 8;
+      memcpy(pl + 6, dcid, 8);
+      pl[14] = 0;
+      o = 15;
+    }
+    pl[o] &= 0x3f;
+    memcpy(pl + o + 1, dcid, 8);
+    if (up)
+      flow_pkt(&k, 0, c4a, s4, 50030, 443, pl, 100);
+    else
+      flow_pkt(&k, 0, s4, c4a, 443, 50030, pl, 100);
+    rec(&q, i == 0 ? 0x41 : 1, &k, k.len);
+  }
+  emit_raw("sconed_packet", "greased-pickup", q.b, q.n);
 }
 
 /* ------------------------------------------------- CMCD, CMSD and MPD */

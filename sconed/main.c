@@ -28,9 +28,12 @@ static int check_config(const char *path) {
     fprintf(stderr, "%s\n", err);
     return 1;
   }
-  printf("%s: ok (%zu plans, %zu capacities, %zu subscribers)\n", path,
+  printf("%s: ok (%zu plans, %zu capacities, %zu subscribers)%s\n", path,
          sconed_config_plan_count(cfg), sconed_config_capacity_count(cfg),
-         sconed_config_subscriber_count(cfg));
+         sconed_config_subscriber_count(cfg),
+         sconed_config_lab_period(cfg)
+             ? "; a lab's period below 67 s: not draft-conforming"
+             : "");
   sconed_config_free(cfg);
   return 0;
 }

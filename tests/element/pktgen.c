@@ -112,6 +112,18 @@ size_t pg_scone(uint8_t *p, size_t len, unsigned signal) {
   return len;
 }
 
+size_t pg_scone_lookalike(uint8_t *p, size_t len) {
+  static const uint8_t dcid[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  fill(p, len, 5);
+  scone_ssize n =
+      scone_packet_build(p, len, SCONE_SIGNAL_UNKNOWN, dcid, 8, NULL, 0, 0);
+  if (n < 0)
+    return 0;
+  p[n] = 0x41;         /* a short header's first byte */
+  p[n + 1] = ~dcid[0]; /* but not the DCID */
+  return len;
+}
+
 int pg_csum_ok(const uint8_t *ip, size_t len) {
   scone_ipudp v;
   if (scone_ipudp_parse(&v, ip, len) != 0)

@@ -33,6 +33,11 @@ size_t pg_short(uint8_t *p, size_t len);
  * (>= 7 + 21). */
 size_t pg_scone(uint8_t *p, size_t len, unsigned signal);
 
+/* A datagram that starts like a SCONE packet (8-byte DCID) but whose next
+ * packet does not match it: another protocol's bytes that look like SCONE
+ * by chance (>= 40). */
+size_t pg_scone_lookalike(uint8_t *p, size_t len);
+
 /* 1 if the UDP checksum of an IP packet is right (or IPv4's zero). */
 int pg_csum_ok(const uint8_t *ip, size_t len);
 /* The signal of the SCONE packet at the start of the UDP payload, or -1. */

@@ -5,7 +5,8 @@
 
 typedef struct run_res {
   uint64_t sent, dropped, delayed, modified;
-  uint64_t passed_payload; /* payload bytes passed or delayed */
+  uint64_t passed_payload;    /* payload bytes passed or delayed */
+  uint64_t passed_since_drop; /* of them, from the first drop on */
   scone_duration max_wait;
   scone_tstamp first_drop, last_release;
   int release_order_ok;
@@ -35,6 +36,8 @@ static void run(sconed_engine *e, const pg_flow *f, scone_tstamp from,
       continue;
     }
     r->passed_payload += 1200;
+    if (r->dropped)
+      r->passed_since_drop += 1200;
     if (k.v.action == SCONED_DELAY) {
       r->delayed++;
       assert_true(k.v.release_at > t);
@@ -114,7 +117,11 @@ static void exceeding_flow_enforced_then_forgiven(void **state) {
   run(e, &f, T0 + 1, T0 + 2 * P, 8000000, 10, SCONE_SIGNAL_UNKNOWN, &r);
   assert_int_equal(r.dropped, 0);
   assert_int_equal(h_plan(e, "p").nonconforming, 0);
-  /* Then the window (67 MB) is over 5 Mbit/s + 10% (46 MB). */
+  /* Then it is judged: the bytes since the previous half-period began
+   * (33.5 MB at 1 MB/s when the period starts) pass the allowance, the
+   * advice signal's 4.47 Mbit/s + 10% over 67 s (41.2 MB), 7.6 s into
+   * the period. (The old sliding approximation counted the whole previous
+   * period at the period start and marked the flow at once.) */
   memset(&r, 0, sizeof(r));
   run(e, &f, T0 + 2 * P, T0 + 3 * P, 8000000, 10, SCONE_SIGNAL_UNKNOWN, &r);
   sconed_plan_metrics m = h_plan(e, "p");
@@ -122,9 +129,11 @@ static void exceeding_flow_enforced_then_forgiven(void **state) {
   assert_int_equal(m.conforming, 0);
   assert_int_equal(m.transitions, 1);
   assert_true(r.dropped > 0);
-  assert_true(r.first_drop < T0 + 2 * P + SEC(1));
-  /* Policed to 5 Mbit/s of IP bytes plus the burst. */
-  double got = (double)r.passed_payload * 1228 / 1200 * 8 / 67.0;
+  assert_true(r.first_drop > T0 + 2 * P + SEC(7));
+  assert_true(r.first_drop < T0 + 2 * P + SEC(8.5));
+  /* From then on policed to 5 Mbit/s of IP bytes plus the burst. */
+  double got = (double)r.passed_since_drop * 1228 / 1200 * 8 /
+               ((double)(T0 + 3 * P - r.first_drop) / SCONE_SECONDS);
   assert_true(got > 4.9e6 && got < 5.1e6);
   /* The application backs off: one clean period while marked, then it is
    * conforming again and left alone. */

@@ -1,6 +1,8 @@
 /* Signalling: which SCONE packets the engine rewrites, and how often. */
 #include "harness.h"
 
+#include "classify.h"
+
 static unsigned sig_of(uint64_t bps) {
   return scone_rate_to_signal(bps);
 }
@@ -107,24 +109,32 @@ static void non_quic_flow_never_modified(void **state) {
   (void)state;
   sconed_engine *e = h_engine(NULL, 0);
   /* First datagram is not QUIC (no long header, no fixed bit): a game or
-   * VPN protocol. Later datagrams that happen to look like SCONE stay. */
+   * VPN protocol. Later datagrams that happen to start like a SCONE packet
+   * stay, and so does one that even looks like a whole SCONE datagram
+   * (the second would pick the flow up: greased_flow_picked_up). */
   pg_flow f;
   pg_flow_make(&f, 0, 4, 50003);
-  uint8_t p[200];
+  uint8_t p[400];
   memset(p, 0x11, sizeof(p));
   h_pkt k;
-  h_send(e, &f, 1, p, sizeof(p), T0, &k);
+  h_send(e, &f, 1, p, 200, T0, &k);
   for (int i = 0; i < 50; i++) {
-    h_scone(e, &f, i & 1, SCONE_SIGNAL_UNKNOWN, 400, T0 + SEC(i), &k);
+    if (i == 25)
+      pg_scone(p, 400, SCONE_SIGNAL_UNKNOWN);
+    else
+      pg_scone_lookalike(p, 400);
+    h_send(e, &f, i & 1, p, 400, T0 + SEC(i), &k);
     assert_false(k.v.modified);
     assert_memory_equal(k.b, k.orig, k.len);
   }
-  /* A long header whose CIDs break version 1's limits: not QUIC. */
+  /* A long header whose CIDs break version 1's limits: not QUIC, and no
+   * QUIC flow joined mid-way shows one, so even whole SCONE datagrams
+   * later on are left alone. */
   pg_flow g;
   pg_flow_make(&g, 1, 5, 50004);
-  pg_initial(p, sizeof(p), 1);
+  pg_initial(p, 200, 1);
   p[5] = 40; /* DCID length 40 > 20 */
-  h_send(e, &g, 1, p, sizeof(p), T0, &k);
+  h_send(e, &g, 1, p, 200, T0, &k);
   for (int i = 0; i < 10; i++) {
     h_scone(e, &g, 0, SCONE_SIGNAL_UNKNOWN, 400, T0 + SEC(i), &k);
     assert_false(k.v.modified);
@@ -132,6 +142,7 @@ static void non_quic_flow_never_modified(void **state) {
   sconed_engine_stats st;
   sconed_engine_stats_get(e, &st);
   assert_int_equal(st.not_quic_flows, 2);
+  assert_int_equal(st.picked_up, 0);
   sconed_engine_free(e);
 }
 
@@ -155,7 +166,8 @@ static void mid_flow_pickup(void **state) {
   assert_true(k.v.modified);
   assert_int_equal(pg_signal(k.b, k.len), (int)t);
 
-  /* Mostly no fixed bit: not QUIC, even with SCONE-looking packets. */
+  /* Mostly no fixed bit: not QUIC, and datagrams that merely start like
+   * SCONE packets do not change that. */
   pg_flow g;
   pg_flow_make(&g, 0, 7, 50006);
   uint8_t p[100];
@@ -163,10 +175,13 @@ static void mid_flow_pickup(void **state) {
   h_send(e, &g, 1, p, sizeof(p), T0, &k);
   memset(p, 0x01, sizeof(p));
   h_send(e, &g, 0, p, sizeof(p), T0 + 1, &k);
-  h_scone(e, &g, 0, SCONE_SIGNAL_UNKNOWN, 100, T0 + 2, &k);
+  pg_scone_lookalike(p, sizeof(p));
+  h_send(e, &g, 0, p, sizeof(p), T0 + 2, &k);
+  memset(p, 0x01, sizeof(p));
   h_send(e, &g, 1, p, sizeof(p), T0 + 3, &k);
   for (int i = 0; i < 8; i++) {
-    h_scone(e, &g, 0, SCONE_SIGNAL_UNKNOWN, 100, T0 + SEC(i + 1), &k);
+    pg_scone_lookalike(p, sizeof(p));
+    h_send(e, &g, 0, p, sizeof(p), T0 + SEC(i + 1), &k);
     assert_false(k.v.modified);
   }
   sconed_engine_free(e);
@@ -367,12 +382,15 @@ static void mid_flow_server_first(void **state) {
   h_scone(e, &f, 1, SCONE_SIGNAL_UNKNOWN, 300, T0 + 11, &k);
   assert_false(k.v.modified);
 
-  /* A SCONE packet first is no handshake: the port decides too. */
+  /* A SCONE packet first is no handshake: the port decides too. It is
+   * not enough to take the flow for QUIC either; the second is. */
   pg_flow g;
   pg_flow_make(&g, 0, 4, 50004);
   h_scone(e, &g, 0, SCONE_SIGNAL_UNKNOWN, 300, T0 + 20, &k);
+  assert_false(k.v.modified);
+  h_scone(e, &g, 0, SCONE_SIGNAL_UNKNOWN, 300, T0 + 21, &k);
   assert_true(k.v.modified);
-  h_scone(e, &g, 1, SCONE_SIGNAL_UNKNOWN, 300, T0 + 21, &k);
+  h_scone(e, &g, 1, SCONE_SIGNAL_UNKNOWN, 300, T0 + 22, &k);
   assert_false(k.v.modified);
 
   /* No well-known port on either end and no handshake seen: which end is
@@ -400,6 +418,130 @@ static void mid_flow_server_first(void **state) {
   sconed_engine_free(e);
 }
 
+/* A datagram of a connection whose endpoints grease the fixed bit (RFC
+ * 9287), as ngtcp2 does on every short header: the short header has 0x40
+ * (and 0x80) clear and carries the connection's 8-byte DCID; with scone,
+ * a SCONE packet with the same DCID leads it. */
+static size_t greased(uint8_t *p, size_t len, const uint8_t dcid[8], int scone,
+                      uint64_t *rng) {
+  for (size_t i = 0; i < len; i++)
+    p[i] = (uint8_t)h_xorshift(rng);
+  size_t n = 0;
+  if (scone)
+    n = (size_t)scone_packet_build(p, len, SCONE_SIGNAL_UNKNOWN, dcid, 8, NULL,
+                                   0, 0);
+  p[n] &= 0x3f;
+  memcpy(p + n + 1, dcid, 8);
+  return len;
+}
+
+/* sconed restarted under a connection whose endpoints grease the fixed
+ * bit: its short headers do not look like QUIC, so it is not QUIC at
+ * first; its second SCONE packet whose DCID is that of the short header
+ * after it picks it up, and is rewritten. */
+static void greased_flow_picked_up(void **state) {
+  (void)state;
+  sconed_engine *e = h_engine(NULL, 0);
+  unsigned t = sig_of(SCONED_DEFAULT_ADVICE_BPS);
+  uint64_t rng = 99;
+  static const uint8_t dcid[8] = {0xd1, 0xd2, 0xd3, 0xd4,
+                                  0xd5, 0xd6, 0xd7, 0xd8};
+  pg_flow f;
+  pg_flow_make(&f, 0, 8, 50100);
+  uint8_t p[1200];
+  h_pkt k;
+  scone_tstamp now = T0;
+  for (int i = 0; i < 20; i++) {
+    greased(p, sizeof(p), dcid, 0, &rng);
+    h_send(e, &f, i % 3 == 0, p, i % 3 == 0 ? 60 : sizeof(p), now += 1000, &k);
+    assert_false(k.v.modified);
+  }
+  sconed_engine_stats st;
+  sconed_engine_stats_get(e, &st);
+  assert_int_equal(st.not_quic_flows, 1);
+  /* The first SCONE packet is not enough. */
+  greased(p, sizeof(p), dcid, 1, &rng);
+  h_send(e, &f, 0, p, sizeof(p), now += 1000, &k);
+  assert_false(k.v.modified);
+  greased(p, sizeof(p), dcid, 0, &rng);
+  h_send(e, &f, 0, p, sizeof(p), now += 1000, &k);
+  /* The second is rewritten, and so are the early ones after it. */
+  for (int i = 0; i < 5; i++) {
+    greased(p, sizeof(p), dcid, 1, &rng);
+    h_send(e, &f, 0, p, sizeof(p), now += 1000, &k);
+    assert_int_equal(k.v.modified, i < 4);
+    if (i < 4) {
+      assert_int_equal(pg_signal(k.b, k.len), (int)t);
+      assert_only_signal_changed(&k);
+    }
+  }
+  sconed_engine_stats_get(e, &st);
+  assert_int_equal(st.picked_up, 1);
+  assert_int_equal(h_plan(e, "default").scone_flows, 1);
+
+  /* SCONE packets whose DCID is not the short header's after them (any
+   * number): never picked up. */
+  pg_flow g;
+  pg_flow_make(&g, 0, 9, 50101);
+  for (int i = 0; i < 10; i++) {
+    greased(p, sizeof(p), dcid, 1, &rng);
+    p[15 + 1 + 7] ^= 1; /* the short header's DCID, last byte */
+    h_send(e, &g, 0, p, sizeof(p), now += 1000, &k);
+    assert_false(k.v.modified);
+  }
+  /* Random UDP that starts with a SCONE datagram once, then never again. */
+  pg_flow u;
+  pg_flow_make(&u, 0, 10, 50102);
+  pg_scone(p, 300, SCONE_SIGNAL_UNKNOWN);
+  h_send(e, &u, 0, p, 300, now += 1000, &k);
+  assert_false(k.v.modified);
+  for (int i = 0; i < 100; i++) {
+    for (size_t j = 0; j < 300; j++)
+      p[j] = (uint8_t)h_xorshift(&rng);
+    h_send(e, &u, i & 1, p, 300, now += 1000, &k);
+    assert_false(k.v.modified);
+    assert_memory_equal(k.b, k.orig, k.len);
+  }
+  sconed_engine_stats_get(e, &st);
+  assert_int_equal(st.picked_up, 1);
+  sconed_engine_free(e);
+}
+
+/* What counts as a SCONE packet consistent with the packet after it. */
+static void scone_coalesced_rules(void **state) {
+  (void)state;
+  static const uint8_t d[8] = {1, 2, 3, 4, 5, 6, 7, 8}, s[4] = {9, 9, 9, 9};
+  uint8_t p[200];
+  uint64_t rng = 5;
+  /* Before a short header: its DCID, with room for a packet number and a
+   * header-protection sample; no SCID in the SCONE packet. */
+  greased(p, sizeof(p), d, 1, &rng);
+  assert_true(sconed_scone_coalesced(p, sizeof(p)));
+  assert_true(sconed_scone_coalesced(p, 15 + 1 + 8 + 20));
+  assert_false(sconed_scone_coalesced(p, 15 + 1 + 8 + 19));
+  p[16] ^= 0x80;
+  assert_false(sconed_scone_coalesced(p, sizeof(p))); /* DCID differs */
+  size_t n = (size_t)scone_packet_build(p, sizeof(p), 127, d, 8, s, 4, 0);
+  p[n] = 0x40;
+  memcpy(p + n + 1, d, 8);
+  assert_false(sconed_scone_coalesced(p, sizeof(p))); /* SCID before it */
+  /* Before a long header: the same DCID and SCID. */
+  p[n] = 0xc0;
+  memcpy(p + n + 1, "\0\0\0\1", 4);
+  p[n + 5] = 8;
+  memcpy(p + n + 6, d, 8);
+  p[n + 14] = 4;
+  memcpy(p + n + 15, s, 4);
+  assert_true(sconed_scone_coalesced(p, sizeof(p)));
+  p[n + 15] = 0;
+  assert_false(sconed_scone_coalesced(p, sizeof(p)));
+  /* Two SCONE packets in one datagram are not what the draft sends. */
+  assert_true(scone_packet_build(p + n, sizeof(p) - n, 127, d, 8, s, 4, 0) > 0);
+  assert_false(sconed_scone_coalesced(p, sizeof(p)));
+  /* Nothing after it. */
+  assert_false(sconed_scone_coalesced(p, n));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(first_packets_then_per_slot),
@@ -408,6 +550,8 @@ int main(void) {
       cmocka_unit_test(non_quic_flow_never_modified),
       cmocka_unit_test(mid_flow_pickup),
       cmocka_unit_test(mid_flow_server_first),
+      cmocka_unit_test(greased_flow_picked_up),
+      cmocka_unit_test(scone_coalesced_rules),
       cmocka_unit_test(opt_out_and_strangers_untouched),
       cmocka_unit_test(capacity_and_uplink),
       cmocka_unit_test(subscriber_side_by_prefix),

@@ -16,6 +16,8 @@ static const char *cfg_police = "[plan p]\n"
 
 typedef struct agg {
   uint64_t sent, dropped, passed_payload, modified;
+  uint64_t passed_since_drop; /* payload passed from the first drop on */
+  scone_tstamp first_drop;
 } agg;
 
 /* Downlink traffic of 1200-byte datagrams on n flows taking turns, bps in
@@ -39,10 +41,13 @@ static void run_flows(sconed_engine *e, const pg_flow *f, int n,
     }
     r->sent++;
     r->modified += (uint64_t)k.v.modified;
-    if (k.v.action == SCONED_DROP)
-      r->dropped++;
-    else
+    if (k.v.action == SCONED_DROP) {
+      if (!r->dropped++)
+        r->first_drop = t;
+    } else {
       r->passed_payload += 1200;
+      r->passed_since_drop += r->dropped ? 1200 : 0;
+    }
   }
 }
 
@@ -78,8 +83,10 @@ static void aggregate_over_then_clean(void **state) {
   sconed_engine_stats_get(e, &st);
   assert_int_equal(st.subscribers, 1);
 
-  /* Then the subscriber is over: its flows lose their exemption and share
-   * one bucket at the plan's rate. Neither flow is over on its own. */
+  /* Then the subscriber is over (its bytes since the previous half-period
+   * began pass the allowance, 41.2 MB, 21.4 s into the period): its flows
+   * lose their exemption and share one bucket at the plan's rate. Neither
+   * flow is over on its own. */
   memset(&r, 0, sizeof(r));
   run_flows(e, f, 2, T0 + 2 * P, T0 + 3 * P, 6000000, &r);
   m = h_plan(e, "p");
@@ -88,14 +95,19 @@ static void aggregate_over_then_clean(void **state) {
   assert_int_equal(m.nonconforming, 0);
   assert_int_equal(m.transitions, 0);
   assert_true(r.dropped > 0);
-  /* Policed to 5 Mbit/s of IP bytes in all. */
-  double got = (double)r.passed_payload * 1228 / 1200 * 8 / 67.0;
+  assert_true(r.first_drop > T0 + 2 * P + SEC(20));
+  assert_true(r.first_drop < T0 + 2 * P + SEC(23));
+  /* From then on policed to 5 Mbit/s of IP bytes in all. */
+  double got = (double)r.passed_since_drop * 1228 / 1200 * 8 /
+               ((double)(T0 + 3 * P - r.first_drop) / SCONE_SECONDS);
   assert_true(got > 4.9e6 && got < 5.1e6);
 
   /* 2 Mbit/s each: one clean period while marked, then it is conforming
    * again and left alone. */
   memset(&r, 0, sizeof(r));
-  run_flows(e, f, 2, T0 + 3 * P, T0 + 4 * P, 4000000, &r);
+  /* 10 ms after the last policed datagram, so the bucket it emptied holds
+   * a datagram's tokens again. */
+  run_flows(e, f, 2, T0 + 3 * P + SEC(0.01), T0 + 4 * P, 4000000, &r);
   assert_int_equal(h_plan(e, "p").nonconforming_subscribers, 1);
   assert_int_equal(r.dropped, 0); /* under the aggregate bucket's rate */
   memset(&r, 0, sizeof(r));
@@ -147,7 +159,9 @@ static void shaped_on_the_aggregate(void **state) {
   assert_int_equal(r.dropped, 0);
   sconed_plan_metrics before = h_plan(e, "s");
   memset(&r, 0, sizeof(r));
-  run_flows(e, f, 3, T0 + 2 * P, T0 + 2 * P + SEC(20), 6000000, &r);
+  /* Marked 21.4 s into the judged period (see aggregate_over_then_clean),
+   * then shaped. */
+  run_flows(e, f, 3, T0 + 2 * P, T0 + 2 * P + SEC(40), 6000000, &r);
   sconed_plan_metrics m = h_plan(e, "s");
   assert_int_equal(m.nonconforming_subscribers, 1);
   assert_true(m.delays > before.delays);
@@ -310,7 +324,7 @@ static void no_identifier_in_logs(void **state) {
   h_hello(e, &f[0], 1, T0);
   h_hello(e, &f[1], 1, T0);
   agg r = {0};
-  run_flows(e, f, 2, T0 + 1, T0 + 2 * P + SEC(5), 6000000, &r);
+  run_flows(e, f, 2, T0 + 1, T0 + 2 * P + SEC(30), 6000000, &r);
   assert_int_equal(cap.subscriber_lines, 1);
   assert_int_equal(cap.with_address, 0);
   sconed_engine_free(e);

@@ -70,6 +70,8 @@ static void flood_keeps_established_flows(void **state) {
   h_settings(&s);
   s.max_flows = 1024;
   s.admit_per_second = 100;
+  /* The IPv6 flows below all belong to one subscriber (2001:db8::/64). */
+  s.max_flows_per_subscriber = 1024;
   sconed_engine *e = h_engine_with(&s, NULL);
   enum { EST = 700 };
   pg_flow est[EST];
@@ -320,12 +322,105 @@ static void two_way_flood_admission(void **state) {
   sconed_engine_free(e);
 }
 
+/* A fake-SCONE flood from six addresses with random ports (a SCONE
+ * packet with two random CIDs, a short header and random bytes), in one
+ * of four shapes, while another subscriber opens a session every half
+ * second: each session is admitted and gets its advice, and the flood
+ * holds no more than its owners' shares of the table. Before slot shares,
+ * the flood filled the table and took nearly every admission, and no
+ * session got advice. */
+enum { FLOOD_UP, FLOOD_BOTH, FLOOD_AT_VICTIM, FLOOD_NO_SUB, FLOOD_KINDS };
+
+static void flood_packet(sconed_engine *e, int kind, uint64_t *rng,
+                         scone_tstamp t) {
+  pg_flow f;
+  memset(&f, 0, sizeof(f));
+  uint8_t who = (uint8_t)(1 + h_xorshift(rng) % 6);
+  uint8_t sub[4] = {10, 0, 0, who}, srv[4] = {192, 0, 2, 1};
+  uint8_t ext[4] = {198, 51, 100, who}, victim[4] = {10, 0, 0, 50};
+  uint8_t far[4] = {203, 0, 113, who};
+  /* cli is the end that sends to_server packets. */
+  memcpy(f.cli,
+         kind == FLOOD_AT_VICTIM ? victim
+         : kind == FLOOD_NO_SUB  ? far
+                                 : sub,
+         4);
+  memcpy(f.srv, kind == FLOOD_AT_VICTIM || kind == FLOOD_NO_SUB ? ext : srv, 4);
+  f.cport = (uint16_t)(1024 + h_xorshift(rng) % 64000);
+  f.sport = kind == FLOOD_UP || kind == FLOOD_BOTH
+                ? 443
+                : (uint16_t)(1024 + h_xorshift(rng) % 64000);
+  uint8_t p[120];
+  for (size_t i = 0; i < sizeof(p); i++)
+    p[i] = (uint8_t)h_xorshift(rng);
+  assert_true(scone_packet_build(p, sizeof(p), SCONE_SIGNAL_UNKNOWN, p + 60, 8,
+                                 p + 70, 8, 0) == 23);
+  p[23] &= 0x7f; /* the short header after it */
+  h_pkt k;
+  int to_server = kind != FLOOD_AT_VICTIM;
+  h_send(e, &f, to_server, p, sizeof(p), t, &k);
+  assert_int_equal(k.v.action, SCONED_PASS);
+  if (kind == FLOOD_BOTH)
+    h_send(e, &f, !to_server, p, sizeof(p), t, &k);
+}
+
+static void flood_leaves_room_for_others(void **state) {
+  (void)state;
+  for (int kind = 0; kind < FLOOD_KINDS; kind++) {
+    sconed_engine_settings s;
+    h_settings(&s);
+    s.max_flows = 4096; /* shares: 128 per subscriber, 512 in the pool */
+    sconed_engine *e = h_engine_with(&s, "[plan p]\ndownlink = 5M\n"
+                                         "[subscribers]\n"
+                                         "subscriber = 10.0.0.0/8 p opt-in\n");
+    uint64_t rng = 0x5eed + (uint64_t)kind;
+    unsigned sig = scone_rate_to_signal(5000000);
+    int sessions = 0, advised = 0;
+    /* 10,000 flood datagrams a second for 6 s; the table is full of them
+     * within half a second. */
+    for (int i = 0; i < 60000; i++) {
+      scone_tstamp t = T0 + (scone_tstamp)i * 100000;
+      flood_packet(e, kind, &rng, t);
+      if (i % 5000 != 4999)
+        continue;
+      /* A session of subscriber 10.0.0.200: its handshake, then the
+       * server's first SCONE packets, each to carry the advice. */
+      pg_flow g;
+      pg_flow_make(&g, 0, 200, (uint16_t)(50000 + sessions++));
+      h_hello(e, &g, 1, t + 1);
+      int ok = 1;
+      for (int j = 0; j < 4; j++) {
+        h_pkt k;
+        h_scone(e, &g, 0, SCONE_SIGNAL_UNKNOWN, 300, t + 2 + (unsigned)j, &k);
+        ok &= k.v.modified && pg_signal(k.b, k.len) == (int)sig;
+      }
+      advised += ok;
+    }
+    sconed_engine_stats st;
+    sconed_engine_stats_get(e, &st);
+    if (advised != sessions)
+      fail_msg("flood kind %d: %d of %d sessions got advice (flows %llu, "
+               "over quota %llu)",
+               kind, advised, sessions, (unsigned long long)st.flows,
+               (unsigned long long)st.over_quota);
+    /* The flood holds its owners' shares, no more: six subscribers', a
+     * victim's, or the pool's. */
+    uint64_t flood_max = kind == FLOOD_NO_SUB      ? 512
+                         : kind == FLOOD_AT_VICTIM ? 128
+                                                   : 6 * 128;
+    assert_true(st.flows <= flood_max + (uint64_t)sessions);
+    assert_true(st.over_quota > 40000);
+    sconed_engine_free(e);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(budget_and_memory),
       cmocka_unit_test(idle_flows_evicted),
       cmocka_unit_test(flood_keeps_established_flows),
       cmocka_unit_test(two_way_flood_admission),
+      cmocka_unit_test(flood_leaves_room_for_others),
       cmocka_unit_test(reload_re_resolves_lazily),
       cmocka_unit_test(malformed_pass_untouched),
       cmocka_unit_test(fragments_and_other_protocols_counted_apart),

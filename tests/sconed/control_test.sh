@@ -137,6 +137,27 @@ only_signals "$work/reloaded" sig 40 127
 [ "$(metric sconed_reload_errors_total)" = 2 ] ||
 	fail "sconed_reload_errors_total"
 echo "ok: reload counters 1 good, 2 refused"
+grep -q '^sconed_monitoring_period_seconds 67.000$' "$work/m" ||
+	fail "sconed_monitoring_period_seconds not 67"
+grep -q '^sconed_lab_short_period 0$' "$work/m" || fail "lab period shown"
+# Only plans of this config and earlier ones that counted: not the
+# engine's built-in default it runs until its first config.
+grep -q 'plan="default"' "$work/m" &&
+	fail "/metrics lists a default plan the config does not have"
+echo "ok: /metrics lists no built-in default plan"
+
+# 4b. A lab's short period is taken only with its switch, logged as not
+# draft-conforming, and shown.
+{ printf '[global]\nperiod = 10s\nlab_short_period = yes\n'; cat "$cfg"; } \
+	>"$work/lab.ini"
+cp "$work/lab.ini" "$cfg"
+"$HTTP" POST $ctl /reload | grep -q '^status=200' || fail "lab period reload"
+wait_for "$log" "monitoring period 10000 ms.*not draft-conforming" 5 ||
+	{ cat "$log"; fail "the lab period was not logged"; }
+[ "$(metric sconed_lab_short_period)" = 1 ] || fail "sconed_lab_short_period"
+grep -q '^sconed_monitoring_period_seconds 10.000$' "$work/m" ||
+	fail "sconed_monitoring_period_seconds not 10"
+echo "ok: lab period: $(grep 'not draft-conforming' "$log" | tail -n1)"
 
 "$HTTP" GET $ctl /state >"$work/state" || fail "GET /state"
 grep -q '"name": "video"' "$work/state" || fail "/state lacks the plan"
