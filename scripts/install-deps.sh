@@ -21,6 +21,7 @@ add golang golang-github-lucas-clemente-quic-go-dev  # quic-go interop, built of
 add iproute2 iptables ethtool procps                 # netns tests, make demo as root
 add libxml2-dev                                      # MPD parser (libscone_video)
 add ffmpeg                                           # make content (DASH encode)
+add groff-base man-db systemd                        # man page and unit checks
 
 missing=""
 for p in $PKGS; do
