@@ -22,6 +22,7 @@ add iproute2 iptables ethtool procps                 # netns tests, make demo as
 add libxml2-dev                                      # MPD parser (libscone_video)
 add ffmpeg                                           # make content (DASH encode)
 add groff-base man-db systemd                        # man page and unit checks
+add tshark                                           # the Wireshark dissector's test
 
 missing=""
 for p in $PKGS; do
@@ -34,6 +35,9 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 echo "install-deps: installing$missing"
 $SUDO apt-get update -q
+# tshark's wireshark-common asks whether non-root users may capture: no.
+echo "wireshark-common wireshark-common/install-setuid boolean false" |
+	$SUDO debconf-set-selections
 # Through env, so that sudo (which resets the environment) passes it on.
 # shellcheck disable=SC2086 # $missing is a list of package names
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \

@@ -3,7 +3,7 @@
 user and a developer find it:
 
   - every program has its man page and every man page its program; the
-    units, configuration and rules helper are there;
+    units, configuration, rules helper and dissector are there;
   - the public headers are exactly include/scone/*.h; each compiles alone
     (C17 and C++17, -Wall -Wextra -Werror -pedantic) with only the
     installed include directory, and includes no header it does not
@@ -119,6 +119,9 @@ def check_files(root, prefix, errors):
         units = [os.path.join(d, f) for d, _, fs in os.walk(root) if f in fs]
         if not units:
             errors.append(f"{f} not installed")
+    lua = [d for d, _, fs in os.walk(root) if "scone.lua" in fs]
+    if not lua or not lua[0].endswith("wireshark/plugins"):
+        errors.append("scone.lua not in a wireshark/plugins folder")
     # scone-lab runs from where it was installed.
     rc, out = run([f"{p}/bin/scone-lab", "check",
                    f"{p}/share/scone/lab/scenarios/smoke.ini"])
