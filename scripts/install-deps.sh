@@ -23,6 +23,7 @@ add libxml2-dev                                      # MPD parser (libscone_vide
 add ffmpeg                                           # make content (DASH encode)
 add groff-base man-db systemd                        # man page and unit checks
 add tshark                                           # the Wireshark dissector's test
+add golang-github-prometheus-client-golang-dev       # promlint, for the metrics test
 
 missing=""
 for p in $PKGS; do

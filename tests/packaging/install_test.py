@@ -3,7 +3,7 @@
 user and a developer find it:
 
   - every program has its man page and every man page its program; the
-    units, configuration, rules helper and dissector are there;
+    units, configuration, rules helper, dissector and dashboard are there;
   - the public headers are exactly include/scone/*.h; each compiles alone
     (C17 and C++17, -Wall -Wextra -Werror -pedantic) with only the
     installed include directory, and includes no header it does not
@@ -112,6 +112,7 @@ def check_files(root, prefix, errors):
             "bin/scone-server", "bin/scone-link", "bin/scone-video-content",
             "bin/scone-lab", "share/man/man5/sconed.ini.5",
             "share/man/man8/sconed.8", "libexec/scone/sconed-iptables",
+            "share/scone/grafana/sconed.json",
             "share/doc/scone/examples/sconed.example.ini"]
     errors += [f"{w} not installed" for w in want
                if not os.path.exists(f"{p}/{w}")]
