@@ -9,7 +9,7 @@ JOBS        ?= $(shell nproc)
 PREFIX      ?= /usr/local
 DESTDIR     ?=
 
-.PHONY: all deps configure install test asan-test fuzz bench demo content content-fast format clean
+.PHONY: all deps configure install deb test asan-test fuzz bench demo content content-fast format clean
 
 all: configure
 	cmake --build $(BUILD) -j$(JOBS)
@@ -29,6 +29,12 @@ install: configure
 	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
 	cmake --build $(BUILD) -j$(JOBS)
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
+
+# The Debian packages (debian/), built without the tests into build/deb/,
+# then listed and checked with lintian (scripts/build-deb.sh; minutes, so
+# not part of make test; needs debhelper and lintian).
+deb:
+	./scripts/build-deb.sh
 
 test: all
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
