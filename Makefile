@@ -6,7 +6,10 @@ FUZZ_BUILD  ?= build-fuzz
 FUZZ_SECONDS ?= 60
 JOBS        ?= $(shell nproc)
 
-.PHONY: all deps configure test asan-test fuzz bench demo content content-fast format clean
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+
+.PHONY: all deps configure install deb test asan-test fuzz bench demo content content-fast format clean
 
 all: configure
 	cmake --build $(BUILD) -j$(JOBS)
@@ -16,6 +19,22 @@ deps:
 
 configure:
 	@test -f $(BUILD)/CMakeCache.txt || cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+# The libraries (shared and static), headers, pkg-config files, programs,
+# man pages, sconed's units, configuration and rules helper, the Wireshark
+# dissector and the Grafana dashboard (packaging/README.md). PREFIX is
+# fixed at configure time (the units and pkg-config files name it), so a
+# new PREFIX reconfigures.
+install: configure
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	cmake --build $(BUILD) -j$(JOBS)
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
+
+# The Debian packages (debian/), built without the tests into build/deb/,
+# then listed and checked with lintian (scripts/build-deb.sh; minutes, so
+# not part of make test; needs debhelper and lintian).
+deb:
+	./scripts/build-deb.sh
 
 test: all
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)

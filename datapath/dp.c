@@ -21,6 +21,17 @@ void sconed_dp_log(const char *fmt, ...) {
     return;
 }
 
+void sconed_dp_notify(sconed_dp *dp, const char *fmt, ...) {
+  if (!dp->notify)
+    return;
+  char state[600];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(state, sizeof(state), fmt, ap);
+  va_end(ap);
+  dp->notify(state);
+}
+
 int sconed_dp_init(sconed_dp *dp, sconed_engine *e, const char *config_path) {
   memset(dp, 0, sizeof(*dp));
   dp->engine = e;
@@ -80,12 +91,17 @@ int sconed_dp_signals_handle(sconed_dp *dp) {
   while (dp->sigfd >= 0 && read(dp->sigfd, &si, sizeof(si)) == sizeof(si)) {
     if (si.ssi_signo == SIGHUP) {
       char err[512];
-      if (sconed_dp_reload(dp, err, sizeof(err)) == 0)
+      sconed_dp_notify(dp, "RELOADING=1");
+      if (sconed_dp_reload(dp, err, sizeof(err)) == 0) {
         sconed_dp_log("reloaded %s", dp->config_path);
-      else
+        sconed_dp_notify(dp, "READY=1\nSTATUS=reloaded %s", dp->config_path);
+      } else {
         sconed_dp_log("reload failed, keeping the running config: %s", err);
+        sconed_dp_notify(dp, "READY=1\nSTATUS=reload failed: %s", err);
+      }
     } else {
       sconed_dp_log("signal %u: stopping", si.ssi_signo);
+      sconed_dp_notify(dp, "STOPPING=1");
       stop = 1;
     }
   }

@@ -54,6 +54,9 @@ typedef struct sconed_dp {
   int sigfd;              /* signalfd for SIGINT/SIGTERM/SIGHUP, or -1 */
   int stopfd; /* eventfd that stops the loop (bench, tests), or -1 */
   scone_tstamp started;
+  /* The service manager's view of the run (the sconed program hands these
+   * to systemd); NULL: nobody asks. */
+  void (*notify)(const char *state);
 } sconed_dp;
 
 static inline scone_tstamp sconed_dp_now(void) {
@@ -100,6 +103,13 @@ int sconed_dp_signals_open(sconed_dp *dp);
 /* Reads pending signals from dp->sigfd (and dp->stopfd); handles SIGHUP by
  * reloading. Returns 1 when the loop should stop, else 0. */
 int sconed_dp_signals_handle(sconed_dp *dp);
+
+/* Tells dp->notify, if any, what the run does, in sd_notify(3)'s words:
+ * "READY=1" once the loop's sockets are bound (the loops say it), then
+ * "RELOADING=1" and "READY=1" around a SIGHUP reload, with a "STATUS=" line
+ * when it fails, and "STOPPING=1" on a stop signal. */
+void sconed_dp_notify(sconed_dp *dp, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* The packet loops (nfq.h, relay.h) run until a signal (sigfd) or stopfd
  * says stop, then forward what the shaper holds; each returns 0 after a

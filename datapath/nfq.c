@@ -313,6 +313,7 @@ int sconed_nfq_run(sconed_dp *dp, const sconed_nfq_settings *o) {
   if (!dp->quiet)
     sconed_dp_log("nfqueue: serving queues %u..%u (batch %u%s)", l.lo, l.hi,
                   l.batch, l.batch_verdicts ? ", batch verdicts" : "");
+  sconed_dp_notify(dp, "READY=1\nSTATUS=serving NFQUEUE %u..%u", l.lo, l.hi);
   struct pollfd pfd[3] = {
       {l.s.fd, POLLIN, 0}, {dp->sigfd, POLLIN, 0}, {dp->stopfd, POLLIN, 0}};
   unsigned iter = 0;

@@ -233,6 +233,7 @@ static int relay_open(relay *r, sconed_dp *dp, const sconed_relay_settings *o) {
   sconed_addr_format(&r->listen, a, sizeof(a));
   sconed_addr_format(&r->upstream, b, sizeof(b));
   sconed_dp_log("relay: listening on %s, upstream %s", a, b);
+  sconed_dp_notify(dp, "READY=1\nSTATUS=relaying %s", a);
   return 0;
 }
 

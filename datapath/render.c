@@ -138,15 +138,21 @@ static void plan_metrics(sbuf *b, const plan_rows *r) {
                 (unsigned long long)field_at(&r->row[i].m, pf));
     }
   }
-  sb_printf(b, "# HELP sconed_advice_bps Advice of the plan (before "
-               "capacities), 0 = none.\n# TYPE sconed_advice_bps gauge\n");
+  /* Prometheus' base unit for data is the byte, bits included: bit/s / 8,
+   * printed exactly (eighths are three decimals). */
+  sb_printf(b, "# HELP sconed_advice_bytes_per_second Advice of the plan "
+               "(before capacities), 0 = none.\n# TYPE "
+               "sconed_advice_bytes_per_second gauge\n");
   for (size_t i = 0; i < r->n; i++) {
     for (int d = 0; d < 2; d++) {
-      sb_printf(b, "sconed_advice_bps{plan=\"");
+      uint64_t bps = d ? r->row[i].m.uplink_bps : r->row[i].m.downlink_bps;
+      sb_printf(b, "sconed_advice_bytes_per_second{plan=\"");
       sb_label(b, r->row[i].name);
-      sb_printf(b, "\",direction=\"%s\"} %llu\n", d ? "uplink" : "downlink",
-                (unsigned long long)(d ? r->row[i].m.uplink_bps
-                                       : r->row[i].m.downlink_bps));
+      sb_printf(b, "\",direction=\"%s\"} %llu", d ? "uplink" : "downlink",
+                (unsigned long long)(bps / 8));
+      if (bps % 8)
+        sb_printf(b, ".%03u", (unsigned)(bps % 8 * 125));
+      sb_printf(b, "\n");
     }
   }
 }

@@ -7,9 +7,14 @@
 
 #include <stdio.h>
 
-/* ts on the trace's clock: ngtcp2 counts qlog time from its initial_ts. */
+/* ts on the trace's clock: ngtcp2 counts qlog time from its initial_ts, in
+ * whole milliseconds (it truncates), so ours are truncated too: a scone:*
+ * event at 5.768 ms before ngtcp2's events of the same read at "5" would
+ * run the trace's time backwards, which qlog forbids (qvis warns and
+ * re-sorts the trace). */
 static scone_tstamp trace_time(const scone_quic_conn *c, scone_tstamp ts) {
-  return ts >= c->qlog_ref ? ts - c->qlog_ref : 0;
+  scone_tstamp t = ts >= c->qlog_ref ? ts - c->qlog_ref : 0;
+  return t - t % SCONE_MILLISECONDS;
 }
 
 /* ev's times are on the clock of now, as the callback gets them; only the

@@ -5,6 +5,16 @@
 
 #include <errno.h>
 #include <string.h>
+#include <systemd/sd-daemon.h>
+
+/* Under systemd (Type=notify) READY=1 comes once the queue or relay socket
+ * is bound, so a unit ordered after sconed, or its ExecStartPost that
+ * installs the NFQUEUE rules, starts only when packets can be judged, and a
+ * bad config or a queue another process holds fails `systemctl start`.
+ * Without NOTIFY_SOCKET sd_notify does nothing. */
+static void notify_systemd(const char *state) {
+  (void)sd_notify(0, state);
+}
 
 int sconed_runner_run(sconed_engine *e, const sconed_options *o) {
   int nfqueue = o->mode == SCONED_MODE_NFQUEUE;
@@ -13,6 +23,7 @@ int sconed_runner_run(sconed_engine *e, const sconed_options *o) {
   sconed_dp dp;
   sconed_dp_init(&dp, e, o->config);
   dp.mode = nfqueue ? "nfqueue" : "relay";
+  dp.notify = notify_systemd;
   /* Before the control thread exists, so that it inherits the mask and
    * every signal reaches the packet thread's signalfd. */
   if (sconed_dp_signals_open(&dp) < 0) {

@@ -14,6 +14,7 @@ Layers, lowest first (an arrow: "may use"):
                 lib <- tools
                 lib <- element <- datapath <- sconed
     include/ <- lab
+    everything <- packaging (the install rules)
 
 Tests, fuzz targets and benchmarks sit on top and may use what they test;
 fuzz targets and benchmarks may also include the headers a folder keeps to
@@ -61,6 +62,12 @@ USES = {
     "tests/e2e": ["include", "lib", "app", "quic", "video", "apps",
                   "element", "datapath", "sconed", "tests/datapath"],
     "fuzz": ["include", "lib", "element", "app", "video", "lab", "quic"],
+    # The install rules and what they deliver: every program and library.
+    "packaging": ["include", "lib", "app", "quic", "apps", "video", "tools",
+                  "element", "datapath", "sconed", "lab"],
+    "tests/packaging": ["include", "lib", "app", "quic", "apps", "video",
+                        "tools", "element", "datapath", "sconed", "lab",
+                        "packaging", "tests/cli"],
     "bench": ["include", "lib", "element", "datapath", "app", "quic", "video",
               "apps"],
 }

@@ -12,6 +12,7 @@ add build-essential cmake pkg-config clang-format    # the build
 add libcmocka-dev libpcap-dev libjansson-dev libinih-dev libmicrohttpd-dev
 add libgnutls28-dev libngtcp2-dev libngtcp2-crypto-gnutls-dev libnghttp3-dev
 add libnetfilter-queue-dev libmnl-dev                # sconed's NFQUEUE path
+add libsystemd-dev                                   # sconed's sd_notify (Type=notify)
 add clang libclang-rt-14-dev llvm                    # make fuzz; llvm-symbolizer
 add valgrind                                         # callgrind gate, make bench
 add python3                                          # CLI tests' JSON checks
@@ -20,6 +21,9 @@ add golang golang-github-lucas-clemente-quic-go-dev  # quic-go interop, built of
 add iproute2 iptables ethtool procps                 # netns tests, make demo as root
 add libxml2-dev                                      # MPD parser (libscone_video)
 add ffmpeg                                           # make content (DASH encode)
+add groff-base man-db systemd                        # man page and unit checks
+add tshark                                           # the Wireshark dissector's test
+add golang-github-prometheus-client-golang-dev       # promlint, for the metrics test
 
 missing=""
 for p in $PKGS; do
@@ -32,6 +36,9 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 echo "install-deps: installing$missing"
 $SUDO apt-get update -q
+# tshark's wireshark-common asks whether non-root users may capture: no.
+echo "wireshark-common wireshark-common/install-setuid boolean false" |
+	$SUDO debconf-set-selections
 # Through env, so that sudo (which resets the environment) passes it on.
 # shellcheck disable=SC2086 # $missing is a list of package names
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \

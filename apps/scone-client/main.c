@@ -53,6 +53,7 @@ static void usage(FILE *f) {
              "                        retransmissions) or off\n"
              "  --output FILE         append response bodies to FILE\n"
              "  --quiet               no per-response lines on stderr\n"
+             "  -h, --help            this help\n"
              "DUR: 10s, 500ms, 2m, ...; a bare number is seconds.\n");
 }
 

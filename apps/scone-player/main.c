@@ -46,6 +46,7 @@ static void usage(FILE *f) {
       "  --stop-on-missing     end at the first missing segment (default: "
       "skip it)\n"
       "  --max-buffer DUR      buffer ahead at most this much (default 30s)\n"
+      "  -h, --help            print this and exit\n"
       "stdout: a line per segment (time, rung, size, buffer, throughput, "
       "advice),\n"
       "advice changes, then the QoE record as one JSON line. Exit status 0: "

@@ -53,7 +53,7 @@ static void usage(FILE *f) {
           "missing)\n"
           "  --flow-type TAG       application flow type tag\n"
           "  --scone-interval DUR  SCONE packet interval (default 10s, "
-          "+-20%%)\n" ARGS_PLACEMENT_HELP
+          "+-20%%)\n" ARGS_PLACEMENT_HELP "  -h, --help            this help\n"
           "Generated bodies: GET /bytes/N returns N bytes (K, M, G suffixes "
           "= 10^3, 10^6,\n"
           "10^9), byte i being 'a' + i %% 26.\n");

@@ -15,6 +15,31 @@ from .topo import LabError
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPO = os.path.dirname(HERE)
+# From the source tree the programs are in build/bin. Installed (make
+# install), HERE is PREFIX/share/scone/lab, the programs are in PREFIX/bin
+# and PREFIX/sbin and the rules helper is PREFIX/libexec/scone.
+IN_TREE = os.path.exists(os.path.join(REPO, "scripts", "sconed-iptables.sh"))
+PREFIX = os.path.dirname(os.path.dirname(REPO))
+PROGRAMS = ("scone-link", "sconed", "scone-server", "scone-client")
+
+
+def find_programs(bindir):
+    """name -> path of the programs a session runs: all in bindir when
+    given, else the source tree's or the installation's."""
+    if bindir:
+        dirs = [os.path.abspath(bindir)]
+    elif IN_TREE:
+        dirs = [os.path.join(REPO, "build", "bin")]
+    else:
+        dirs = [os.path.join(PREFIX, "bin"), os.path.join(PREFIX, "sbin")]
+    found = {}
+    for prog in PROGRAMS:
+        for d in dirs:
+            path = os.path.join(d, prog)
+            if os.access(path, os.X_OK):
+                found[prog] = path
+                break
+    return found, dirs
 
 
 class Interrupted(BaseException):
@@ -112,14 +137,19 @@ def cmd_run(a):
     if why:
         print(f"scone-lab: SKIP: {why}", file=sys.stderr)
         return 77
-    bindir = os.path.abspath(a.bin)
-    for prog in ("scone-link", "sconed", "scone-server", "scone-client"):
-        if not os.access(os.path.join(bindir, prog), os.X_OK):
-            print(f"scone-lab: {bindir}/{prog} missing (run make)",
+    progs, dirs = find_programs(a.bin)
+    for prog in PROGRAMS:
+        if prog not in progs:
+            print(f"scone-lab: {prog} missing in {', '.join(dirs)}"
+                  + (" (run make)" if IN_TREE and not a.bin else ""),
                   file=sys.stderr)
             return 2
-    iptables = os.path.join(REPO, "scripts", "sconed-iptables.sh")
-    out = os.path.abspath(os.path.join(a.out, sc.name))
+    iptables = (os.path.join(REPO, "scripts", "sconed-iptables.sh")
+                if IN_TREE else
+                os.path.join(PREFIX, "libexec", "scone", "sconed-iptables"))
+    out_dir = a.out or (os.path.join(REPO, "build", "lab") if IN_TREE
+                        else "scone-lab-results")
+    out = os.path.abspath(os.path.join(out_dir, sc.name))
     os.makedirs(out, exist_ok=True)
     print(describe(sc), flush=True)
     net = topo.Topology()
@@ -131,7 +161,7 @@ def cmd_run(a):
               flush=True)
         net.up(iptables, sc.element["sconed"])
         for seed in sc.seeds:
-            r = run_session(sc, net, bindir,
+            r = run_session(sc, net, progs,
                             os.path.join(out, f"seed-{seed}"), seed,
                             log=lambda s: print(s, flush=True))
             results.append(r)
@@ -192,10 +222,12 @@ def main(argv=None):
     sub = p.add_subparsers(dest="cmd")
     r = sub.add_parser("run", help="run a scenario's sessions (root)")
     r.add_argument("scenario")
-    r.add_argument("--bin", default=os.path.join(REPO, "build", "bin"),
-                   help="where the programs are (default: build/bin)")
-    r.add_argument("--out", default=os.path.join(REPO, "build", "lab"),
-                   help="results go to OUT/<scenario>/ (default: build/lab)")
+    r.add_argument("--bin",
+                   help="where the programs are (default: build/bin in "
+                   "the source tree, else the installed ones)")
+    r.add_argument("--out",
+                   help="results go to OUT/<scenario>/ (default: build/lab "
+                   "in the source tree, else ./scone-lab-results)")
     r.add_argument("--seeds", help="instead of the scenario's: 1,2,3")
     c = sub.add_parser("check", help="parse scenarios, print what they do")
     c.add_argument("scenario", nargs="+")

@@ -148,7 +148,7 @@ def key_values(path):
     return out
 
 
-def run_session(sc, net, bindir, out, seed, log=print):
+def run_session(sc, net, progs, out, seed, log=print):
     """Runs one session; returns its results (also in out/session.json).
     Everything it starts is stopped before it returns or raises."""
     os.makedirs(out, exist_ok=True)
@@ -163,7 +163,7 @@ def run_session(sc, net, bindir, out, seed, log=print):
 
     res = {"scenario": sc.name, "seed": seed, "events": []}
     try:
-        link = start("link", "l", [os.path.join(bindir, "scone-link"),
+        link = start("link", "l", [progs["scone-link"],
                                    "--client-if", "l0", "--network-if",
                                    "l1"] + link_args(sc, seed))
         link.wait_for("scone-link: serving", 10)
@@ -174,12 +174,12 @@ def run_session(sc, net, bindir, out, seed, log=print):
             with open(cfg, "w") as f:
                 f.write(sconed_config(sc))
             el = start("sconed", "r", [
-                os.path.join(bindir, "sconed"), "--nfqueue",
+                progs["sconed"], "--nfqueue",
                 str(topo.NFQUEUE), "--control", sock, "--config", cfg,
                 "--quiet"])
             el.wait_for(r"nfqueue: serving", 15)
             el.wait_for(r"control: listening", 15)
-        srv_args = [os.path.join(bindir, "scone-server"), "--listen",
+        srv_args = [progs["scone-server"], "--listen",
                     f"{topo.SERVER}:{SERVER_PORT}", "--state-dir",
                     os.path.join(out, "..", "server-state")]
         if not sc.server["scone"]:
@@ -191,7 +191,7 @@ def run_session(sc, net, bindir, out, seed, log=print):
         server.wait_for("listening on port", 30)
 
         cl = sc.client
-        cli_args = [os.path.join(bindir, "scone-client"),
+        cli_args = [progs["scone-client"],
                     f"https://{topo.SERVER}:{SERVER_PORT}{cl['path']}",
                     "--insecure", "--repeat", str(cl["repeat"]),
                     "--interval", _interval(cl["interval"]),

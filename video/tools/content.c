@@ -22,12 +22,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static const char usage_text[] =
+    "usage: scone-video-content ladder\n"
+    "       scone-video-content synth DIR [--duration S] [--segment S] "
+    "[--seed N]\n"
+    "       scone-video-content check DIR [MPD]\n"
+    "       scone-video-content --help\n";
+
 static int usage(void) {
-  fprintf(stderr,
-          "usage: scone-video-content ladder\n"
-          "       scone-video-content synth DIR [--duration S] [--segment S] "
-          "[--seed N]\n"
-          "       scone-video-content check DIR [MPD]\n");
+  fputs(usage_text, stderr);
   return 2;
 }
 
@@ -216,6 +219,10 @@ static int cmd_check(int argc, char **argv) {
 int main(int argc, char **argv) {
   if (argc < 2)
     return usage();
+  if ((!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) && argc == 2) {
+    fputs(usage_text, stdout);
+    return 0;
+  }
   if (!strcmp(argv[1], "ladder") && argc == 2)
     return cmd_ladder();
   if (!strcmp(argv[1], "synth"))
