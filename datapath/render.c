@@ -180,6 +180,21 @@ static const family engine_families[] = {
        "Passed untouched: truncated or bad lengths."),
     EF("sconed_engine_fragments_total", "counter", fragments,
        "Passed untouched: IP fragments."),
+    EF("sconed_engine_gtpu_packets_total", "counter", gtpu_packets,
+       "GTP-U G-PDUs whose inner UDP datagram was processed."),
+    EF("sconed_engine_gtpu_malformed_total", "counter", gtpu_malformed,
+       "Passed untouched: malformed or truncated GTP-U headers or inner "
+       "packets."),
+    EF("sconed_engine_gtpu_echo_total", "counter", gtpu_echo,
+       "Passed untouched: GTP-U echo requests and responses."),
+    EF("sconed_engine_gtpu_other_types_total", "counter", gtpu_other,
+       "Passed untouched: GTP-U messages other than G-PDU and echo."),
+    EF("sconed_engine_gtpu_not_udp_total", "counter", gtpu_not_udp,
+       "Passed untouched: G-PDUs whose inner packet is not a whole UDP "
+       "datagram."),
+    EF("sconed_engine_gtpu_fragments_total", "counter", gtpu_fragments,
+       "Passed untouched: first fragments of GTP-U datagrams (also in "
+       "fragments)."),
     EF("sconed_engine_unadmitted_total", "counter", unadmitted,
        "Packets of flows a full table turned away."),
     EF("sconed_engine_picked_up_total", "counter", picked_up,

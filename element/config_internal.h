@@ -51,6 +51,9 @@ struct sconed_config {
   scone_duration period;
   /* 1: the period may be shorter than the draft's 67 s (labs only). */
   int lab_short_period;
+  /* 1: a GTP-U subscriber is its inner address and its tunnel's TEID, and
+   * the TEID is part of a tunnelled flow's identity (docs/gtpu.md). */
+  int gtpu_teid;
   uint32_t tolerance_pct;
   uint32_t initial_rewrites;
   uint32_t rewrites_per_period;

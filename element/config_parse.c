@@ -29,7 +29,8 @@ enum {
   G_INIT = 4,
   G_RPP = 8,
   G_GRACE = 16,
-  G_LAB = 32
+  G_LAB = 32,
+  G_TEID = 64
 };
 
 typedef struct pending_plan {
@@ -143,6 +144,13 @@ static int once(parser *p, unsigned *seen, unsigned bit, const char *key) {
   return 1;
 }
 
+static int yes_no(parser *p, const char *k, const char *v, int *out) {
+  if (strcmp(v, "yes") && strcmp(v, "no"))
+    return fail(p, p->lineno, "%s '%s': yes or no", k, v);
+  *out = v[0] == 'y';
+  return 1;
+}
+
 static int on_global(parser *p, const char *k, const char *v) {
   sconed_config *c = p->c;
   uint64_t x;
@@ -161,9 +169,13 @@ static int on_global(parser *p, const char *k, const char *v) {
   } else if (!strcmp(k, "lab_short_period")) {
     if (!once(p, &p->global_seen, G_LAB, k))
       return 0;
-    if (strcmp(v, "yes") && strcmp(v, "no"))
-      return fail(p, p->lineno, "lab_short_period '%s': yes or no", v);
-    c->lab_short_period = v[0] == 'y';
+    if (!yes_no(p, k, v, &c->lab_short_period))
+      return 0;
+  } else if (!strcmp(k, "gtpu_teid")) {
+    if (!once(p, &p->global_seen, G_TEID, k))
+      return 0;
+    if (!yes_no(p, k, v, &c->gtpu_teid))
+      return 0;
   } else if (!strcmp(k, "tolerance")) {
     if (!once(p, &p->global_seen, G_TOL, k))
       return 0;

@@ -14,6 +14,7 @@
 
 #include "classify.h"
 #include "fastparse.h"
+#include "gtpu.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -347,8 +348,11 @@ static unsigned owner_of(const sconed_engine *e, const sconed_pkt *p,
   if (p->ipv6)
     plen = sd->plen > e->s.subscriber_prefix_v6 ? sd->plen
                                                 : e->s.subscriber_prefix_v6;
-  uint64_t h = sconed_ssub_hash(&e->ss, p->ipv6 ? 6 : 4,
-                                sd->src ? p->src : p->dst, plen);
+  uint64_t h =
+      sconed_ssub_salted(&e->ss,
+                         sconed_ssub_hash(&e->ss, p->ipv6 ? 6 : 4,
+                                          sd->src ? p->src : p->dst, plen),
+                         p->sub_salt);
   return (unsigned)(((h >> 32) * SCONED_OWNER_POOL) >> 32);
 }
 
@@ -565,8 +569,10 @@ static void apply_advice(sconed_engine *e, sconed_flow *f, int d,
      * endpoint has our advice, and nothing is written. */
     m->confirms++;
   } else if (f->initial[d] < e->cfg->initial_rewrites || f->slot[d] != slot) {
-    int rc = p->ip ? scone_ipudp_rewrite(p->ip, p->iplen, t, NULL)
-                   : scone_packet_rewrite(p->payload, p->plen, t, NULL);
+    int rc = p->outer_udp ? sconed_gtpu_rewrite(p->outer_udp, p->ip, p->iplen,
+                                                p->payload, t)
+             : p->ip      ? scone_ipudp_rewrite(p->ip, p->iplen, t, NULL)
+                          : scone_packet_rewrite(p->payload, p->plen, t, NULL);
     if (rc < 0)
       return;
     if (f->initial[d] < e->cfg->initial_rewrites)
@@ -612,8 +618,7 @@ COLD static unsigned long_header(sconed_engine *e, sconed_flow *f, int d,
    * both ends (spoofed one-way floods never get that far). */
   if (f->ssub == SCONED_NO_SSUB &&
       (f->flags & (FL_SEEN_A | FL_SEEN_B)) == (FL_SEEN_A | FL_SEEN_B))
-    sconed_subs_attach(e, f, p->ipv6, d == SCONE_DIR_UPLINK ? p->src : p->dst,
-                       p->now);
+    sconed_subs_attach(e, f, p, d == SCONE_DIR_UPLINK ? p->src : p->dst);
   if (f->ssub != SCONED_NO_SSUB) {
     sconed_ssub *ss = &e->ss.s[f->ssub];
     if (ss->pidx != (uint32_t)e->h_idx)
@@ -693,8 +698,7 @@ static sconed_ssub *subscriber_bucket(sconed_engine *e, sconed_flow *f, int d,
     return NULL;
   if (f->ssub == SCONED_NO_SSUB &&
       (f->flags & (FL_SEEN_A | FL_SEEN_B)) == (FL_SEEN_A | FL_SEEN_B))
-    sconed_subs_attach(e, f, p->ipv6, d == SCONE_DIR_UPLINK ? p->src : p->dst,
-                       p->now);
+    sconed_subs_attach(e, f, p, d == SCONE_DIR_UPLINK ? p->src : p->dst);
   return f->ssub == SCONED_NO_SSUB ? NULL : &e->ss.s[f->ssub];
 }
 
@@ -1014,6 +1018,70 @@ static inline void pkt_from_fast(sconed_pkt *p, uint8_t *pkt, size_t len,
   p->ip = pkt;
   p->iplen = len;
   p->now = now;
+  p->outer_udp = NULL;
+  p->sub_salt = 0;
+}
+
+/* The subscriber packet a GTP-U datagram carries (outer: its parse), in
+ * place of the outer one in *p. Returns 1 when it goes on as the inner
+ * packet, 0 when the datagram passes untouched (and is counted). */
+COLD static int gtpu_decap(sconed_engine *e, uint8_t *pkt,
+                           const scone_ipudp *outer, sconed_pkt *p) {
+  sconed_gtpu g;
+  uint8_t *gp = pkt + outer->payload_off;
+  switch (sconed_gtpu_parse(&g, gp, outer->payload_len)) {
+  case SCONED_GTPU_TPDU:
+    break;
+  case SCONED_GTPU_ECHO:
+    e->st.gtpu_echo++;
+    return 0;
+  case SCONED_GTPU_OTHER:
+    e->st.gtpu_other++;
+    return 0;
+  default:
+    e->st.gtpu_malformed++;
+    return 0;
+  }
+  uint8_t *in = gp + g.inner_off;
+  scone_ipudp u;
+  int rc = scone_ipudp_parse(&u, in, g.inner_len);
+  if (rc == SCONE_ERR_NOT_UDP || rc == SCONE_ERR_FRAGMENT ||
+      (rc == 0 && u.is_fragment)) {
+    e->st.gtpu_not_udp++;
+    return 0;
+  }
+  /* The T-PDU is a whole packet: an IP length past it is not a capture
+   * cut short, as it may be for a plain packet, but a broken tunnel. (A
+   * parsed packet holds its IP header.) */
+  size_t ip_len = 0;
+  if (rc == 0)
+    ip_len = u.ip_version == 6 ? 40 + (size_t)sconed_be16(in + 4)
+                               : (size_t)sconed_be16(in + 2);
+  if (rc < 0 || ip_len > g.inner_len) {
+    e->st.gtpu_malformed++;
+    return 0;
+  }
+  e->st.gtpu_packets++;
+  p->ipv6 = u.ip_version == 6;
+  p->src = u.src;
+  p->dst = u.dst;
+  p->sport = u.sport;
+  p->dport = u.dport;
+  p->payload = in + u.payload_off;
+  p->plen = u.payload_len;
+  p->ip = in;
+  p->iplen = ip_len;
+  p->outer_udp = pkt + outer->udp_off;
+  /* Bit 32 keeps TEID 0 from meaning "no salt". */
+  p->sub_salt = e->cfg->gtpu_teid ? (uint64_t)1 << 32 | g.teid : 0;
+  return 1;
+}
+
+/* A tunnelled flow's fingerprint: never that of a plain flow with the same
+ * tuple, and with gtpu_teid one per TEID (sub_salt). */
+static uint64_t tunnel_fingerprint(const sconed_engine *e, uint64_t fp,
+                                   const sconed_pkt *p) {
+  return sconed_mix(fp ^ e->t.key[4], p->sub_salt ^ e->t.key[5]) | 1;
 }
 
 /* The uncommon shapes (options, extension headers, fragments, errors):
@@ -1026,14 +1094,20 @@ COLD static int parse_slow(sconed_engine *e, uint8_t *pkt, size_t len,
     e->st.not_udp++;
     return 0;
   }
+  int tunnel =
+      rc == 0 && (u.sport == SCONED_GTPU_PORT || u.dport == SCONED_GTPU_PORT);
   if (rc == SCONE_ERR_FRAGMENT || (rc == 0 && u.is_fragment)) {
     e->st.fragments++;
+    e->st.gtpu_fragments += (uint64_t)tunnel;
     return 0;
   }
   if (rc < 0) {
     e->st.malformed++;
     return 0;
   }
+  p->now = now;
+  if (tunnel)
+    return gtpu_decap(e, pkt, &u, p);
   p->ipv6 = u.ip_version == 6;
   p->src = u.src;
   p->dst = u.dst;
@@ -1043,7 +1117,8 @@ COLD static int parse_slow(sconed_engine *e, uint8_t *pkt, size_t len,
   p->plen = u.payload_len;
   p->ip = pkt;
   p->iplen = len;
-  p->now = now;
+  p->outer_udp = NULL;
+  p->sub_salt = 0;
   return 1;
 }
 
@@ -1074,6 +1149,17 @@ process_slow(sconed_engine *e, uint8_t *pkt, size_t len, scone_tstamp now,
       return;
     fp = sconed_fingerprint(e->t.key, p.ipv6, p.src, p.dst, htons(p.sport),
                             htons(p.dport), &src_is_a);
+    if (p.outer_udp) {
+      /* The inner packet of a tunnel is as common as any: the fast path
+       * first. */
+      fp = tunnel_fingerprint(e, fp, &p);
+      sconed_flow *fl = NULL;
+      fast_in in = {p.payload, p.plen, p.iplen, now};
+      if (handle_fast(e, in, fp, src_is_a, &fl,
+                      fast_state(e, now, FAST_RECHECK)))
+        return;
+      slot = fl ? fl - e->t.flows : -1;
+    }
   }
   handle_slow(e, &p, fp, src_is_a, slot, v);
 }
@@ -1239,7 +1325,9 @@ void sconed_engine_process_udp(sconed_engine *e, const sconed_tuple *t,
                   len,
                   NULL,
                   0,
-                  now};
+                  now,
+                  NULL,
+                  0};
   int src_is_a;
   uint64_t fp = sconed_fingerprint(e->t.key, p.ipv6, p.src, p.dst,
                                    htons(p.sport), htons(p.dport), &src_is_a);

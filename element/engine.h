@@ -131,7 +131,10 @@ int sconed_engine_set_capacity(sconed_engine *e, const char *name, uint64_t bps,
                                scone_tstamp now);
 
 /* Processes one IPv4/IPv6 packet in place. Non-UDP, malformed and truncated
- * packets get SCONED_PASS unmodified. */
+ * packets get SCONED_PASS unmodified. A UDP datagram to or from port 2152
+ * is GTP-U: the IPv4/IPv6 UDP packet a G-PDU carries is processed as the
+ * subscriber's (docs/gtpu.md), its UDP checksum and the outer one (when
+ * not zero) fixed on a rewrite; other GTP-U messages pass unmodified. */
 void sconed_engine_process_ip(sconed_engine *e, uint8_t *pkt, size_t len,
                               scone_tstamp now, sconed_verdict *v);
 
@@ -214,6 +217,19 @@ typedef struct sconed_engine_stats {
    * packets coalesced after them (sconed started after their handshake,
    * and their endpoints grease the fixed bit). */
   uint64_t picked_up;
+  /* GTP-U (UDP port 2152): G-PDUs whose inner UDP datagram was
+   * processed, and those passed untouched: malformed or truncated GTP-U
+   * headers or inner packets; echo requests and responses; other message
+   * types; G-PDUs whose inner packet is not a whole UDP datagram (other
+   * protocols, inner fragments). Outer first fragments of GTP-U datagrams
+   * count in gtpu_fragments as well as in fragments (a later fragment has
+   * no UDP header to tell). */
+  uint64_t gtpu_packets;
+  uint64_t gtpu_malformed;
+  uint64_t gtpu_echo;
+  uint64_t gtpu_other;
+  uint64_t gtpu_not_udp;
+  uint64_t gtpu_fragments;
 } sconed_engine_stats;
 
 void sconed_engine_stats_get(const sconed_engine *e, sconed_engine_stats *st);

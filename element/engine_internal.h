@@ -56,6 +56,11 @@ typedef struct sconed_pkt {
   uint8_t *ip; /* NULL on the UDP path: no checksum to fix */
   size_t iplen;
   scone_tstamp now;
+  /* GTP-U: the outer UDP header, whose checksum covers the inner packet
+   * (ip above); NULL for a packet that is not tunnelled. */
+  uint8_t *outer_udp;
+  /* Mixed into the subscriber's key: the TEID with gtpu_teid, else 0. */
+  uint64_t sub_salt;
 } sconed_pkt;
 
 struct sconed_engine {
@@ -124,9 +129,9 @@ void sconed_engine_slow_only(sconed_engine *e, int on);
 
 /* Per-subscriber monitoring (engine_subs.c). */
 /* Ties a SCONE flow to the state of its subscriber, whose address is
- * addr, if there is room. */
-void sconed_subs_attach(sconed_engine *e, sconed_flow *f, int ipv6,
-                        const uint8_t *addr, scone_tstamp now);
+ * addr (in p, which also gives the key's salt), if there is room. */
+void sconed_subs_attach(sconed_engine *e, sconed_flow *f, const sconed_pkt *p,
+                        const uint8_t *addr);
 void sconed_subs_detach(sconed_engine *e, sconed_flow *f);
 /* Brings a subscriber's history to the current period. */
 void sconed_subs_roll(sconed_engine *e, sconed_ssub *s);

@@ -41,10 +41,12 @@ static void release(sconed_engine *e, sconed_ssub *s) {
   e->ss.count--;
 }
 
-void sconed_subs_attach(sconed_engine *e, sconed_flow *f, int ipv6,
-                        const uint8_t *addr, scone_tstamp now) {
+void sconed_subs_attach(sconed_engine *e, sconed_flow *f, const sconed_pkt *p,
+                        const uint8_t *addr) {
   if (!e->ss.nbuckets || (f->flags & FL_SSUB_FULL))
     return;
+  int ipv6 = p->ipv6;
+  scone_tstamp now = p->now;
   unsigned plen = 32;
   if (ipv6) {
     /* A config entry longer than the subscriber prefix is a subscriber of
@@ -54,7 +56,8 @@ void sconed_subs_attach(sconed_engine *e, sconed_flow *f, int ipv6,
     sconed_lpm_lookup(&e->cfg->lpm, 6, addr, &val, &elen);
     plen = elen > e->s.subscriber_prefix_v6 ? elen : e->s.subscriber_prefix_v6;
   }
-  uint64_t tag = sconed_ssub_hash(&e->ss, ipv6 ? 6 : 4, addr, plen);
+  uint64_t tag = sconed_ssub_salted(
+      &e->ss, sconed_ssub_hash(&e->ss, ipv6 ? 6 : 4, addr, plen), p->sub_salt);
   long i = sconed_ssub_find(&e->ss, tag);
   if (i < 0) {
     i = sconed_ssub_place(&e->ss, tag, reusable, e);

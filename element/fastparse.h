@@ -1,10 +1,11 @@
 /*
  * The common IP/UDP shape, parsed inline on the per-packet path: IPv4
  * without options or IPv6 without extension headers, not a fragment,
- * carrying a whole UDP datagram within the captured bytes. For such a
- * packet the result is exactly what scone_ipudp_parse gives; anything else
- * (options, extension headers, fragments, truncation, other protocols,
- * malformed lengths) is left to scone_ipudp_parse, which knows every case.
+ * carrying a whole UDP datagram within the captured bytes, and neither
+ * port GTP-U's. For such a packet the result is exactly what
+ * scone_ipudp_parse gives; anything else (options, extension headers,
+ * fragments, truncation, other protocols, malformed lengths, tunnels) is
+ * left to the full path, which knows every case.
  */
 #ifndef SCONED_FASTPARSE_H
 #define SCONED_FASTPARSE_H
@@ -32,6 +33,12 @@ static inline uint16_t sconed_load16(const uint8_t *p) {
   uint16_t v;
   memcpy(&v, p, sizeof(v));
   return v;
+}
+
+/* Either port is GTP-U's (2152, in wire order: no swap). Tunnels take the
+ * full path, which decapsulates them (gtpu.h). */
+static inline int sconed_fast_tunnel(uint16_t sport_n, uint16_t dport_n) {
+  return (sport_n == htons(2152)) | (dport_n == htons(2152));
 }
 
 static inline uint32_t sconed_be32(const uint8_t *p) {
@@ -63,6 +70,8 @@ static inline int sconed_fast_parse4_rest(const uint8_t *pkt, size_t len,
   u->dst = pkt + 16;
   u->sport_n = sconed_load16(pkt + 20);
   u->dport_n = sconed_load16(pkt + 22);
+  if (sconed_fast_tunnel(u->sport_n, u->dport_n))
+    return 0;
   u->payload_off = 28;
   u->payload_len = (uint32_t)(ulen - 8);
   return 1;
@@ -81,6 +90,8 @@ static inline int sconed_fast_parse6(const uint8_t *pkt, size_t len,
   u->dst = pkt + 24;
   u->sport_n = sconed_load16(pkt + 40);
   u->dport_n = sconed_load16(pkt + 42);
+  if (sconed_fast_tunnel(u->sport_n, u->dport_n))
+    return 0;
   u->payload_off = 48;
   u->payload_len = (uint32_t)(ulen - 8);
   return 1;

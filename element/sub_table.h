@@ -13,6 +13,8 @@
 #ifndef SCONED_SUB_TABLE_H
 #define SCONED_SUB_TABLE_H
 
+#include "keyed_hash.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,6 +55,13 @@ void sconed_ssub_free(sconed_ssub_table *t);
  * the first plen bits count. Never 0. */
 uint64_t sconed_ssub_hash(const sconed_ssub_table *t, int family,
                           const uint8_t *addr, unsigned plen);
+
+/* A subscriber's tag made distinct per salt (a tunnel's TEID when the
+ * config keys subscribers on it); salt 0 leaves it as it is. Never 0. */
+static inline uint64_t sconed_ssub_salted(const sconed_ssub_table *t,
+                                          uint64_t tag, uint64_t salt) {
+  return salt ? sconed_mix(tag ^ salt, t->key[3]) | 1 : tag;
+}
 
 /* The slot of tag, or -1. */
 long sconed_ssub_find(const sconed_ssub_table *t, uint64_t tag);

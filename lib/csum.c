@@ -1,5 +1,6 @@
-/* The Internet checksum for UDP, computed from scratch (the incremental
- * update of a rewrite is inline in internal.h). */
+/* The Internet checksum for UDP, computed from scratch, and the
+ * incremental update for callers outside the library (the rewrite path's
+ * own is inline in internal.h). */
 #include "internal.h"
 
 /* One's-complement sum of data as big-endian 16-bit words, unfolded. Whole
@@ -47,4 +48,9 @@ uint16_t scone_udp_csum_compute(const uint8_t *src, const uint8_t *dst,
   }
   uint16_t c = (uint16_t)~csum_fold(sum);
   return c == 0 ? 0xffffU : c;
+}
+
+uint16_t scone_udp_csum_update(uint16_t csum, uint16_t old_word,
+                               uint16_t new_word) {
+  return scone_udp_csum_adjust(csum, old_word, new_word);
 }

@@ -173,7 +173,7 @@ int scone_ipudp_rewrite(uint8_t *pkt, size_t len, unsigned target,
   if (!scone_hdr_lower(p, target, old_signal))
     return 0;
   uint8_t *csum = pkt + v.udp_off + 6;
-  /* Both families treat a zero checksum alike; scone_udp_csum_update()
+  /* Both families treat a zero checksum alike; scone_udp_csum_adjust()
    * says why. */
   scone_put16(
       csum, scone_udp_csum_adjust(scone_get16(csum), old_word, scone_get16(p)));

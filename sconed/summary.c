@@ -72,12 +72,19 @@ void sconed_summary_print(FILE *f, const sconed_engine *e,
             ", \"max_flows\": %" PRIu64 ", \"memory_bytes\": %" PRIu64
             ", \"flow_bytes\": %" PRIu64 ", \"subscribers\": %" PRIu64
             ", \"max_subscribers\": %" PRIu64
-            ", \"untracked_subscriber_flows\": %" PRIu64 "},\n  \"plans\": [",
+            ", \"untracked_subscriber_flows\": %" PRIu64 "},\n",
             st.packets, st.not_udp, st.malformed, st.fragments,
             st.no_subscriber, st.not_quic_flows, st.unadmitted, st.evicted_idle,
             st.evicted_young, st.flows, st.max_flows, st.memory_bytes,
             st.flow_bytes, st.subscribers, st.max_subscribers,
             st.untracked_subscriber_flows);
+    fprintf(f,
+            "  \"gtpu\": {\"packets\": %" PRIu64 ", \"malformed\": %" PRIu64
+            ", \"echo\": %" PRIu64 ", \"other_types\": %" PRIu64
+            ", \"not_udp\": %" PRIu64 ", \"fragments\": %" PRIu64
+            "},\n  \"plans\": [",
+            st.gtpu_packets, st.gtpu_malformed, st.gtpu_echo, st.gtpu_other,
+            st.gtpu_not_udp, st.gtpu_fragments);
     sconed_engine_metrics(e, print_plan, &o);
     fprintf(f, "\n  ]\n}\n");
     return;
@@ -100,5 +107,13 @@ void sconed_summary_print(FILE *f, const sconed_engine *e,
           st.not_quic_flows, st.unadmitted, st.evicted_idle, st.evicted_young,
           st.flows, st.max_flows, st.subscribers, st.max_subscribers,
           st.untracked_subscriber_flows, st.memory_bytes, st.flow_bytes);
+  if (st.gtpu_packets || st.gtpu_malformed || st.gtpu_echo || st.gtpu_other ||
+      st.gtpu_not_udp || st.gtpu_fragments)
+    fprintf(f,
+            "gtpu: packets %" PRIu64 ", malformed %" PRIu64 ", echo %" PRIu64
+            ", other_types %" PRIu64 ", not_udp %" PRIu64 ", fragments %" PRIu64
+            "\n",
+            st.gtpu_packets, st.gtpu_malformed, st.gtpu_echo, st.gtpu_other,
+            st.gtpu_not_udp, st.gtpu_fragments);
   sconed_engine_metrics(e, print_plan, &o);
 }

@@ -211,6 +211,15 @@ uint16_t scone_udp_csum_compute(const uint8_t *src, const uint8_t *dst,
                                 size_t addrlen, const uint8_t *udp,
                                 size_t udplen);
 
+/* RFC 1624 update of a UDP checksum for one 16-bit word of the data it
+ * covers changing from old_word to new_word (both as read big-endian at an
+ * even offset from the UDP header), with UDP's zero corners: 0 (no
+ * checksum) stays 0, and a computed 0 is returned as 0xffff. For a
+ * checksum over bytes another layer rewrote, such as the outer UDP header
+ * of a tunnel whose inner packet changed. */
+uint16_t scone_udp_csum_update(uint16_t csum, uint16_t old_word,
+                               uint16_t new_word);
+
 /* -------------------------------------------------- IP/UDP datagram view */
 
 typedef struct scone_ipudp {

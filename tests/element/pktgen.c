@@ -148,3 +148,63 @@ int pg_signal(const uint8_t *ip, size_t len) {
     return -1;
   return (int)scone_packet_signal(ip + v.payload_off);
 }
+
+void pg_tunnel_make(pg_tunnel *t, int outer_v6, uint32_t teid) {
+  memset(t, 0, sizeof(*t));
+  t->outer.v6 = outer_v6;
+  if (outer_v6) {
+    static const uint8_t p6[4] = {0xfd, 0x00, 0x00, 0x06};
+    memcpy(t->outer.cli, p6, sizeof(p6));
+    memcpy(t->outer.srv, p6, sizeof(p6));
+    t->outer.cli[15] = 0x10;
+    t->outer.srv[15] = 0x20;
+  } else {
+    memcpy(t->outer.cli, (uint8_t[]){192, 0, 2, 10}, 4);
+    memcpy(t->outer.srv, (uint8_t[]){192, 0, 2, 20}, 4);
+  }
+  t->outer.cport = t->outer.sport = 2152;
+  t->teid = teid;
+  t->seq = t->qfi = -1;
+  t->csum = 1;
+}
+
+size_t pg_gtpu_msg(uint8_t *buf, size_t cap, const pg_tunnel *t, int uplink,
+                   uint8_t type, const uint8_t *body, size_t blen,
+                   size_t *body_off) {
+  uint8_t g[1600];
+  size_t n = 8;
+  g[0] = 0x30; /* version 1, PT 1 */
+  g[1] = type;
+  g[4] = (uint8_t)(t->teid >> 24);
+  g[5] = (uint8_t)(t->teid >> 16);
+  g[6] = (uint8_t)(t->teid >> 8);
+  g[7] = (uint8_t)t->teid;
+  if (t->seq >= 0 || t->qfi >= 0) {
+    g[0] |= (uint8_t)((t->seq >= 0 ? 2 : 0) | (t->qfi >= 0 ? 4 : 0));
+    put16(g + 8, t->seq >= 0 ? (unsigned)t->seq : 0);
+    g[10] = 0;
+    g[11] = t->qfi >= 0 ? 0x85 : 0;
+    n = 12;
+  }
+  if (t->qfi >= 0) {
+    /* One 4-byte PDU session container: UL PDU type 1, DL type 0. */
+    g[n] = 1;
+    g[n + 1] = uplink ? 0x10 : 0x00;
+    g[n + 2] = (uint8_t)(t->qfi & 0x3f);
+    g[n + 3] = 0;
+    n += 4;
+  }
+  if (n + blen > sizeof(g))
+    return 0;
+  put16(g + 2, (unsigned)(n - 8 + blen));
+  memcpy(g + n, body, blen);
+  size_t len = pg_ip(buf, cap, &t->outer, uplink, g, n + blen, t->csum);
+  if (body_off)
+    *body_off = (t->outer.v6 ? 40 : 20) + 8 + n;
+  return len;
+}
+
+size_t pg_gtpu(uint8_t *buf, size_t cap, const pg_tunnel *t, int uplink,
+               const uint8_t *inner, size_t ilen, size_t *inner_off) {
+  return pg_gtpu_msg(buf, cap, t, uplink, 255, inner, ilen, inner_off);
+}

@@ -38,6 +38,28 @@ size_t pg_scone(uint8_t *p, size_t len, unsigned signal);
  * by chance (>= 40). */
 size_t pg_scone_lookalike(uint8_t *p, size_t len);
 
+/* A GTP-U tunnel between a base station (gNB) and the core (UPF), both
+ * on port 2152: 192.0.2.10 and 192.0.2.20, or fd00:6::10 and fd00:6::20. */
+typedef struct pg_tunnel {
+  pg_flow outer; /* cli: the gNB, srv: the UPF */
+  uint32_t teid; /* of the messages sent, either way */
+  int seq;       /* >= 0: the S flag and this sequence number */
+  int qfi;       /* >= 0: a PDU session container with this QFI */
+  int csum;      /* outer UDP checksum: 1 computed, 0 left zero */
+} pg_tunnel;
+
+void pg_tunnel_make(pg_tunnel *t, int outer_v6, uint32_t teid);
+
+/* A GTP-U message of the given type carrying body, uplink (gNB to UPF) or
+ * downlink, in an outer IP/UDP packet. *body_off (if not NULL) is where
+ * body starts in buf. Returns the length, 0 when it does not fit. */
+size_t pg_gtpu_msg(uint8_t *buf, size_t cap, const pg_tunnel *t, int uplink,
+                   uint8_t type, const uint8_t *body, size_t blen,
+                   size_t *body_off);
+/* A G-PDU carrying the IP packet inner. */
+size_t pg_gtpu(uint8_t *buf, size_t cap, const pg_tunnel *t, int uplink,
+               const uint8_t *inner, size_t ilen, size_t *inner_off);
+
 /* 1 if the UDP checksum of an IP packet is right (or IPv4's zero). */
 int pg_csum_ok(const uint8_t *ip, size_t len);
 /* The signal of the SCONE packet at the start of the UDP payload, or -1. */
