@@ -2,9 +2,10 @@
  * bench_engine: the sconed engine on a synthetic in-memory trace.
  *
  *   bench_engine [--flows N] [--packets P] [--runs R] [--batch B]
- *                [--enforce] [--steady] [--quick] [--harness]  timed runs
- *                (--harness: the bench's own loop, no engine; --steady:
- *                flows aged past two monitoring periods first)
+ *                [--enforce] [--steady] [--quick] [--harness] [--gtpu]
+ *                timed runs (--harness: the bench's own loop, no engine;
+ *                --steady: flows aged past two monitoring periods first;
+ *                --gtpu: every datagram in a GTP-U tunnel)
  *   bench_engine --once K [--flows N] [--batch B] [--enforce]
  *                exactly K packets through the engine, untimed, for
  *                callgrind (see scripts/run-benches.sh)
@@ -24,7 +25,8 @@
  * ns per packet over the runs, and the engine's memory per flow. Without
  * --flows: 10k and 1M flows, each with the batch call (B packets per call,
  * default 32) and the single-packet call, and the batch call again on
- * flows aged past two monitoring periods (see steady).
+ * flows aged past two monitoring periods (see steady); then the 10k
+ * flows again in GTP-U (make_packet), batch and single calls.
  */
 #include "engine.h"
 
@@ -48,9 +50,15 @@
 #define HOT_FN "sconed_engine_process_ip"
 
 enum { PKT = 128, PAYLOAD_V4 = PKT - 28, PAYLOAD_V6 = PKT - 48 };
+/* --gtpu: each datagram in a G-PDU over IPv4 (outer IPv4 and UDP headers,
+ * GTP-U with a sequence number and a PDU session container), as an N3
+ * interface carries it; the trace's records are then this far apart. */
+enum { GTPU_HDR = 20 + 8 + 16, PKT_GTPU = PKT + GTPU_HDR };
+static int gtpu;
+static size_t stride = PKT;
 
 typedef struct trace {
-  uint8_t *pkts; /* n * PKT bytes */
+  uint8_t *pkts; /* n * stride bytes */
   uint32_t *len;
   size_t n;
 } trace;
@@ -69,7 +77,7 @@ static void put16(uint8_t *p, unsigned v) {
 }
 
 /* One datagram of flow f; seq is the flow's packet number. */
-static uint32_t make_packet(uint8_t *b, uint32_t f, uint32_t seq) {
+static uint32_t make_ip_packet(uint8_t *b, uint32_t f, uint32_t seq) {
   int v6 = f & 1, scone_flow = (f & 2) != 0;
   uint32_t sub = f >> 3;
   int to_server = seq == 0 || (seq % 4) == 3;
@@ -127,12 +135,53 @@ static uint32_t make_packet(uint8_t *b, uint32_t f, uint32_t seq) {
   return (uint32_t)(iph + 8 + plen);
 }
 
+/* The IP packet of make_ip_packet, in a G-PDU when --gtpu: uplink from
+ * the base station 192.0.2.100 + f % 16 to the core at 192.0.2.99 and
+ * downlink back, the TEID the flow's subscriber's (one per direction). */
+static uint32_t make_packet(uint8_t *b, uint32_t f, uint32_t seq) {
+  if (!gtpu)
+    return make_ip_packet(b, f, seq);
+  uint8_t *ip = b + GTPU_HDR;
+  uint32_t in = make_ip_packet(ip, f, seq);
+  /* Uplink: the inner source is the subscriber (10/8, 2001:db8::/32). */
+  int uplink = (ip[0] >> 4) == 6 ? ip[10] == 0x0d : ip[12] == 10;
+  uint8_t gnb[4] = {192, 0, 2, (uint8_t)(100 + f % 16)};
+  uint8_t upf[4] = {192, 0, 2, 99};
+  memset(b, 0, GTPU_HDR);
+  uint32_t tot = in + GTPU_HDR;
+  b[0] = 0x45;
+  put16(b + 2, tot);
+  b[8] = 64;
+  b[9] = 17;
+  memcpy(b + 12, uplink ? gnb : upf, 4);
+  memcpy(b + 16, uplink ? upf : gnb, 4);
+  uint8_t *u = b + 20, *g = u + 8;
+  put16(u, 2152);
+  put16(u + 2, 2152);
+  put16(u + 4, tot - 20);
+  g[0] = 0x36; /* version 1, PT, E and S */
+  g[1] = 255;
+  put16(g + 2, in + 8);
+  uint32_t teid = (f >> 3) * 2 + (uint32_t)uplink;
+  g[4] = (uint8_t)(teid >> 24);
+  g[5] = (uint8_t)(teid >> 16);
+  g[6] = (uint8_t)(teid >> 8);
+  g[7] = (uint8_t)teid;
+  put16(g + 8, seq);
+  g[11] = 0x85; /* a PDU session container, QFI 9 */
+  g[12] = 1;
+  g[13] = uplink ? 0x10 : 0x00;
+  g[14] = 9;
+  put16(u + 6, scone_udp_csum_compute(b + 12, b + 16, 4, u, tot - 20));
+  return tot;
+}
+
 /* The same flows and packet order for a given flow count, whatever npkts:
  * the first npkts packets of one endless trace. */
 static void build(trace *t, size_t flows, size_t npkts) {
   rng_state = 0x9e3779b97f4a7c15ULL;
   t->n = npkts;
-  t->pkts = malloc(npkts * PKT);
+  t->pkts = malloc(npkts * stride);
   t->len = malloc(npkts * sizeof(*t->len));
   uint32_t *seq = calloc(flows, sizeof(*seq));
   uint32_t *order = malloc(flows * sizeof(*order));
@@ -152,7 +201,7 @@ static void build(trace *t, size_t flows, size_t npkts) {
   }
   for (size_t i = 0; i < npkts; i++) {
     uint32_t f = i < flows ? order[i] : (uint32_t)(rnd() % flows);
-    t->len[i] = make_packet(t->pkts + i * PKT, f, seq[f]++);
+    t->len[i] = make_packet(t->pkts + i * stride, f, seq[f]++);
   }
   free(order);
   free(seq);
@@ -197,19 +246,19 @@ static uint64_t pass(sconed_engine *e, trace *t, size_t from, size_t to,
   for (size_t i = from; i < to;) {
     size_t m = to - i < (size_t)batch ? to - i : (size_t)batch;
     if (harness_only) {
-      pk[0] = t->pkts + i * PKT;
+      pk[0] = t->pkts + i * stride;
       ln[0] = t->len[i];
       if (batch != 1)
         for (size_t j = 1; j < m; j++) {
-          pk[j] = t->pkts + (i + j) * PKT;
+          pk[j] = t->pkts + (i + j) * stride;
           ln[j] = t->len[i + j];
         }
       touch(pk, ln, m, v);
     } else if (batch == 1) {
-      sconed_engine_process_ip(e, t->pkts + i * PKT, t->len[i], clk, v);
+      sconed_engine_process_ip(e, t->pkts + i * stride, t->len[i], clk, v);
     } else {
       for (size_t j = 0; j < m; j++) {
-        pk[j] = t->pkts + (i + j) * PKT;
+        pk[j] = t->pkts + (i + j) * stride;
         ln[j] = t->len[i + j];
       }
       sconed_engine_process_ip_batch(e, pk, ln, m, clk, v);
@@ -247,17 +296,17 @@ static uint64_t now_ns(void) {
  * and only the engine calls are timed. Returns ns per packet. */
 static double pass_timed(sconed_engine *e, trace *t, int batch,
                          uint64_t *modified) {
-  static _Alignas(64) uint8_t stage[256 * PKT];
+  static _Alignas(64) uint8_t stage[256 * PKT_GTPU];
   size_t group = 256 / (size_t)batch * (size_t)batch;
   uint64_t ns = 0;
   for (size_t i = 0; i < t->n; i += group) {
     size_t m = t->n - i < group ? t->n - i : group;
-    memcpy(stage, t->pkts + i * PKT, m * PKT);
+    memcpy(stage, t->pkts + i * stride, m * stride);
     trace g = {stage, t->len + i, m};
     uint64_t t0 = now_ns();
     *modified += pass(e, &g, 0, m, batch);
     ns += now_ns() - t0;
-    memcpy(t->pkts + i * PKT, stage, m * PKT);
+    memcpy(t->pkts + i * stride, stage, m * stride);
   }
   return (double)ns / (double)t->n;
 }
@@ -285,18 +334,24 @@ static sconed_engine *engine_for(size_t flows, int enforce) {
   return e;
 }
 
-/* Every rewritten SCONE packet must still carry a valid checksum. */
+static int csum_ok(const uint8_t *b, size_t len) {
+  scone_ipudp v;
+  if (scone_ipudp_parse(&v, b, len))
+    return 1;
+  uint8_t u[PKT_GTPU];
+  memcpy(u, b + v.udp_off, 8 + v.payload_len);
+  uint16_t have = (uint16_t)((u[6] << 8) | u[7]);
+  return scone_udp_csum_compute(v.src, v.dst, v.ip_version == 6 ? 16 : 4, u,
+                                8 + v.payload_len) == have;
+}
+
+/* Every rewritten SCONE packet must still carry valid checksums (with
+ * --gtpu, the outer and the inner one). */
 static void self_check(const trace *t) {
   for (size_t i = 0; i < t->n; i++) {
-    const uint8_t *b = t->pkts + i * PKT;
-    scone_ipudp v;
-    if (scone_ipudp_parse(&v, b, t->len[i]))
-      continue;
-    uint8_t u[PKT];
-    memcpy(u, b + v.udp_off, 8 + v.payload_len);
-    uint16_t have = (uint16_t)((u[6] << 8) | u[7]);
-    if (scone_udp_csum_compute(v.src, v.dst, v.ip_version == 6 ? 16 : 4, u,
-                               8 + v.payload_len) != have) {
+    const uint8_t *b = t->pkts + i * stride;
+    if (!csum_ok(b, t->len[i]) ||
+        (gtpu && !csum_ok(b + GTPU_HDR, t->len[i] - GTPU_HDR))) {
       fprintf(stderr, "bench_engine: bad checksum in packet %zu\n", i);
       exit(1);
     }
@@ -304,9 +359,9 @@ static void self_check(const trace *t) {
 }
 
 static void header(void) {
-  printf("%-8s %-5s %-7s %-6s %-8s %10s %8s %8s %10s %10s %9s\n", "flows",
-         "batch", "enforce", "flows", "packets", "ns/packet", "min", "max",
-         "B/flow", "B/flow all", "rewrites");
+  printf("%-8s %-5s %-5s %-7s %-6s %-8s %10s %8s %8s %10s %10s %9s\n", "flows",
+         "encap", "batch", "enforce", "flows", "packets", "ns/packet", "min",
+         "max", "B/flow", "B/flow all", "rewrites");
 }
 
 /* aged: the flows past two monitoring periods first (steady). */
@@ -329,10 +384,10 @@ static void run(size_t flows, size_t npkts, int runs, int batch, int enforce,
   /* B/flow: one flow slot (state and fingerprint); all: every engine
    * allocation (table headroom and subscriber states included) over the
    * flows in the table. */
-  printf("%-8zu %-5d %-7s %-6s %-8zu %10.1f %8.1f %8.1f %10llu %10.1f "
+  printf("%-8zu %-5s %-5d %-7s %-6s %-8zu %10.1f %8.1f %8.1f %10llu %10.1f "
          "%9llu\n",
-         flows, batch, enforce ? "police" : "none", aged ? "steady" : "new",
-         t.n, ns[runs / 2], ns[0], ns[runs - 1],
+         flows, gtpu ? "gtpu" : "ip", batch, enforce ? "police" : "none",
+         aged ? "steady" : "new", t.n, ns[runs / 2], ns[0], ns[runs - 1],
          (unsigned long long)st.flow_bytes,
          (double)st.memory_bytes / (double)st.flows,
          (unsigned long long)(mod / (uint64_t)runs));
@@ -368,9 +423,10 @@ static void once(size_t flows, size_t k, int batch, int enforce, int cg) {
 
 static void usage(void) {
   fprintf(stderr, "usage: bench_engine [--flows N] [--packets P] [--runs R] "
-                  "[--batch B] [--enforce] [--steady] [--quick] [--harness]\n"
+                  "[--batch B] [--enforce] [--steady] [--quick] [--harness] "
+                  "[--gtpu]\n"
                   "       bench_engine --once K | --callgrind K [--flows N] "
-                  "[--batch B] [--enforce] [--steady]\n");
+                  "[--batch B] [--enforce] [--steady] [--gtpu]\n");
   exit(2);
 }
 
@@ -396,6 +452,8 @@ int main(int argc, char **argv) {
       steady = 1;
     else if (!strcmp(argv[i], "--harness"))
       harness_only = 1;
+    else if (!strcmp(argv[i], "--gtpu"))
+      gtpu = 1, stride = PKT_GTPU;
     else if (!strcmp(argv[i], "--quick"))
       quick = 1, runs = 3;
     else
@@ -428,6 +486,15 @@ int main(int argc, char **argv) {
       run(f, n, runs, 1, enforce, 0);
       run(f, n, runs, 32, enforce, 1);
     }
+  }
+  /* The GTP-U row next to the plain ones: the smaller table, both
+   * calls (unless --gtpu asked for GTP-U throughout). */
+  if (!gtpu && !flows && !batch && !steady) {
+    gtpu = 1;
+    stride = PKT_GTPU;
+    size_t n = npkts ? npkts : 1000000;
+    run(sizes[0], n, runs, 32, enforce, 0);
+    run(sizes[0], n, runs, 1, enforce, 0);
   }
   printf("instructions/packet: valgrind --tool=callgrind --instr-atstart=no "
          "bench_engine --callgrind K [--batch 1] [--steady]  (Ir / K; or make "
