@@ -14,6 +14,7 @@
  * instead (len picks the rate, 0 lifts it; no packet bytes follow).
  */
 #include "fuzz.h"
+#include "gtpu_check.h"
 
 #include "engine_internal.h"
 
@@ -64,20 +65,6 @@ static sconed_engine *engine(int slow_only) {
   return e;
 }
 
-/* The UDP checksum of a whole datagram inside the capture is right. */
-static int csum_ok(const uint8_t *p, size_t n) {
-  scone_ipudp v;
-  if (scone_ipudp_parse(&v, p, n) || v.is_fragment)
-    return 0;
-  size_t ulen = fuzz_be16(p + v.udp_off + 4);
-  if (ulen < 8 || v.udp_off + ulen > n)
-    return 0;
-  uint16_t have = fuzz_be16(p + v.udp_off + 6);
-  return have != 0 && have == scone_udp_csum_compute(v.src, v.dst,
-                                                     v.ip_version == 6 ? 16 : 4,
-                                                     p + v.udp_off, ulen);
-}
-
 /* What any verdict on packet in (now out) must satisfy. */
 static void check_verdict(const sconed_verdict *v, const uint8_t *in,
                           const uint8_t *out, size_t n, scone_tstamp now) {
@@ -94,6 +81,9 @@ static void check_verdict(const sconed_verdict *v, const uint8_t *in,
     FUZZ_CHECK(n == 0 || memcmp(in, out, n) == 0);
     return;
   }
+  /* A tunnel's rewrite is of the packet inside it. */
+  if (fuzz_check_gtpu(in, out, n, v->modified))
+    return;
   if (!v->modified) {
     FUZZ_CHECK(memcmp(in, out, n) == 0);
     return;
@@ -110,8 +100,8 @@ static void check_verdict(const sconed_verdict *v, const uint8_t *in,
     if (i != ck && i != ck + 1 && i != pi.payload_off &&
         i != pi.payload_off + 1)
       FUZZ_CHECK(in[i] == out[i]);
-  if (csum_ok(in, n))
-    FUZZ_CHECK(csum_ok(out, n));
+  if (fuzz_udp_csum_ok(in, n))
+    FUZZ_CHECK(fuzz_udp_csum_ok(out, n));
 }
 
 /* The engines' packets are exact-size heap copies, so AddressSanitizer

@@ -1002,6 +1002,118 @@ static void seeds_lab_trace(void) {
   emit_texts("lab_trace", t, sizeof t / sizeof t[0]);
 }
 
+/* ------------------------------------------------------------ GTP-U */
+
+/* A GTP-U message (TS 29.281): optional sequence number (seq >= 0) and
+ * PDU session container (qfi >= 0), then body. */
+static size_t gtpu_msg(uint8_t *m, uint8_t type, uint32_t teid, int seq,
+                       int qfi, int uplink, const uint8_t *body, size_t n) {
+  size_t o = 8;
+  m[0] = 0x30;
+  m[1] = type;
+  put32(m + 4, teid);
+  if (seq >= 0 || qfi >= 0) {
+    m[0] |= (uint8_t)((seq >= 0 ? 2 : 0) | (qfi >= 0 ? 4 : 0));
+    put16(m + 8, (uint16_t)(seq >= 0 ? seq : 0));
+    m[10] = 0;
+    m[11] = qfi >= 0 ? 0x85 : 0;
+    o = 12;
+  }
+  if (qfi >= 0) {
+    m[o] = 1;
+    m[o + 1] = uplink ? 0x10 : 0x00;
+    m[o + 2] = (uint8_t)qfi;
+    m[o + 3] = 0;
+    o += 4;
+  }
+  memcpy(m + o, body, n);
+  put16(m + 2, (uint16_t)(o - 8 + n));
+  return o + n;
+}
+
+/* One record of the GTP-U target: [ctl][len][message]. */
+static void gtpu_rec(seq *q, uint8_t ctl, const uint8_t *m, size_t n) {
+  if (n > 255 || q->n + 2 + n > sizeof(q->b))
+    abort();
+  q->b[q->n++] = ctl;
+  q->b[q->n++] = (uint8_t)n;
+  memcpy(q->b + q->n, m, n);
+  q->n += n;
+}
+
+/* A QUIC flow inside a tunnel: the Initial uplink, then downlink 1-RTT
+ * datagrams with a SCONE packet every third; the downlink TEID changes
+ * at move (0: never). ctl_outer: bits 0 and 2 of the records' ctl. */
+static void gtpu_flow(seq *q, uint8_t ctl_outer, int is6, int seqno, int qfi,
+                      int npkts, int move) {
+  const uint8_t *cli = is6 ? c6 : c4a, *srv = is6 ? s6 : s4;
+  uint8_t pl[160], m[256];
+  ippkt k;
+  size_t n = initial(pl, 1, 8, 8, 100);
+  pl[n++] = 0xc8;
+  pl[n++] = 0x13;
+  flow_pkt(&k, is6, cli, srv, 50000, 443, pl, n);
+  gtpu_rec(q, ctl_outer, m, gtpu_msg(m, 255, 0x100, seqno, qfi, 1, k.b, k.len));
+  uint32_t teid = 0x200;
+  for (int i = 1; i < npkts; i++) {
+    if (i == move)
+      teid++;
+    size_t len = 120;
+    if (i % 3 == 1)
+      dgram(pl, len, i % 6 == 1 ? 127 : 60, 8);
+    else
+      short_pkt(pl, len);
+    flow_pkt(&k, is6, srv, cli, 443, 50000, pl, len);
+    uint8_t ctl = (uint8_t)(ctl_outer | 2 | (i % 5 == 0 ? 0x10 : 0));
+    gtpu_rec(q, ctl, m,
+             gtpu_msg(m, 255, teid, seqno >= 0 ? seqno + i : -1, qfi, 0, k.b,
+                      k.len));
+  }
+}
+
+static void seeds_sconed_gtpu(void) {
+  static const struct {
+    const char *name;
+    uint8_t outer;
+    int is6, seq, qfi, move;
+  } flows[] = {
+      {"v4-in-v4", 0, 0, -1, -1, 0},
+      {"v6-in-v4-seq", 0, 1, 7, -1, 0},
+      {"v4-in-v6-qfi", 1, 0, -1, 9, 0},
+      {"v6-in-v6-seq-qfi", 1, 1, 100, 5, 0},
+      {"v4-in-v4-zero-csum", 4, 0, -1, 9, 0},
+      {"v6-in-v4-teid-move", 0, 1, 1, 9, 7},
+  };
+  for (size_t i = 0; i < sizeof(flows) / sizeof(flows[0]); i++) {
+    seq q = {.n = 0};
+    gtpu_flow(&q, flows[i].outer, flows[i].is6, flows[i].seq, flows[i].qfi, 14,
+              flows[i].move);
+    emit_raw("sconed_gtpu", flows[i].name, q.b, q.n);
+  }
+  /* What passes untouched: echo, end marker, an unknown type, broken
+   * headers, a cut inner packet, inner TCP. */
+  seq q = {.n = 0};
+  uint8_t m[256], pl[64];
+  static const uint8_t recovery[2] = {14, 0};
+  gtpu_rec(&q, 0, m, gtpu_msg(m, 1, 0, 1, -1, 1, recovery, 2));
+  gtpu_rec(&q, 3, m, gtpu_msg(m, 2, 0, 1, -1, 0, recovery, 2));
+  gtpu_rec(&q, 2, m, gtpu_msg(m, 254, 0x200, -1, -1, 0, NULL, 0));
+  ippkt k;
+  fill(pl, sizeof pl);
+  flow_pkt(&k, 0, s4, c4a, 443, 50000, pl, sizeof pl);
+  gtpu_rec(&q, 2, m, gtpu_msg(m, 200, 0x200, -1, -1, 0, k.b, k.len));
+  size_t n = gtpu_msg(m, 255, 0x200, -1, 9, 0, k.b, k.len);
+  m[12] = 0; /* an extension header of length 0 */
+  gtpu_rec(&q, 2, m, n);
+  n = gtpu_msg(m, 255, 0x200, -1, -1, 0, k.b, k.len);
+  gtpu_rec(&q, 2, m, n - 10); /* the GTP length runs past the datagram */
+  n = gtpu_msg(m, 255, 0x200, -1, -1, 0, k.b, 30); /* inner cut short */
+  gtpu_rec(&q, 3, m, n);
+  v4(&k, NULL, 0, 6, 0, pl, sizeof pl);
+  gtpu_rec(&q, 2, m, gtpu_msg(m, 255, 0x200, -1, -1, 0, k.b, k.len));
+  emit_raw("sconed_gtpu", "passed-untouched", q.b, q.n);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s CORPUS_ROOT\n", argv[0]);
@@ -1015,6 +1127,7 @@ int main(int argc, char **argv) {
   seeds_link();
   seeds_sconed_config();
   seeds_sconed_packet();
+  seeds_sconed_gtpu();
   seeds_cmcd();
   seeds_cmsd();
   seeds_mpd();
