@@ -1026,7 +1026,8 @@ static size_t gtpu_msg(uint8_t *m, uint8_t type, uint32_t teid, int seq,
     m[o + 3] = 0;
     o += 4;
   }
-  memcpy(m + o, body, n);
+  if (n)
+    memcpy(m + o, body, n);
   put16(m + 2, (uint16_t)(o - 8 + n));
   return o + n;
 }

@@ -197,7 +197,8 @@ size_t pg_gtpu_msg(uint8_t *buf, size_t cap, const pg_tunnel *t, int uplink,
   if (n + blen > sizeof(g))
     return 0;
   put16(g + 2, (unsigned)(n - 8 + blen));
-  memcpy(g + n, body, blen);
+  if (blen)
+    memcpy(g + n, body, blen);
   size_t len = pg_ip(buf, cap, &t->outer, uplink, g, n + blen, t->csum);
   if (body_off)
     *body_off = (t->outer.v6 ? 40 : 20) + 8 + n;
