@@ -1022,6 +1022,23 @@ static inline void pkt_from_fast(sconed_pkt *p, uint8_t *pkt, size_t len,
   p->sub_salt = 0;
 }
 
+/* The packet the library's parse u describes (ip: its IP header, iplen
+ * bytes), not tunnelled; the time is set already. */
+static void pkt_from_ipudp(sconed_pkt *p, const scone_ipudp *u, uint8_t *ip,
+                           size_t iplen) {
+  p->ipv6 = u->ip_version == 6;
+  p->src = u->src;
+  p->dst = u->dst;
+  p->sport = u->sport;
+  p->dport = u->dport;
+  p->payload = ip + u->payload_off;
+  p->plen = u->payload_len;
+  p->ip = ip;
+  p->iplen = iplen;
+  p->outer_udp = NULL;
+  p->sub_salt = 0;
+}
+
 /* The subscriber packet a GTP-U datagram carries (outer: its parse), in
  * place of the outer one in *p. Returns 1 when it goes on as the inner
  * packet, 0 when the datagram passes untouched (and is counted). */
@@ -1062,15 +1079,7 @@ COLD static int gtpu_decap(sconed_engine *e, uint8_t *pkt,
     return 0;
   }
   e->st.gtpu_packets++;
-  p->ipv6 = u.ip_version == 6;
-  p->src = u.src;
-  p->dst = u.dst;
-  p->sport = u.sport;
-  p->dport = u.dport;
-  p->payload = in + u.payload_off;
-  p->plen = u.payload_len;
-  p->ip = in;
-  p->iplen = ip_len;
+  pkt_from_ipudp(p, &u, in, ip_len);
   p->outer_udp = pkt + outer->udp_off;
   /* Bit 32 keeps TEID 0 from meaning "no salt". */
   p->sub_salt = e->cfg->gtpu_teid ? (uint64_t)1 << 32 | g.teid : 0;
@@ -1108,17 +1117,7 @@ COLD static int parse_slow(sconed_engine *e, uint8_t *pkt, size_t len,
   p->now = now;
   if (tunnel)
     return gtpu_decap(e, pkt, &u, p);
-  p->ipv6 = u.ip_version == 6;
-  p->src = u.src;
-  p->dst = u.dst;
-  p->sport = u.sport;
-  p->dport = u.dport;
-  p->payload = pkt + u.payload_off;
-  p->plen = u.payload_len;
-  p->ip = pkt;
-  p->iplen = len;
-  p->outer_udp = NULL;
-  p->sub_salt = 0;
+  pkt_from_ipudp(p, &u, pkt, len);
   return 1;
 }
 

@@ -58,7 +58,8 @@ sconed_gtpu_kind sconed_gtpu_parse(sconed_gtpu *g, const uint8_t *p,
   g->inner_len = end - off;
   if (g->type == SCONED_GTPU_GPDU)
     return SCONED_GTPU_TPDU;
-  if (g->type == SCONED_GTPU_ECHO_REQUEST || g->type == SCONED_GTPU_ECHO_RESPONSE)
+  if (g->type == SCONED_GTPU_ECHO_REQUEST ||
+      g->type == SCONED_GTPU_ECHO_RESPONSE)
     return SCONED_GTPU_ECHO;
   return SCONED_GTPU_OTHER;
 }

@@ -63,7 +63,7 @@ static void check_parse(const uint8_t *m, size_t n) {
   FUZZ_CHECK(g.teid == fuzz_be32(m + 4) && g.type == m[1]);
   FUZZ_CHECK((g.inner_off > 8) == ((m[0] & 7) != 0));
   FUZZ_CHECK(g.qfi >= -1 && g.qfi < 64);
-  FUZZ_CHECK(k == (g.type == SCONED_GTPU_GPDU       ? SCONED_GTPU_TPDU
+  FUZZ_CHECK(k == (g.type == SCONED_GTPU_GPDU   ? SCONED_GTPU_TPDU
                    : g.type == 1 || g.type == 2 ? SCONED_GTPU_ECHO
                                                 : SCONED_GTPU_OTHER));
 }
@@ -178,8 +178,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                  st[0].gtpu_other + st[0].gtpu_not_udp ==
              st[0].packets);
   if (getenv("FUZZ_SCONED_SUMMARY"))
-    fprintf(stderr, "gtpu: packets %llu malformed %llu echo %llu other %llu "
-                    "not_udp %llu flows %llu\n",
+    fprintf(stderr,
+            "gtpu: packets %llu malformed %llu echo %llu other %llu "
+            "not_udp %llu flows %llu\n",
             (unsigned long long)st[0].gtpu_packets,
             (unsigned long long)st[0].gtpu_malformed,
             (unsigned long long)st[0].gtpu_echo,

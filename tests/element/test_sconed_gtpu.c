@@ -72,8 +72,11 @@ static void assert_tunnel_rewrite(const g_pkt *k, unsigned want) {
   const uint8_t *in = k->b + k->inner_off;
   size_t ih = (in[0] >> 4) == 6 ? 40 : 20;
   size_t oh = (k->b[0] >> 4) == 6 ? 40 : 20;
-  size_t may[6] = {oh + 6, oh + 7, k->inner_off + ih + 6,
-                   k->inner_off + ih + 7, k->inner_off + ih + 8,
+  size_t may[6] = {oh + 6,
+                   oh + 7,
+                   k->inner_off + ih + 6,
+                   k->inner_off + ih + 7,
+                   k->inner_off + ih + 8,
                    k->inner_off + ih + 9};
   for (size_t i = 0; i < k->len; i++) {
     int ok = 0;
@@ -171,8 +174,7 @@ static void teid_moves(void **state) {
     if (teid_mode)
       g_scone(e, &down, &f, SCONE_SIGNAL_UNKNOWN, T0 + SEC(0.005), &k);
     for (int i = 0; i < SCONED_DEFAULT_INITIAL_REWRITES; i++) {
-      g_scone(e, &down, &f, SCONE_SIGNAL_UNKNOWN, T0 + SEC(0.01 * (i + 1)),
-              &k);
+      g_scone(e, &down, &f, SCONE_SIGNAL_UNKNOWN, T0 + SEC(0.01 * (i + 1)), &k);
       assert_true(k.v.modified);
     }
     g_scone(e, &down, &f, SCONE_SIGNAL_UNKNOWN, T0 + SEC(0.1), &k);

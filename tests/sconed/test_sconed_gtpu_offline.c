@@ -32,8 +32,8 @@ static rec *add_gtpu(const pg_tunnel *t, const pg_flow *f, int up,
   rec *r = &tr[ntr++];
   uint8_t inner[1500];
   r->inner_len = pg_ip(inner, sizeof(inner), f, up, p, plen, 1);
-  r->len = pg_gtpu(r->b, sizeof(r->b), t, up, inner, r->inner_len,
-                   &r->inner_off);
+  r->len =
+      pg_gtpu(r->b, sizeof(r->b), t, up, inner, r->inner_len, &r->inner_off);
   assert_true(r->len > 0);
   r->expect = expect;
   return r;
