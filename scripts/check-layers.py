@@ -61,6 +61,9 @@ USES = {
     "tests/apps": ["include", "lib", "app", "quic", "video", "apps",
                    "tests/quic", "element", "datapath", "sconed",
                    "tests/datapath"],
+    # The browser test runs the bridge, the server and sconed.
+    "tests/browser": ["include", "lib", "app", "quic", "video", "apps",
+                      "element", "datapath", "sconed", "tests/datapath"],
     "tests/e2e": ["include", "lib", "app", "quic", "video", "apps",
                   "element", "datapath", "sconed", "tests/datapath"],
     "fuzz": ["include", "lib", "element", "app", "video", "lab", "quic",
