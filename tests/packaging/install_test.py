@@ -162,7 +162,7 @@ def check_headers(incdir, src_inc, cflags, errors):
     print(f"ok: {len(have)} headers compile alone, C and C++")
 
 
-def check_libs(libdir, incdir, errors):
+def check_libs(libdir, incdir, source, errors):
     for lib, header in LIBS.items():
         so = os.path.join(libdir, f"lib{lib}.so")
         if not os.path.exists(so) or not os.path.exists(
@@ -181,6 +181,18 @@ def check_libs(libdir, incdir, errors):
         else:
             print(f"ok: lib{lib}.so: SONAME {name}, exports the "
                   f"{len(exp)} functions of scone/{header}")
+        # The package's symbols file must list the same functions, or
+        # `make deb` fails (dpkg-gensymbols) long after the change.
+        symfile = os.path.join(source, "debian",
+                               f"lib{lib.replace('_', '-')}0.symbols")
+        if os.path.exists(symfile):
+            with open(symfile) as f:
+                listed = {ln.split("@")[0].strip() for ln in f
+                          if ln.startswith(" ") and "@" in ln}
+            if listed != exp:
+                errors.append(f"{os.path.relpath(symfile, source)}: add "
+                              f"{sorted(exp - listed)}, remove "
+                              f"{sorted(listed - exp)}")
 
 
 def build_and_run(root, libdir, pcdir, extra, static, errors):
@@ -273,7 +285,7 @@ def main():
         check_files(root, prefix, errors)
         check_headers(incdir, os.path.join(source, "include"),
                       extra, errors)
-        check_libs(libdir, incdir, errors)
+        check_libs(libdir, incdir, source, errors)
         for static in (False, True):
             build_and_run(root, libdir, os.path.join(libdir, "pkgconfig"),
                           extra, static, errors)
