@@ -119,7 +119,6 @@ static int parse_args(int argc, char **argv, bridge_opts *o) {
     const char *bad = NULL;
     args_url u;
     unsigned v;
-    (void)v;
     switch (c) {
     case OPT_LISTEN:
       o->listen = optarg;

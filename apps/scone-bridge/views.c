@@ -26,6 +26,19 @@ void bridge_local_fields(struct MHD_Response *resp) {
   MHD_add_response_header(resp, "Cache-Control", "no-store");
 }
 
+static enum MHD_Result answer(struct MHD_Connection *c, unsigned status,
+                              const char *type, const char *body) {
+  struct MHD_Response *r = MHD_create_response_from_buffer(
+      strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+  if (r == NULL)
+    return MHD_NO;
+  MHD_add_response_header(r, "Content-Type", type);
+  bridge_local_fields(r);
+  enum MHD_Result ok = MHD_queue_response(c, status, r);
+  MHD_destroy_response(r);
+  return ok;
+}
+
 enum MHD_Result bridge_text(struct MHD_Connection *c, unsigned status,
                             const char *fmt, ...) {
   char body[1024];
@@ -38,28 +51,7 @@ enum MHD_Result bridge_text(struct MHD_Connection *c, unsigned status,
     n = (int)sizeof(body) - 2;
   body[n++] = '\n';
   body[n] = '\0';
-  struct MHD_Response *r =
-      MHD_create_response_from_buffer((size_t)n, body, MHD_RESPMEM_MUST_COPY);
-  if (r == NULL)
-    return MHD_NO;
-  MHD_add_response_header(r, "Content-Type", "text/plain; charset=utf-8");
-  bridge_local_fields(r);
-  enum MHD_Result ok = MHD_queue_response(c, status, r);
-  MHD_destroy_response(r);
-  return ok;
-}
-
-static enum MHD_Result answer(struct MHD_Connection *c, unsigned status,
-                              const char *type, const char *body) {
-  struct MHD_Response *r = MHD_create_response_from_buffer(
-      strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
-  if (r == NULL)
-    return MHD_NO;
-  MHD_add_response_header(r, "Content-Type", type);
-  bridge_local_fields(r);
-  enum MHD_Result ok = MHD_queue_response(c, status, r);
-  MHD_destroy_response(r);
-  return ok;
+  return answer(c, status, "text/plain; charset=utf-8", body);
 }
 
 /* The connection a view is about: key "" means the current one. *u is
