@@ -14,8 +14,12 @@ DESTDIR     ?=
 all: configure
 	cmake --build $(BUILD) -j$(JOBS)
 
+# Debian packages, then the browser test's npm modules at the versions
+# tests/browser/package-lock.json pins (puppeteer-core drives Debian's
+# chromium: no browser is downloaded).
 deps:
 	./scripts/install-deps.sh
+	cd tests/browser && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund
 
 configure:
 	@test -f $(BUILD)/CMakeCache.txt || cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo

@@ -57,11 +57,17 @@ USES = {
     "tests/lab": ["include", "lib", "lab", "element", "datapath", "sconed",
                   "tests/datapath"],
     # scone-player's tests run the stalling server of tests/quic.
+    # scone-bridge's test runs sconed --relay and its control client.
     "tests/apps": ["include", "lib", "app", "quic", "video", "apps",
-                   "tests/quic"],
+                   "tests/quic", "element", "datapath", "sconed",
+                   "tests/datapath"],
+    # The browser test runs the bridge, the server and sconed.
+    "tests/browser": ["include", "lib", "app", "quic", "video", "apps",
+                      "element", "datapath", "sconed", "tests/datapath"],
     "tests/e2e": ["include", "lib", "app", "quic", "video", "apps",
                   "element", "datapath", "sconed", "tests/datapath"],
-    "fuzz": ["include", "lib", "element", "app", "video", "lab", "quic"],
+    "fuzz": ["include", "lib", "element", "app", "video", "lab", "quic",
+             "apps"],
     # The install rules and what they deliver: every program and library.
     "packaging": ["include", "lib", "app", "quic", "apps", "video", "tools",
                   "element", "datapath", "sconed", "lab"],
@@ -89,7 +95,7 @@ PUBLIC = {
 # The public headers of the libraries above lib live in include/ too.
 INCLUDE_OWNER = {"include/scone/app.h": "app", "include/scone/quic.h": "quic",
                  "include/scone/video.h": "video"}
-SKIP_DIRS = {".git", "docs", "scripts", ".ci"}
+SKIP_DIRS = {".git", "docs", "scripts", ".ci", "node_modules"}
 TARGET_CMDS = ("target_link_libraries", "target_include_directories",
                "target_compile_definitions", "target_compile_options",
                "target_link_options", "target_sources",
