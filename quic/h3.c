@@ -82,6 +82,13 @@ static int h3_stream_close(nghttp3_conn *conn, int64_t stream_id,
                            void *stream_user_data) {
   (void)conn;
   sq_h3 *h = user;
+  /* The peer's stream limit counts streams opened, not open ones: without a
+   * new credit per closed request a client stops after the initial 100
+   * (a player's 101st segment on one connection). */
+  ngtcp2_conn *qc = h->conn->qc;
+  if (h->conn->is_server && ngtcp2_is_bidi_stream(stream_id) &&
+      !ngtcp2_conn_is_local_stream(qc, stream_id))
+    ngtcp2_conn_extend_max_streams_bidi(qc, 1);
   if (h->ev->stream_close == NULL)
     return 0;
   return h->ev->stream_close(h, stream_id, app_error_code, stream_user_data);

@@ -282,6 +282,58 @@ static void test_bad_requests_refused(void **state) {
   server_down(&e, &s);
 }
 
+/* More requests on one connection than the server's initial stream limit
+ * (100): each closed request stream earns the client a new one, so the
+ * 250th completes like the first. */
+#define MANY_REQUESTS 250
+
+typedef struct many_seen {
+  int done, failed;
+  uint64_t body;
+} many_seen;
+
+static void many_done(scone_quic_client *cl, const scone_quic_response *resp,
+                      void *ud) {
+  (void)cl;
+  many_seen *m = ud;
+  m->done++;
+  if (resp->error != 0 || resp->status != 200)
+    m->failed++;
+  m->body += resp->body_bytes;
+}
+
+static void test_more_requests_than_stream_limit(void **state) {
+  (void)state;
+  h_env e;
+  h_server s;
+  server_up(&e, &s);
+  scone_quic_client_config cfg;
+  scone_quic_client_config_default(&cfg);
+  char portstr[8];
+  snprintf(portstr, sizeof(portstr), "%u", h_server_port(&s));
+  cfg.host = "127.0.0.1";
+  cfg.port = portstr;
+  cfg.insecure = 1;
+  many_seen m = {0};
+  scone_quic_client_callbacks cb = {.response_done = many_done};
+  scone_quic_client *cl;
+  assert_int_equal(scone_quic_client_new(&cl, &cfg, NULL, &cb, &m), 0);
+  for (int i = 0; i < MANY_REQUESTS; i++) {
+    scone_quic_request req;
+    scone_quic_request_default(&req);
+    req.path = "/bytes/100";
+    assert_int_equal(scone_quic_client_request(cl, &req), i);
+  }
+  assert_int_equal(scone_quic_client_run(cl, scone_quic_now() + 3 * T_GET, 1),
+                   0);
+  assert_int_equal(m.done, MANY_REQUESTS);
+  assert_int_equal(m.failed, 0);
+  assert_int_equal(m.body, 100 * MANY_REQUESTS);
+  scone_quic_client_close(cl);
+  scone_quic_client_del(cl);
+  server_down(&e, &s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_request_and_response_headers),
@@ -291,6 +343,7 @@ int main(void) {
       cmocka_unit_test(test_unreachable),
       cmocka_unit_test(test_outside_event_loop),
       cmocka_unit_test(test_bad_requests_refused),
+      cmocka_unit_test(test_more_requests_than_stream_limit),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
