@@ -139,8 +139,9 @@ static void rec_done(scone_quic_client *cl, const scone_quic_response *resp,
   r->done_at = scone_quic_now();
 }
 
-void h_rec_start(h_rec *t, uint16_t port) {
-  memset(t, 0, sizeof(*t));
+scone_quic_client *h_http_client(uint16_t port,
+                                 const scone_quic_client_callbacks *cb,
+                                 void *user_data) {
   scone_quic_client_config cfg;
   scone_quic_client_config_default(&cfg);
   char portstr[8];
@@ -148,9 +149,16 @@ void h_rec_start(h_rec *t, uint16_t port) {
   cfg.host = "127.0.0.1";
   cfg.port = portstr;
   cfg.insecure = 1;
+  scone_quic_client *cl = NULL;
+  H_CHECK(scone_quic_client_new(&cl, &cfg, NULL, cb, user_data) == 0);
+  return cl;
+}
+
+void h_rec_start(h_rec *t, uint16_t port) {
+  memset(t, 0, sizeof(*t));
   scone_quic_client_callbacks hcb = {
       .body = rec_body, .response_done = rec_done, .headers = rec_headers};
-  H_CHECK(scone_quic_client_new(&t->cl, &cfg, NULL, &hcb, t) == 0);
+  t->cl = h_http_client(port, &hcb, t);
 }
 
 void h_rec_free(h_rec *t) {

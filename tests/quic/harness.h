@@ -154,6 +154,11 @@ typedef struct h_rec {
   int cancelled;
 } h_rec;
 
+/* An HTTP/3 client of 127.0.0.1:port with the library defaults,
+ * certificate not verified. */
+scone_quic_client *h_http_client(uint16_t port,
+                                 const scone_quic_client_callbacks *cb,
+                                 void *user_data);
 /* Connects to 127.0.0.1:port, certificate not verified. */
 void h_rec_start(h_rec *t, uint16_t port);
 void h_rec_free(h_rec *t);

@@ -307,17 +307,9 @@ static void test_more_requests_than_stream_limit(void **state) {
   h_env e;
   h_server s;
   server_up(&e, &s);
-  scone_quic_client_config cfg;
-  scone_quic_client_config_default(&cfg);
-  char portstr[8];
-  snprintf(portstr, sizeof(portstr), "%u", h_server_port(&s));
-  cfg.host = "127.0.0.1";
-  cfg.port = portstr;
-  cfg.insecure = 1;
   many_seen m = {0};
   scone_quic_client_callbacks cb = {.response_done = many_done};
-  scone_quic_client *cl;
-  assert_int_equal(scone_quic_client_new(&cl, &cfg, NULL, &cb, &m), 0);
+  scone_quic_client *cl = h_http_client(h_server_port(&s), &cb, &m);
   for (int i = 0; i < MANY_REQUESTS; i++) {
     scone_quic_request req;
     scone_quic_request_default(&req);
