@@ -43,9 +43,17 @@
 #define MAX_RUNS 15
 
 static char bin[PATH_MAX], tmp[PATH_MAX];
+/* The scone-server running now, if any: a bench that fails mid-run must not
+ * leave it serving after we exit. */
+static pid_t live_server;
 
 static void die(const char *what) {
   fprintf(stderr, "bench_video: %s\n", what);
+  if (live_server > 0) {
+    kill(live_server, SIGTERM);
+    waitpid(live_server, NULL, 0);
+    live_server = 0;
+  }
   exit(1);
 }
 
@@ -119,6 +127,7 @@ static pid_t start_server(int cmsd, unsigned *port) {
       root,   "--state-dir", state,         cmsd ? NULL : "--no-cmsd",
       NULL};
   pid_t pid = spawn(argv, "/dev/null", err);
+  live_server = pid;
   *port = wait_port(err, pid);
   return pid;
 }
@@ -128,8 +137,9 @@ static double stop_server(pid_t pid) {
   kill(pid, SIGTERM);
   int status;
   struct rusage ru;
-  if (wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) ||
-      WEXITSTATUS(status) != 0)
+  pid_t got = wait4(pid, &status, 0, &ru);
+  live_server = 0;
+  if (got != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
     die("scone-server did not stop cleanly");
   return cpu_s(&ru);
 }
