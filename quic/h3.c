@@ -82,13 +82,6 @@ static int h3_stream_close(nghttp3_conn *conn, int64_t stream_id,
                            void *stream_user_data) {
   (void)conn;
   sq_h3 *h = user;
-  /* The peer's stream limit counts streams opened, not open ones: without a
-   * new credit per closed request a client stops after the initial 100
-   * (a player's 101st segment on one connection). */
-  ngtcp2_conn *qc = h->conn->qc;
-  if (h->conn->is_server && ngtcp2_is_bidi_stream(stream_id) &&
-      !ngtcp2_conn_is_local_stream(qc, stream_id))
-    ngtcp2_conn_extend_max_streams_bidi(qc, 1);
   if (h->ev->stream_close == NULL)
     return 0;
   return h->ev->stream_close(h, stream_id, app_error_code, stream_user_data);
@@ -296,8 +289,15 @@ static int app_acked_stream_data(scone_quic_conn *c, void *app,
 
 static int app_stream_close(scone_quic_conn *c, void *app, uint32_t flags,
                             int64_t stream_id, uint64_t app_error_code) {
-  (void)c;
   sq_h3 *h = app;
+  /* The peer's stream limit counts streams opened, not open ones: without a
+   * new credit per closed request stream a client stops after the initial
+   * limit (a player's 101st segment on one connection). Granted here, where
+   * QUIC closes the stream, so a stream HTTP/3 never saw (reset before its
+   * first byte) returns its credit too. */
+  if (c->is_server && ngtcp2_is_bidi_stream(stream_id) &&
+      !ngtcp2_conn_is_local_stream(c->qc, stream_id))
+    ngtcp2_conn_extend_max_streams_bidi(c->qc, 1);
   if (h->h3 == NULL)
     return 0;
   if (!(flags & NGTCP2_STREAM_CLOSE_FLAG_APP_ERROR_CODE_SET))
