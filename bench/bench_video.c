@@ -43,17 +43,12 @@
 #define MAX_RUNS 15
 
 static char bin[PATH_MAX], tmp[PATH_MAX];
-/* The scone-server running now, if any: a bench that fails mid-run must not
- * leave it serving after we exit. */
+/* The scone-server running now, if any: cleanup() stops it, so a bench that
+ * fails mid-run does not leave it serving after we exit. */
 static pid_t live_server;
 
 static void die(const char *what) {
   fprintf(stderr, "bench_video: %s\n", what);
-  if (live_server > 0) {
-    kill(live_server, SIGTERM);
-    waitpid(live_server, NULL, 0);
-    live_server = 0;
-  }
   exit(1);
 }
 
@@ -346,6 +341,10 @@ static void make_content(void) {
 }
 
 static void cleanup(void) {
+  if (live_server > 0) {
+    kill(live_server, SIGTERM);
+    waitpid(live_server, NULL, 0);
+  }
   char cmd[PATH_MAX + 16];
   snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
   if (system(cmd) != 0)
