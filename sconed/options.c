@@ -29,6 +29,7 @@ enum {
   OPT_RELAY_IDLE,
   OPT_CONTROL,
   OPT_CONTROL_ANY,
+  OPT_CONTROL_TOKEN_FILE,
 };
 
 static const char usage[] =
@@ -72,7 +73,9 @@ static const char usage[] =
     "  --control ADDR:PORT|PATH  HTTP control: GET /metrics, GET /state,\n"
     "                          POST /capacity?name=X&bps=N, POST /reload;\n"
     "                          loopback only unless --control-any; a PATH\n"
-    "                          is a Unix socket\n";
+    "                          is a Unix socket\n"
+    "  --control-token-file F  every control request must carry\n"
+    "                          Authorization: Bearer <F's first line>\n";
 
 static int bad(const char *msg) {
   fprintf(stderr, "sconed: %s\n", msg);
@@ -119,6 +122,8 @@ static int settle_mode(sconed_options *o, int have_plan_options, int nfqueue) {
     return bad("--nfqueue and --relay are separate modes");
   if (!o->relay.listen != !o->relay.upstream)
     return bad("--relay and --upstream go together");
+  if (o->control_token_file && !o->control)
+    return bad("--control-token-file needs --control");
   if (o->control && !nfqueue && !relay)
     return bad("--control needs --nfqueue or --relay");
   if (offline)
@@ -157,6 +162,7 @@ int sconed_options_parse(sconed_options *o, int argc, char **argv) {
       {"relay-idle", required_argument, 0, OPT_RELAY_IDLE},
       {"control", required_argument, 0, OPT_CONTROL},
       {"control-any", no_argument, 0, OPT_CONTROL_ANY},
+      {"control-token-file", required_argument, 0, OPT_CONTROL_TOKEN_FILE},
       {0, 0, 0, 0}};
   memset(o, 0, sizeof(*o));
   sconed_engine_settings_default(&o->engine);
@@ -262,6 +268,9 @@ int sconed_options_parse(sconed_options *o, int argc, char **argv) {
       break;
     case OPT_CONTROL_ANY:
       o->control_any = 1;
+      break;
+    case OPT_CONTROL_TOKEN_FILE:
+      o->control_token_file = optarg;
       break;
     default:
       fputs(usage, stderr);

@@ -38,6 +38,7 @@ typedef struct sconed_options {
   sconed_relay_settings relay;
   const char *control; /* ADDR:PORT or a Unix socket path; NULL: none */
   int control_any;     /* a non-loopback control address is allowed */
+  const char *control_token_file; /* bearer token for the control; NULL */
 } sconed_options;
 
 /* Parses argv into o. Returns 0 (o->mode says what to run), or 2 for a

@@ -33,7 +33,8 @@ int sconed_runner_run(sconed_engine *e, const sconed_options *o) {
   }
   sconed_control *ctl = NULL;
   if (o->control) {
-    ctl = sconed_control_start(&dp, o->control, o->control_any);
+    ctl = sconed_control_start(&dp, o->control, o->control_any,
+                               o->control_token_file);
     if (!ctl) {
       sconed_dp_destroy(&dp);
       return 1;
