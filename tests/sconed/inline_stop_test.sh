@@ -6,7 +6,8 @@
 # through: fail-open), then told to exit (SIGTERM) and continued: it stops
 # the queue taking packets and judges every packet still queued before it
 # closes its socket (closing drops what is queued), so every datagram
-# arrives. With RELIA_KILL=1 it also measures SIGKILL (the kernel drops
+# arrives. Then, with no sconed at all, a stream passes by the bypass and
+# sconed-iptables.sh counts it. With RELIA_KILL=1 it also measures SIGKILL (the kernel drops
 # what was queued; the count is printed, not asserted).
 #
 # usage: inline_stop_test.sh SCONED SCONE_SENDER SCONED_IPTABLES
@@ -107,6 +108,24 @@ echo "sigterm: $COUNT sent each way every ${INTERVAL} us;" \
 expect "$work/term.srv" rx -eq $COUNT "SIGTERM after SIGSTOP: server"
 expect "$work/term.cli" rx -eq $COUNT "SIGTERM after SIGSTOP: client"
 grep -q "cannot stop queueing" "$work/term.log" && fail "queue not stopped"
+
+# No sconed now: the stream passes by the rule's bypass, and is counted
+# there (sconed-iptables.sh counts), since no sconed can count it.
+before=$(ip netns exec $R sh "$IPT" counts --family 4) ||
+	fail "sconed-iptables.sh counts: $before"
+before=${before#*packets=} before=${before%% *}
+C0=$COUNT
+COUNT=2000
+run bypass 4453
+COUNT=$C0
+expect "$work/bypass.srv" rx -eq 2000 "bypassed, no sconed: server"
+expect "$work/bypass.cli" rx -eq 2000 "bypassed, no sconed: client"
+after=$(ip netns exec $R sh "$IPT" counts --family 4)
+after=${after#*packets=} after=${after%% *}
+[ $((after - before)) -ge 4000 ] ||
+	fail "bypassed packets counted $before -> $after, expected +4000"
+echo "ok: bypassed while no sconed ran: counted $((after - before))" \
+	"(4000 sent)"
 
 if [ "${RELIA_KILL:-0}" = 1 ]; then
 	start_sconed "$work/kill.log"
