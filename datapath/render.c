@@ -202,6 +202,9 @@ static const family engine_families[] = {
     EF("sconed_engine_over_quota_total", "counter", over_quota,
        "Of them, flows whose subscriber (or the no-subscriber pool) held "
        "its whole share of the table."),
+    EF("sconed_engine_admitted_reserve_total", "counter", admitted_reserve,
+       "New flows admitted from the reserve for owners that took no "
+       "admission in the last second."),
     EF("sconed_engine_flows", "gauge", flows, "Flows in the table."),
     EF("sconed_engine_max_flows", "gauge", max_flows, "Flow table size."),
     EF("sconed_engine_subscribers", "gauge", subscribers,

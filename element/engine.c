@@ -114,25 +114,50 @@ static void sweep_flows(sconed_engine *e, uint32_t nowu) {
     }
 }
 
-static int take_admission(sconed_engine *e, scone_tstamp now) {
-  uint64_t rate = e->s.admit_per_second;
+static int take_token(int64_t *tokens, scone_tstamp *last, uint64_t rate,
+                      scone_tstamp now) {
   if (rate == 0)
     return 0;
-  if (now > e->admit_last) {
+  if (now > *last) {
     unsigned __int128 add =
-        (unsigned __int128)(now - e->admit_last) * rate / SCONE_SECONDS;
-    uint64_t t =
-        (uint64_t)e->admit_tokens + (add > rate ? rate : (uint64_t)add);
-    e->admit_tokens = (int64_t)(t > rate ? rate : t);
+        (unsigned __int128)(now - *last) * rate / SCONE_SECONDS;
+    uint64_t t = (uint64_t)*tokens + (add > rate ? rate : (uint64_t)add);
+    *tokens = (int64_t)(t > rate ? rate : t);
     /* Keep the remainder of a partial token by only moving the clock by
      * what was credited. */
-    e->admit_last = add >= rate
-                        ? now
-                        : e->admit_last + (uint64_t)add * SCONE_SECONDS / rate;
+    *last = add >= rate ? now : *last + (uint64_t)add * SCONE_SECONDS / rate;
   }
-  if (e->admit_tokens <= 0)
+  if (*tokens <= 0)
     return 0;
-  e->admit_tokens--;
+  (*tokens)--;
+  return 1;
+}
+
+/* An admission token for owner. Many owners flooding new flows, each
+ * within its slot share, would take every token of the shared allowance
+ * as it appears, so a subscriber opening one session would almost never
+ * get one. A reserve of half the rate more is shared out fairly: an owner
+ * may draw on it at SCONED_OWNER_ADMIT_PER_S a second with a burst of
+ * SCONED_OWNER_ADMIT_BURST (a virtual-time rule, GCRA), its shared tokens
+ * counted too, so a subscriber opening a few sessions gets them while
+ * fewer than admit_per_second / 4 owners flood. */
+static int take_admission(sconed_engine *e, unsigned owner, scone_tstamp now) {
+  const scone_duration step = SCONE_SECONDS / SCONED_OWNER_ADMIT_PER_S;
+  scone_tstamp *tat = &e->owner_admit[owner];
+  if (*tat < now)
+    *tat = now;
+  if (take_token(&e->admit_tokens, &e->admit_last, e->s.admit_per_second,
+                 now)) {
+    *tat += step;
+    return 1;
+  }
+  if (*tat - now > (SCONED_OWNER_ADMIT_BURST - 1) * step)
+    return 0;
+  if (!take_token(&e->reserve_tokens, &e->reserve_last,
+                  e->s.admit_per_second / 2, now))
+    return 0;
+  *tat += step;
+  e->st.admitted_reserve++;
   return 1;
 }
 
@@ -142,7 +167,7 @@ static int take_admission(sconed_engine *e, scone_tstamp now) {
  * QUIC flows are never pushed out. Filling the
  * first bucket first keeps most flows there (over 90% at 80% load), so a
  * lookup mostly reads one bucket and prefetching that one is enough. */
-static long admit(sconed_engine *e, uint64_t fp, uint32_t nowu,
+static long admit(sconed_engine *e, uint64_t fp, unsigned owner, uint32_t nowu,
                   scone_tstamp now) {
   size_t b[2] = {sconed_bucket1(&e->t, fp) * SCONED_BUCKET_SLOTS,
                  sconed_bucket2(&e->t, fp) * SCONED_BUCKET_SLOTS};
@@ -190,7 +215,7 @@ static long admit(sconed_engine *e, uint64_t fp, uint32_t nowu,
         victim_age = age;
       }
     }
-  if (victim < 0 || !take_admission(e, now))
+  if (victim < 0 || !take_admission(e, owner, now))
     return -1;
   evict(e, (size_t)victim);
   e->st.evicted_young++;
@@ -391,7 +416,7 @@ COLD static sconed_flow *new_flow(sconed_engine *e, const sconed_pkt *p,
   uint32_t cap = owner == SCONED_OWNER_POOL ? e->pool_cap : e->owner_cap;
   long slot;
   if (e->owner_flows[owner] < cap) {
-    slot = admit(e, fp, nowu, p->now);
+    slot = admit(e, fp, owner, nowu, p->now);
   } else {
     slot = admit_within(e, fp, owner, nowu);
     e->st.over_quota += slot < 0;

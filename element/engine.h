@@ -213,6 +213,10 @@ typedef struct sconed_engine_stats {
    * pool of flows with no subscriber) held its whole share of the table;
    * also counted in unadmitted. */
   uint64_t over_quota;
+  /* New flows that displaced another with the reserve kept for owners
+   * that took no admission in the last second (a flood of many owners
+   * used up the shared allowance). */
+  uint64_t admitted_reserve;
   /* Flows taken for QUIC mid-way by two SCONE packets consistent with the
    * packets coalesced after them (sconed started after their handshake,
    * and their endpoints grease the fixed bit). */

@@ -105,6 +105,11 @@ struct sconed_engine {
   scone_duration sweep_step;
   int64_t admit_tokens; /* admissions that may displace */
   scone_tstamp admit_last;
+  /* The reserve shared out fairly among owners (engine.c,
+   * take_admission), and each owner's place in it (a virtual time). */
+  int64_t reserve_tokens;
+  scone_tstamp reserve_last;
+  scone_tstamp *owner_admit;
   /* Flows in the table per slot owner (sconed_flow_owner), and how many
    * one owner may hold: a subscriber (owner_cap) or the pool of flows
    * with no subscriber side (pool_cap). */
@@ -114,6 +119,11 @@ struct sconed_engine {
    * path against it (sconed_engine_slow_only). */
   int slow_only;
 };
+
+/* The rate and burst at which one owner may draw on the admission
+ * reserve. */
+#define SCONED_OWNER_ADMIT_PER_S 2U
+#define SCONED_OWNER_ADMIT_BURST 4U
 
 /* Off the per-packet path: kept out of line so the common case stays
  * small. */

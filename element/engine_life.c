@@ -75,7 +75,8 @@ sconed_engine *sconed_engine_new(const sconed_engine_settings *s) {
     goto fail;
   e->stats = calloc(SCONED_MAX_STAT_SLOTS + 1, sizeof(*e->stats));
   e->owner_flows = calloc(SCONED_OWNERS, sizeof(*e->owner_flows));
-  if (!e->stats || !e->owner_flows)
+  e->owner_admit = calloc(SCONED_OWNERS, sizeof(*e->owner_admit));
+  if (!e->stats || !e->owner_flows || !e->owner_admit)
     goto fail;
   uint32_t share = s->max_flows / 32;
   e->owner_cap = s->max_flows_per_subscriber ? s->max_flows_per_subscriber
@@ -86,6 +87,7 @@ sconed_engine *sconed_engine_new(const sconed_engine_settings *s) {
   e->idle_units = idle > 0x7fffffff ? 0x7fffffff : idle ? (uint32_t)idle : 1;
   e->young_units = young > 0x7fffffff ? 0x7fffffff : (uint32_t)young;
   e->admit_tokens = s->admit_per_second;
+  e->reserve_tokens = s->admit_per_second / 2;
   /* One flow bucket per step: the sweep goes round the table once per
    * idle timeout. */
   e->sweep_step = s->idle_timeout / e->t.nbuckets;
@@ -115,6 +117,7 @@ void sconed_engine_free(sconed_engine *e) {
   free(e->plan_stat);
   free(e->stats);
   free(e->owner_flows);
+  free(e->owner_admit);
   free(e);
 }
 
@@ -327,6 +330,9 @@ void sconed_engine_reset(sconed_engine *e) {
   e->last_now = e->next_sweep = 0;
   e->admit_tokens = e->s.admit_per_second;
   e->admit_last = 0;
+  e->reserve_tokens = e->s.admit_per_second / 2;
+  e->reserve_last = 0;
+  memset(e->owner_admit, 0, SCONED_OWNERS * sizeof(*e->owner_admit));
   sconed_engine_clock_reset(e);
 }
 

@@ -40,6 +40,7 @@ void sconed_engine_stats_get(const sconed_engine *e, sconed_engine_stats *st) {
                      e->ss.nslots * sizeof(sconed_ssub) +
                      (SCONED_MAX_STAT_SLOTS + 1) * sizeof(*e->stats) +
                      SCONED_OWNERS * sizeof(*e->owner_flows) +
+                     SCONED_OWNERS * sizeof(*e->owner_admit) +
                      e->cfg->nsubs * sizeof(*e->subs);
 }
 
