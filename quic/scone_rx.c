@@ -34,6 +34,12 @@ int sq_rx_datagram(scone_quic_conn *c, sq_path *path, const ngtcp2_path *np,
   int candidate = 0; /* a signal waiting for ngtcp2's verdict */
   unsigned signal = SCONE_SIGNAL_UNKNOWN;
 
+  /* An empty UDP datagram holds no packet, and ngtcp2 takes one as a
+   * caller's error (NGTCP2_ERR_INVALID_ARGUMENT), which would close the
+   * connection: anyone able to spoof the peer's address could end it. */
+  if (len == 0)
+    return 0;
+
   if (c->s.scone_capable && scone_packet_is_scone(data, len)) {
     scone_packet sp;
     if (scone_packet_parse(&sp, data, len) < 0) {
