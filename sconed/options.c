@@ -29,6 +29,9 @@ enum {
   OPT_RELAY_IDLE,
   OPT_CONTROL,
   OPT_CONTROL_ANY,
+  OPT_DATAPATH,
+  OPT_XDP,
+  OPT_XDP_GENERIC,
 };
 
 static const char usage[] =
@@ -72,7 +75,12 @@ static const char usage[] =
     "  --control ADDR:PORT|PATH  HTTP control: GET /metrics, GET /state,\n"
     "                          POST /capacity?name=X&bps=N, POST /reload;\n"
     "                          loopback only unless --control-any; a PATH\n"
-    "                          is a Unix socket\n";
+    "                          is a Unix socket\n"
+    "  --xdp IFACE[,IFACE...]  XDP fast path on these interfaces (native\n"
+    "                          mode; --xdp-generic: skb mode); detaches\n"
+    "                          when sconed exits (docs/xdp.md)\n"
+    "  --datapath engine|xdp   offline: run the capture through the engine\n"
+    "                          (default) or the XDP program\n";
 
 static int bad(const char *msg) {
   fprintf(stderr, "sconed: %s\n", msg);
@@ -121,7 +129,13 @@ static int settle_mode(sconed_options *o, int have_plan_options, int nfqueue) {
     return bad("--relay and --upstream go together");
   if (o->control && !nfqueue && !relay)
     return bad("--control needs --nfqueue or --relay");
-  if (offline)
+  if (o->xdp_ifaces && (offline || nfqueue || relay || o->control))
+    return bad("--xdp is a live mode of its own");
+  if (o->datapath_xdp && !offline)
+    return bad("--datapath xdp is for --pcap-in (live: --xdp IFACE)");
+  if (o->xdp_ifaces)
+    o->mode = SCONED_MODE_XDP;
+  else if (offline)
     o->mode = SCONED_MODE_OFFLINE;
   else if (nfqueue)
     o->mode = SCONED_MODE_NFQUEUE;
@@ -157,6 +171,9 @@ int sconed_options_parse(sconed_options *o, int argc, char **argv) {
       {"relay-idle", required_argument, 0, OPT_RELAY_IDLE},
       {"control", required_argument, 0, OPT_CONTROL},
       {"control-any", no_argument, 0, OPT_CONTROL_ANY},
+      {"datapath", required_argument, 0, OPT_DATAPATH},
+      {"xdp", required_argument, 0, OPT_XDP},
+      {"xdp-generic", no_argument, 0, OPT_XDP_GENERIC},
       {0, 0, 0, 0}};
   memset(o, 0, sizeof(*o));
   sconed_engine_settings_default(&o->engine);
@@ -262,6 +279,17 @@ int sconed_options_parse(sconed_options *o, int argc, char **argv) {
       break;
     case OPT_CONTROL_ANY:
       o->control_any = 1;
+      break;
+    case OPT_DATAPATH:
+      if (strcmp(optarg, "xdp") && strcmp(optarg, "engine"))
+        return bad("--datapath wants engine or xdp");
+      o->datapath_xdp = !strcmp(optarg, "xdp");
+      break;
+    case OPT_XDP:
+      o->xdp_ifaces = optarg;
+      break;
+    case OPT_XDP_GENERIC:
+      o->xdp_generic = 1;
       break;
     default:
       fputs(usage, stderr);
