@@ -9,6 +9,7 @@
 #include "pcap_path.h"
 #include "runner.h"
 #include "summary.h"
+#include "xdp_run.h"
 
 #include <stdio.h>
 
@@ -39,6 +40,8 @@ static int check_config(const char *path) {
 }
 
 static int run_offline(sconed_engine *e, const sconed_options *o) {
+  if (o->datapath_xdp)
+    return sconed_xdp_offline(e, o);
   char err[512];
   sconed_pcap_counts counts;
   if (sconed_pcap_run(e, o->pcap_in, o->pcap_out, &counts, err, sizeof(err))) {
@@ -77,7 +80,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   rc = o.mode == SCONED_MODE_OFFLINE ? run_offline(e, &o)
-                                     : sconed_runner_run(e, &o);
+       : o.mode == SCONED_MODE_XDP    ? sconed_xdp_live(e, &o)
+                                      : sconed_runner_run(e, &o);
   sconed_engine_free(e);
   return rc;
 }

@@ -30,6 +30,9 @@ enum {
   OPT_CONTROL,
   OPT_CONTROL_ANY,
   OPT_CONTROL_TOKEN_FILE,
+  OPT_DATAPATH,
+  OPT_XDP,
+  OPT_XDP_GENERIC,
 };
 
 static const char usage[] =
@@ -75,7 +78,12 @@ static const char usage[] =
     "                          loopback only unless --control-any; a PATH\n"
     "                          is a Unix socket\n"
     "  --control-token-file F  every control request must carry\n"
-    "                          Authorization: Bearer <F's first line>\n";
+    "                          Authorization: Bearer <F's first line>\n"
+    "  --xdp IFACE[,IFACE...]  XDP fast path on these interfaces (native\n"
+    "                          mode; --xdp-generic: skb mode); detaches\n"
+    "                          when sconed exits (docs/xdp.md)\n"
+    "  --datapath engine|xdp   offline: run the capture through the engine\n"
+    "                          (default) or the XDP program\n";
 
 static int bad(const char *msg) {
   fprintf(stderr, "sconed: %s\n", msg);
@@ -126,7 +134,13 @@ static int settle_mode(sconed_options *o, int have_plan_options, int nfqueue) {
     return bad("--control-token-file needs --control");
   if (o->control && !nfqueue && !relay)
     return bad("--control needs --nfqueue or --relay");
-  if (offline)
+  if (o->xdp_ifaces && (offline || nfqueue || relay || o->control))
+    return bad("--xdp is a live mode of its own");
+  if (o->datapath_xdp && !offline)
+    return bad("--datapath xdp is for --pcap-in (live: --xdp IFACE)");
+  if (o->xdp_ifaces)
+    o->mode = SCONED_MODE_XDP;
+  else if (offline)
     o->mode = SCONED_MODE_OFFLINE;
   else if (nfqueue)
     o->mode = SCONED_MODE_NFQUEUE;
@@ -163,6 +177,9 @@ int sconed_options_parse(sconed_options *o, int argc, char **argv) {
       {"control", required_argument, 0, OPT_CONTROL},
       {"control-any", no_argument, 0, OPT_CONTROL_ANY},
       {"control-token-file", required_argument, 0, OPT_CONTROL_TOKEN_FILE},
+      {"datapath", required_argument, 0, OPT_DATAPATH},
+      {"xdp", required_argument, 0, OPT_XDP},
+      {"xdp-generic", no_argument, 0, OPT_XDP_GENERIC},
       {0, 0, 0, 0}};
   memset(o, 0, sizeof(*o));
   sconed_engine_settings_default(&o->engine);
@@ -271,6 +288,16 @@ int sconed_options_parse(sconed_options *o, int argc, char **argv) {
       break;
     case OPT_CONTROL_TOKEN_FILE:
       o->control_token_file = optarg;
+    case OPT_DATAPATH:
+      if (strcmp(optarg, "xdp") && strcmp(optarg, "engine"))
+        return bad("--datapath wants engine or xdp");
+      o->datapath_xdp = !strcmp(optarg, "xdp");
+      break;
+    case OPT_XDP:
+      o->xdp_ifaces = optarg;
+      break;
+    case OPT_XDP_GENERIC:
+      o->xdp_generic = 1;
       break;
     default:
       fputs(usage, stderr);
