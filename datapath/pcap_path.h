@@ -8,6 +8,7 @@
 #ifndef SCONED_PCAP_PATH_H
 #define SCONED_PCAP_PATH_H
 
+#include "dp.h"
 #include "engine.h"
 
 #include <stdint.h>
@@ -31,5 +32,9 @@ typedef struct sconed_pcap_counts {
  * link type, unwritable output). */
 int sconed_pcap_run(sconed_engine *e, const char *in, const char *out,
                     sconed_pcap_counts *counts, char *err, size_t errlen);
+/* Same through another element in front of the engine (fn with arg). */
+int sconed_pcap_run_fn(sconed_process_fn fn, void *arg, const char *in,
+                       const char *out, sconed_pcap_counts *counts, char *err,
+                       size_t errlen);
 
 #endif

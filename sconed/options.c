@@ -20,6 +20,7 @@ enum {
   OPT_SEED,
   OPT_CHECK_CONFIG,
   OPT_QUIET,
+  OPT_LEGACY_DPI,
   OPT_HELP,
   OPT_NFQUEUE,
   OPT_NFQ_BATCH,
@@ -57,6 +58,10 @@ static const char usage[] =
     "                      live runs draw a random key)\n"
     "  --log-addresses     log messages may show IP addresses\n"
     "  --quiet             no per-flow log lines\n"
+    "  --legacy-dpi        today's element instead: nDPI finds video flows\n"
+    "                      (and the config's [dpi] sni names), which are\n"
+    "                      policed or shaped at the plan rate; SCONE packets\n"
+    "                      pass untouched (offline and --nfqueue only)\n"
     "  --check-config FILE parse FILE, print FILE:LINE: reason on error\n"
     "  --help\n"
     "\n"
@@ -121,6 +126,8 @@ static int settle_mode(sconed_options *o, int have_plan_options, int nfqueue) {
     return bad("--relay and --upstream go together");
   if (o->control && !nfqueue && !relay)
     return bad("--control needs --nfqueue or --relay");
+  if (o->legacy_dpi && relay)
+    return bad("--legacy-dpi runs offline or with --nfqueue, not --relay");
   if (offline)
     o->mode = SCONED_MODE_OFFLINE;
   else if (nfqueue)
@@ -148,6 +155,7 @@ int sconed_options_parse(sconed_options *o, int argc, char **argv) {
       {"seed", required_argument, 0, OPT_SEED},
       {"check-config", required_argument, 0, OPT_CHECK_CONFIG},
       {"quiet", no_argument, 0, OPT_QUIET},
+      {"legacy-dpi", no_argument, 0, OPT_LEGACY_DPI},
       {"help", no_argument, 0, OPT_HELP},
       {"nfqueue", required_argument, 0, OPT_NFQUEUE},
       {"nfqueue-batch", required_argument, 0, OPT_NFQ_BATCH},
@@ -221,6 +229,9 @@ int sconed_options_parse(sconed_options *o, int argc, char **argv) {
       break;
     case OPT_QUIET:
       o->quiet = 1;
+      break;
+    case OPT_LEGACY_DPI:
+      o->legacy_dpi = 1;
       break;
     case OPT_HELP:
       fputs(usage, stdout);
