@@ -61,7 +61,9 @@ int sconed_dp_reload(sconed_dp *dp, char *err, size_t errlen) {
   }
   sconed_config *c = sconed_config_load(dp->config_path, err, errlen);
   sconed_dp_lock_ctl(dp);
-  int ret = c ? sconed_engine_set_config(dp->engine, c) : -1;
+  int ret = !c               ? -1
+            : dp->set_config ? dp->set_config(dp->hook_arg, c)
+                             : sconed_engine_set_config(dp->engine, c);
   if (ret == 0)
     dp->c.reloads++;
   else

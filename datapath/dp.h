@@ -27,6 +27,10 @@
 #include <stdint.h>
 #include <time.h>
 
+/* One packet through an element in place of the engine. */
+typedef void (*sconed_process_fn)(void *arg, uint8_t *pkt, size_t len,
+                                  scone_tstamp now, sconed_verdict *v);
+
 /* The datapath's own counters; written only with the lock held. */
 typedef struct sconed_dp_counters {
   uint64_t rx;             /* packets or datagrams received */
@@ -57,6 +61,12 @@ typedef struct sconed_dp {
   /* The service manager's view of the run (the sconed program hands these
    * to systemd); NULL: nobody asks. */
   void (*notify)(const char *state);
+  /* Another element in front of the engine (sconed --legacy-dpi): when
+   * set, packets go to process and reloaded configs to set_config (which
+   * owns them, as sconed_engine_set_config does), with hook_arg. */
+  sconed_process_fn process;
+  int (*set_config)(void *arg, sconed_config *c);
+  void *hook_arg;
 } sconed_dp;
 
 static inline scone_tstamp sconed_dp_now(void) {

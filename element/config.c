@@ -16,6 +16,7 @@ sconed_config *sconed_config_new_empty(void) {
   c->initial_rewrites = SCONED_DEFAULT_INITIAL_REWRITES;
   c->rewrites_per_period = SCONED_DEFAULT_REWRITES_PER_PERIOD;
   c->announce_grace = SCONED_DEFAULT_ANNOUNCE_GRACE_PACKETS;
+  c->dpi_max_packets = SCONED_DEFAULT_DPI_MAX_PACKETS;
   sconed_lpm_init(&c->lpm);
   return c;
 }
@@ -26,6 +27,7 @@ void sconed_config_free(sconed_config *c) {
   free(c->plans);
   free(c->caps);
   free(c->subs);
+  free(c->dpi_sni);
   sconed_lpm_free(&c->lpm);
   free(c);
 }
@@ -119,4 +121,22 @@ scone_duration sconed_config_period(const sconed_config *c) {
 
 int sconed_config_lab_period(const sconed_config *c) {
   return c->period < SCONED_MIN_PERIOD;
+}
+
+size_t sconed_config_dpi_sni_count(const sconed_config *c) {
+  return c->ndpi_sni;
+}
+
+const char *sconed_config_dpi_sni(const sconed_config *c, size_t i) {
+  return i < c->ndpi_sni ? c->dpi_sni[i] : NULL;
+}
+
+uint32_t sconed_config_dpi_max_packets(const sconed_config *c) {
+  return c->dpi_max_packets;
+}
+
+void sconed_config_set_announce_grace(sconed_config *c, uint32_t packets) {
+  c->announce_grace = packets > SCONED_MAX_ANNOUNCE_GRACE_PACKETS
+                          ? SCONED_MAX_ANNOUNCE_GRACE_PACKETS
+                          : packets;
 }

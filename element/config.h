@@ -85,6 +85,21 @@ size_t sconed_config_subscriber_count(const sconed_config *c);
 scone_duration sconed_config_period(const sconed_config *c);
 int sconed_config_lab_period(const sconed_config *c);
 
+/* The [dpi] section, which only the legacy DPI element (sconed
+ * --legacy-dpi, legacy/) reads: server names (or suffixes after a dot)
+ * whose flows count as video besides nDPI's own categories, and how many
+ * packets of a flow go to nDPI before it gives up. */
+#define SCONED_DPI_SNI_MAX 256 /* a DNS name, its NUL included */
+#define SCONED_DPI_MAX_SNI 1024
+#define SCONED_DEFAULT_DPI_MAX_PACKETS 8
+#define SCONED_MAX_DPI_MAX_PACKETS 64
+size_t sconed_config_dpi_sni_count(const sconed_config *c);
+const char *sconed_config_dpi_sni(const sconed_config *c, size_t i);
+uint32_t sconed_config_dpi_max_packets(const sconed_config *c);
+/* An element that does not know SCONE grants announced flows no grace:
+ * the legacy element sets 0 on the configs it runs. */
+void sconed_config_set_announce_grace(sconed_config *c, uint32_t packets);
+
 const char *sconed_enforce_name(sconed_enforce e);
 /* Returns 0 and sets *out, or -1 for anything but none/police/shape. */
 int sconed_enforce_parse(const char *s, sconed_enforce *out);

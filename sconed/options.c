@@ -20,6 +20,7 @@ enum {
   OPT_SEED,
   OPT_CHECK_CONFIG,
   OPT_QUIET,
+  OPT_LEGACY_DPI,
   OPT_HELP,
   OPT_NFQUEUE,
   OPT_NFQ_BATCH,
@@ -61,6 +62,10 @@ static const char usage[] =
     "                      live runs draw a random key)\n"
     "  --log-addresses     log messages may show IP addresses\n"
     "  --quiet             no per-flow log lines\n"
+    "  --legacy-dpi        today's element instead: nDPI finds video flows\n"
+    "                      (and the config's [dpi] sni names), which are\n"
+    "                      policed or shaped at the plan rate; SCONE packets\n"
+    "                      pass untouched (offline and --nfqueue only)\n"
     "  --check-config FILE parse FILE, print FILE:LINE: reason on error\n"
     "  --help\n"
     "\n"
@@ -134,6 +139,8 @@ static int settle_mode(sconed_options *o, int have_plan_options, int nfqueue) {
     return bad("--control-token-file needs --control");
   if (o->control && !nfqueue && !relay)
     return bad("--control needs --nfqueue or --relay");
+  if (o->legacy_dpi && (relay || o->xdp_ifaces || o->datapath_xdp))
+    return bad("--legacy-dpi runs offline or with --nfqueue, not --relay or XDP");
   if (o->xdp_ifaces && (offline || nfqueue || relay || o->control))
     return bad("--xdp is a live mode of its own");
   if (o->datapath_xdp && !offline)
@@ -167,6 +174,7 @@ int sconed_options_parse(sconed_options *o, int argc, char **argv) {
       {"seed", required_argument, 0, OPT_SEED},
       {"check-config", required_argument, 0, OPT_CHECK_CONFIG},
       {"quiet", no_argument, 0, OPT_QUIET},
+      {"legacy-dpi", no_argument, 0, OPT_LEGACY_DPI},
       {"help", no_argument, 0, OPT_HELP},
       {"nfqueue", required_argument, 0, OPT_NFQUEUE},
       {"nfqueue-batch", required_argument, 0, OPT_NFQ_BATCH},
@@ -244,6 +252,9 @@ int sconed_options_parse(sconed_options *o, int argc, char **argv) {
       break;
     case OPT_QUIET:
       o->quiet = 1;
+      break;
+    case OPT_LEGACY_DPI:
+      o->legacy_dpi = 1;
       break;
     case OPT_HELP:
       fputs(usage, stdout);

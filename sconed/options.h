@@ -32,6 +32,9 @@ typedef struct sconed_options {
   const char *pcap_in, *pcap_out;
   int json;  /* offline summary as JSON */
   int quiet; /* no per-flow log lines */
+  /* Today's DPI-targeted video throttling (legacy/) in front of the
+   * engine's enforcement instead of SCONE: offline and NFQUEUE only. */
+  int legacy_dpi;
   /* Seed source, flow and subscriber budgets and log_addresses are set
    * here; the log callback is the caller's. */
   sconed_engine_settings engine;
