@@ -38,6 +38,9 @@ typedef struct sconed_options {
   sconed_relay_settings relay;
   const char *control; /* ADDR:PORT or a Unix socket path; NULL: none */
   int control_any;     /* a non-loopback control address is allowed */
+  /* redis://HOST:PORT of the shared policy store, and its namespace
+   * (NULL: "scone"); NULL: none (docs/fleet.md). */
+  const char *policy_store, *policy_ns;
 } sconed_options;
 
 /* Parses argv into o. Returns 0 (o->mode says what to run), or 2 for a

@@ -12,7 +12,7 @@ Layers, lowest first (an arrow: "may use"):
     include/ <- lib <- app <- quic  <- apps
                        app <- video <- apps
                 lib <- tools
-                lib <- element <- datapath <- sconed
+                lib <- element <- policy <- datapath <- sconed
     include/ <- lab
     everything <- packaging (the install rules)
 
@@ -41,8 +41,11 @@ USES = {
     "tools": ["include", "lib"],
     "lab": ["include"],
     "element": ["include", "lib"],
-    "datapath": ["include", "lib", "element"],
-    "sconed": ["include", "lib", "element", "datapath"],
+    # policy/: the shared store's key layout turned into element configs,
+    # and its Redis adapter; datapath renders its metrics, sconed starts it.
+    "policy": ["include", "lib", "element"],
+    "datapath": ["include", "lib", "element", "policy"],
+    "sconed": ["include", "lib", "element", "policy", "datapath"],
     "tests": ["include", "lib"],
     "tests/cli": ["include", "lib", "tools"],
     "tests/app": ["include", "lib", "app"],
@@ -51,6 +54,8 @@ USES = {
     "tests/quic": ["include", "lib", "app", "quic", "apps", "element",
                    "datapath", "sconed", "tests/datapath"],
     "tests/element": ["include", "lib", "element"],
+    "tests/policy": ["include", "lib", "element", "policy", "datapath",
+                     "sconed", "tests/datapath"],
     "tests/datapath": ["include", "lib", "element", "datapath"],
     "tests/sconed": ["include", "lib", "element", "datapath", "sconed",
                      "tests/element", "tests/datapath"],
@@ -66,7 +71,7 @@ USES = {
                       "element", "datapath", "sconed", "tests/datapath"],
     "tests/e2e": ["include", "lib", "app", "quic", "video", "apps",
                   "element", "datapath", "sconed", "tests/datapath"],
-    "fuzz": ["include", "lib", "element", "app", "video", "lab", "quic",
+    "fuzz": ["include", "lib", "element", "policy", "app", "video", "lab", "quic",
              "apps"],
     # The install rules and what they deliver: every program and library.
     "packaging": ["include", "lib", "app", "quic", "apps", "video", "tools",
@@ -83,11 +88,13 @@ TESTS_OF = {"tests": "lib", "tests/cli": "tools", "tests/app": "app",
             "tests/apps": "apps",
             "tests/video": "video", "tests/lab": "lab",
             "tests/quic": "quic", "tests/element": "element",
+            "tests/policy": "policy",
             "tests/datapath": "datapath", "tests/sconed": "sconed"}
 # Headers other folders may include. A folder not named here offers none:
 # libraries offer their API under include/, programs offer nothing.
 PUBLIC = {
     "element": {"engine.h", "config.h", "units.h"},
+    "policy": {"policy.h", "store.h"},
     # addr.h: the ADDR:PORT strings, which the test tools read as sconed does.
     "datapath": {"dp.h", "nfq.h", "relay.h", "control.h", "pcap_path.h",
                  "addr.h"},
