@@ -187,7 +187,7 @@ static int render_plan(buf *b, const char *name, size_t namelen,
     for (size_t j = 0; j < sizeof(plan_fields) / sizeof(*plan_fields); j++)
       known |= !strcmp(k, plan_fields[j]);
     if (!known)
-      return bad(err, errlen, "a plan entry has an unknown field '%s'", k);
+      return bad(err, errlen, "a %s entry has an unknown field", "plan");
     puts_(b, k);
     puts_(b, " = ");
     puts_(b, v);
@@ -271,8 +271,8 @@ static int render_sub(buf *b, const char *const *f, const size_t *flen,
         return bad(err, errlen, "a %s entry's optin is not yes/no/1/0/in/out",
                    "subscriber");
     } else {
-      return bad(err, errlen, "a subscriber entry has an unknown field '%s'",
-                 k);
+      return bad(err, errlen, "a %s entry has an unknown field",
+                 "subscriber");
     }
   }
   if (!plan[0] || !npfx)

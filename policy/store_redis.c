@@ -175,7 +175,8 @@ static int set_entry(sconed_policy_store *st, sconed_policy_snapshot *snap,
 }
 
 /* Reads every key of the namespace into a new snapshot and swaps it in.
- * Returns 0, or -1 when the connection failed. */
+ * Returns 0, 1 when the store was empty and the old snapshot stays, or
+ * -1 when the connection failed. */
 static int full_read(sconed_policy_store *st, redisContext *c, char *err,
                      size_t errlen) {
   int ok;
@@ -244,6 +245,23 @@ static int full_read(sconed_policy_store *st, redisContext *c, char *err,
     snprintf(err, errlen, "store read failed: %s",
              c->err ? c->errstr : "bad reply");
     return -1;
+  }
+  size_t had = 0, has = 0;
+  for (int k = 0; k < SCONED_POLICY_KINDS; k++) {
+    had += sconed_policy_snapshot_count(st->snap, k);
+    has += sconed_policy_snapshot_count(snap, k);
+  }
+  if (had && !has) {
+    /* A store that comes back empty has lost its data (a replica
+     * promoted before it synced, a restart without persistence) or is the
+     * wrong one: applying it would drop every subscriber at once. */
+    sconed_policy_snapshot_free(snap);
+    pthread_mutex_lock(&st->mu);
+    st->st.version = version;
+    st->st.updates_rejected++;
+    pthread_mutex_unlock(&st->mu);
+    logf_(st, "the store holds no policy; keeping the running one");
+    return 1;
   }
   pthread_mutex_lock(&st->mu);
   sconed_policy_snapshot_free(st->snap);
@@ -324,16 +342,16 @@ static int connect_all(sconed_policy_store *st, char *err, size_t errlen) {
   st->cmd = connect_one(st, err, errlen);
   if (!st->cmd)
     return -1;
-  if (full_read(st, st->cmd, err, errlen) < 0) {
+  int fr = full_read(st, st->cmd, err, errlen);
+  if (fr < 0)
     disconnect(st);
-    return -1;
-  }
-  return 0;
+  return fr;
 }
 
 int sconed_policy_store_sync(sconed_policy_store *st, char *err,
                              size_t errlen) {
-  if (connect_all(st, err, errlen) < 0)
+  int fr = connect_all(st, err, errlen);
+  if (fr < 0)
     return -1;
   disconnect(st);
   size_t np = sconed_policy_snapshot_count(st->snap, SCONED_POLICY_PLAN);
@@ -402,11 +420,13 @@ static void serve(sconed_policy_store *st) {
   }
   freeReplyObject(r);
   /* Subscribed first, then read: a change between the two is in both. */
-  if (full_read(st, st->cmd, err, sizeof(err)) < 0) {
+  int fr = full_read(st, st->cmd, err, sizeof(err));
+  if (fr < 0) {
     logf_(st, "%s", err);
     return;
   }
-  apply(st);
+  if (fr == 0)
+    apply(st);
   pthread_mutex_lock(&st->mu);
   st->st.up = 1;
   int64_t v = st->st.version;
@@ -431,9 +451,10 @@ static void serve(sconed_policy_store *st) {
       resync |= k == 2;
     }
     if (resync) {
-      if (full_read(st, st->cmd, err, sizeof(err)) < 0)
+      int fr = full_read(st, st->cmd, err, sizeof(err));
+      if (fr < 0)
         return;
-      dirty = 1;
+      dirty |= fr == 0;
     }
     if (dirty) {
       /* Everything that had arrived is in: one swap for the burst. The
@@ -465,9 +486,11 @@ static void serve(sconed_policy_store *st) {
       pthread_mutex_unlock(&st->mu);
       if (behind) {
         /* A message was lost, or a writer did not publish. */
-        if (full_read(st, st->cmd, err, sizeof(err)) < 0)
+        int fr = full_read(st, st->cmd, err, sizeof(err));
+        if (fr < 0)
           return;
-        apply(st);
+        if (fr == 0)
+          apply(st);
       }
       next_check = now_ns() + VERSION_CHECK_MS * 1000000ULL;
     }
