@@ -46,6 +46,9 @@ typedef struct sconed_options {
   int datapath_xdp;    /* --datapath xdp: offline through the XDP program */
   const char *xdp_ifaces; /* --xdp: attach to these */
   int xdp_generic;        /* --xdp-generic: skb mode instead of native */
+  /* redis://HOST:PORT of the shared policy store, and its namespace
+   * (NULL: "scone"); NULL: none (docs/fleet.md). */
+  const char *policy_store, *policy_ns;
 } sconed_options;
 
 /* Parses argv into o. Returns 0 (o->mode says what to run), or 2 for a
