@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 typedef struct sbuf {
   char *p;
@@ -324,6 +325,16 @@ char *sconed_render_metrics(sconed_dp *dp, size_t *len) {
       "1: a lab's period shorter than the draft's 67 s (lab_short_period), "
       "not draft-conforming.",
       "", (uint64_t)lab_period);
+  /* The element's own cost (user + system, every thread): what a lab
+   * divides by the bytes it carried to compare SCONE with enforcement. */
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) == 0)
+    sb_printf(&b,
+              "# HELP sconed_cpu_seconds_total CPU time sconed used, user "
+              "and system (getrusage).\n# TYPE sconed_cpu_seconds_total "
+              "counter\nsconed_cpu_seconds_total %.6f\n",
+              (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                  (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
   plan_metrics(&b, &rows);
   free(rows.row);
   char lbl[64];
