@@ -4,6 +4,7 @@
 #include "render.h"
 #include "units.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
@@ -221,6 +222,36 @@ static enum MHD_Result set_capacity(sconed_control *c,
               (unsigned long long)bps);
 }
 
+static enum MHD_Result set_optin(sconed_control *c,
+                                 struct MHD_Connection *conn) {
+  const char *addr =
+      MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "addr");
+  const char *state =
+      MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "state");
+  uint8_t a[16];
+  int family = 0;
+  if (addr && inet_pton(AF_INET, addr, a) == 1)
+    family = 4;
+  else if (addr && inet_pton(AF_INET6, addr, a) == 1)
+    family = 6;
+  int in = state && (!strcmp(state, "in") || !strcmp(state, "yes"));
+  int out = state && (!strcmp(state, "out") || !strcmp(state, "no"));
+  if (!family || (!in && !out))
+    return text(conn, MHD_HTTP_BAD_REQUEST,
+                "want /optin?addr=ADDRESS&state=in|out");
+  int r = sconed_dp_set_optin(c->dp, family, a, in);
+  if (r == -1)
+    return text(conn, MHD_HTTP_NOT_FOUND, "no subscriber entry holds %s",
+                addr);
+  if (r < 0)
+    return text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+  /* The log keeps the count, not who: an address is an identifier. */
+  if (r == 1)
+    sconed_dp_log("control: a subscriber entry opted %s",
+                  in ? "in" : "out");
+  return text(conn, MHD_HTTP_OK, "%s", r == 1 ? "changed" : "unchanged");
+}
+
 static enum MHD_Result reload(sconed_control *c, struct MHD_Connection *conn) {
   char err[512];
   if (sconed_dp_reload(c->dp, err, sizeof(err)) < 0) {
@@ -317,12 +348,15 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
     return set_capacity(c, conn);
   if (strcmp(url, "/reload") == 0 && post)
     return reload(c, conn);
+  if (strcmp(url, "/optin") == 0 && post)
+    return set_optin(c, conn);
   if (!strcmp(url, "/metrics") || !strcmp(url, "/state") ||
-      !strcmp(url, "/capacity") || !strcmp(url, "/reload"))
+      !strcmp(url, "/capacity") || !strcmp(url, "/reload") ||
+      !strcmp(url, "/optin"))
     return text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
   return text(conn, MHD_HTTP_NOT_FOUND,
               "GET /metrics, GET /state, POST /capacity?name=X&bps=N, "
-              "POST /reload");
+              "POST /reload, POST /optin?addr=A&state=in|out");
 }
 
 static int unix_listener(sconed_control *c, const char *path) {

@@ -6,6 +6,9 @@
  *                                   >= 100k, or 0 for no ceiling)
  *   POST /reload                    reload the config file; 400 with
  *                                   "FILE:LINE: reason" keeps the old one
+ *   POST /optin?addr=A&state=in|out opt the subscriber entry holding A in
+ *                                   or out (until the next reload or
+ *                                   store update replaces the config)
  */
 #ifndef SCONED_CONTROL_H
 #define SCONED_CONTROL_H

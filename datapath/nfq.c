@@ -191,8 +191,12 @@ static void apply(loop *l, size_t i, const sconed_verdict *v) {
 static void judge(loop *l, scone_tstamp now) {
   if (!l->n)
     return;
-  sconed_engine_process_ip_batch(l->dp->engine, l->pkt, l->len, l->n, now,
-                                 l->v);
+  if (l->dp->process)
+    for (size_t i = 0; i < l->n; i++)
+      l->dp->process(l->dp->hook_arg, l->pkt[i], l->len[i], now, &l->v[i]);
+  else
+    sconed_engine_process_ip_batch(l->dp->engine, l->pkt, l->len, l->n, now,
+                                   l->v);
   for (size_t i = 0; i < l->n; i++)
     apply(l, i, &l->v[i]);
   /* Only this batch's queues can hold an open run, so closing them here

@@ -64,8 +64,19 @@ static int overwrites_input(pcap_t *rd, const char *out) {
   return r == 0 && si.st_dev == so.st_dev && si.st_ino == so.st_ino;
 }
 
+static void engine_fn(void *arg, uint8_t *ip, size_t len, scone_tstamp now,
+                      sconed_verdict *v) {
+  sconed_engine_process_ip(arg, ip, len, now, v);
+}
+
 int sconed_pcap_run(sconed_engine *e, const char *in, const char *out,
                     sconed_pcap_counts *c, char *err, size_t errlen) {
+  return sconed_pcap_run_fn(engine_fn, e, in, out, c, err, errlen);
+}
+
+int sconed_pcap_run_fn(sconed_process_fn fn, void *arg, const char *in,
+                       const char *out, sconed_pcap_counts *c, char *err,
+                       size_t errlen) {
   char ebuf[PCAP_ERRBUF_SIZE] = "";
   memset(c, 0, sizeof(*c));
   pcap_t *rd = pcap_open_offline_with_tstamp_precision(
@@ -147,7 +158,7 @@ int sconed_pcap_run(sconed_engine *e, const char *in, const char *out,
     if (scone_link_ip_offset(dlt, buf, h->caplen, &off) != 0)
       c->not_ip++;
     else
-      sconed_engine_process_ip(e, buf + off, h->caplen - off, now, &v);
+      fn(arg, buf + off, h->caplen - off, now, &v);
     if (v.modified)
       c->modified++;
     if (v.action == SCONED_DROP) {
