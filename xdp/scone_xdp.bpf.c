@@ -25,7 +25,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* The flow table: an array of 4-way buckets, looked up by the verifier's
  * inlined array access (no helper call, no per-entry header): 32 bytes a
- * flow. User space sizes it (a power of two buckets). */
+ * flow. User space sizes it. */
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
   __uint(max_entries, 16384);
@@ -323,7 +323,7 @@ static __always_inline int policed(const struct xdp_sub *s, int d, __u32 bytes,
  * rather than once per path through the parse. */
 struct pinfo {
   __u64 tag;
-  __u32 bi, udp_off, plen, b0, bytes, sport, dport, src_is_a, v6;
+  __u32 bi, bi2, udp_off, plen, b0, bytes, sport, dport, src_is_a, v6;
   __u8 src[16], dst[16]; /* IPv4 as IPv4-mapped */
 };
 
@@ -350,6 +350,9 @@ __noinline int handle(struct xdp_md *ctx, struct pinfo *pi) {
   __u64 slot_ns = c->slot_ns ? c->slot_ns : 1;
   __u32 nowu = (__u32)(now >> 20);
 
+  /* Two buckets a flow may live in (the engine's two choices): a 4-way
+   * bucket alone overflows at 80% load, two keep it full to the brim. */
+  __u32 bi2 = pi->bi2;
   struct xdp_bucket4 *bk = bpf_map_lookup_elem(&flows, &bi);
   if (!bk)
     goto skip;
@@ -358,6 +361,16 @@ __noinline int handle(struct xdp_md *ctx, struct pinfo *pi) {
   for (int i = 0; i < XDP_WAYS; i++)
     if (!f && bk->s[i].tag == tag)
       f = &bk->s[i];
+  struct xdp_bucket4 *bk2 = 0;
+  if (!f) {
+    bk2 = bpf_map_lookup_elem(&flows, &bi2);
+    if (!bk2)
+      goto skip;
+#pragma unroll
+    for (int i = 0; i < XDP_WAYS; i++)
+      if (!f && bk2->s[i].tag == tag)
+        f = &bk2->s[i];
+  }
   /* engine.c idle(): a flow quiet for the idle timeout is gone. */
   int fresh = !f || nowu - f->last >= c->idle_units;
 
@@ -375,19 +388,28 @@ __noinline int handle(struct xdp_md *ctx, struct pinfo *pi) {
 
   if (fresh) {
     if (!f) {
-      /* A slot: an empty one, else an idle one, else the quietest. */
-      __u32 best_age = 0;
+      /* A slot in the emptier of the two buckets (the two choices
+       * spread the load): an empty one, else its quietest flow. */
+      __u32 e1 = 0, e2 = 0, best_age = 0;
 #pragma unroll
       for (int i = 0; i < XDP_WAYS; i++) {
-        __u32 age = bk->s[i].tag ? nowu - bk->s[i].last : 0xffffffffU;
+        e1 += !bk->s[i].tag;
+        e2 += !bk2 || !bk2->s[i].tag;
+      }
+      struct xdp_bucket4 *in = bk;
+      if (bk2 && e2 > e1)
+        in = bk2;
+#pragma unroll
+      for (int i = 0; i < XDP_WAYS; i++) {
+        __u32 age = in->s[i].tag ? nowu - in->s[i].last : 0xffffffffU;
         if (!f || age > best_age) {
-          f = &bk->s[i];
+          f = &in->s[i];
           best_age = age;
         }
       }
       if (!f)
         goto skip;
-      if (f->tag && best_age < c->idle_units)
+      if (f && f->tag && best_age < c->idle_units)
         count(XS_NFLOW_FAIL); /* pushed out a live flow: table too small */
     }
     /* engine.c init_flow, find_side, tie_side, resolve. */
@@ -433,7 +455,10 @@ __noinline int handle(struct xdp_md *ctx, struct pinfo *pi) {
   __u32 flags = f->flags;
   /* Uplink when the sender is the subscriber side. */
   int d = (!!(flags & XF_INIT_A) == src_is_a) ? 0 : 1;
-  __sync_fetch_and_add(&f->units[d & 1], bytes >> 4);
+  /* A plain add, not an atomic one: one direction of a flow arrives on
+   * one CPU (RSS), so losing an update needs two CPUs counting the same
+   * direction of one flow at once; monitoring tolerates that undercount. */
+  f->units[d & 1] += bytes >> 4;
   if (flags & XF_NO_SUB) {
     if (f->npkts != 255)
       f->npkts++;
@@ -696,12 +721,16 @@ int scone_xdp(struct xdp_md *ctx) {
   hs *= 0xbf58476d1ce4e5b9ULL;
   hs ^= hs >> 31;
   __u64 tag = hs | 1;
-  __u32 bi = (__u32)(hs >> 40) & c->bmask;
+  /* The high half scaled to the table: no power of two needed. */
+  __u32 bi = (__u32)(((hs >> 32) * (__u64)c->nbuckets) >> 32);
 
   struct pinfo pi;
   __builtin_memset(&pi, 0, sizeof(pi));
   pi.tag = tag;
   pi.bi = bi;
+  pi.bi2 =
+      (__u32)((((hs * 0xff51afd7ed558ccdULL) >> 32) * (__u64)c->nbuckets) >>
+              32);
   pi.udp_off = (__u32)(udp - data);
   pi.plen = plen;
   pi.b0 = b0;

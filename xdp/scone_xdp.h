@@ -80,7 +80,7 @@ struct xdp_cfg {
   __u32 armed;    /* 0: pass everything untouched, count nothing (fail-open) */
   __u32 policing; /* some subscriber is policed: look the sender up */
   __u64 seed;     /* the fingerprint's key */
-  __u32 bmask;    /* buckets - 1 (a power of two) */
+  __u32 nbuckets; /* of the flow table */
   __u32 idle_units; /* a flow quiet this long (2^20 ns) is forgotten */
 };
 

@@ -52,8 +52,8 @@ int sconed_xdp_pcap_run(sconed_xdp *x, const char *in, const char *out,
 void sconed_xdp_counts_get(sconed_xdp *x, sconed_xdp_counts *c);
 
 /* The flow map: its file descriptor (bench, tests), the bytes one flow
- * slot costs in the kernel, and the slots (a quarter more than the flows
- * asked for, rounded up to a power of two of 4-way buckets). */
+ * slot costs in the kernel, and the slots (1.75 per flow asked for, in
+ * 4-way buckets). */
 int sconed_xdp_flows_fd(const sconed_xdp *x);
 size_t sconed_xdp_flow_entry_bytes(void);
 size_t sconed_xdp_flow_slots(const sconed_xdp *x);
