@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #define SCONED_XDP_MAX_LINKS 16
@@ -94,6 +95,13 @@ sconed_xdp *sconed_xdp_open(const sconed_engine *e, size_t max_flows, char *err,
                       : idle            ? (uint32_t)idle
                                         : 1;
   x->cfg.seed = t.seed ^ 0x5c0e5c0e5c0e5c0eULL;
+  /* Live: a key of its own, so no one can aim flows at one bucket. */
+  if (!t.seed_fixed &&
+      getrandom(&x->cfg.seed, sizeof(x->cfg.seed), 0) != sizeof(x->cfg.seed)) {
+    snprintf(err, errlen, "no random source for the flow key");
+    sconed_xdp_close(x);
+    return NULL;
+  }
   if (sconed_xdp_publish(x, e) || write_cfg(x)) {
     snprintf(err, errlen, "cannot fill the XDP maps: %s", strerror(errno));
     sconed_xdp_close(x);
