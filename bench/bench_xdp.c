@@ -6,7 +6,9 @@
  * the advice lookup, the budget, a rewrite or a confirm), and the bytes
  * the flow table costs per flow.
  *
- *   bench_xdp [--flows N[,N...]] [--samples S] [--repeat R]
+ *   bench_xdp [--flows N[,N...]] [--samples S] [--repeat R] [--quick]
+ *
+ * --quick: 10k flows only, 20000 samples, 200000 repeats.
  *
  * Two figures per case:
  *  - hot: one packet run R times in the kernel (repeat), its flow in
@@ -177,9 +179,13 @@ int main(int argc, char **argv) {
       samples = (uint32_t)strtoul(argv[++i], NULL, 10);
     else if (!strcmp(argv[i], "--repeat") && i + 1 < argc)
       repeat = (uint32_t)strtoul(argv[++i], NULL, 10);
-    else {
+    else if (!strcmp(argv[i], "--quick")) {
+      flows = "10000";
+      samples = 20000;
+      repeat = 200000;
+    } else {
       fprintf(stderr, "usage: bench_xdp [--flows N[,N...]] [--samples S] "
-                      "[--repeat R]\n");
+                      "[--repeat R] [--quick]\n");
       return 2;
     }
   }
