@@ -318,6 +318,17 @@ static __always_inline int policed(const struct xdp_sub *s, int d, __u32 bytes,
   return 0;
 }
 
+struct pcache {
+  __u64 start, end, period, pidx;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct pcache);
+} pcaches SEC(".maps");
+
 /* What the parse found, handed to the flow logic. The flow logic is a
  * global function: the verifier checks it once with these fields unknown,
  * rather than once per path through the parse. */
@@ -345,7 +356,9 @@ __noinline int handle(struct xdp_md *ctx, struct pinfo *pi) {
   __u64 tag = pi->tag;
   __u32 bi = pi->bi;
   const __u8 *src = pi->src, *dst = pi->dst;
-  __u64 now = c->now ? c->now : bpf_ktime_get_ns();
+  /* The coarse clock (a tick's resolution) is enough for periods and
+   * rewrite slots of seconds, and cheaper than the precise one. */
+  __u64 now = c->now ? c->now : bpf_ktime_get_coarse_ns();
   __u64 period = c->period ? c->period : 1;
   __u64 slot_ns = c->slot_ns ? c->slot_ns : 1;
   __u32 nowu = (__u32)(now >> 20);
@@ -464,7 +477,19 @@ __noinline int handle(struct xdp_md *ctx, struct pinfo *pi) {
       f->npkts++;
     return XDP_PASS;
   }
-  __u16 pidx = (__u16)(now / period);
+  /* The period index without a 64-bit division per packet: each CPU
+   * keeps the current period's bounds. */
+  struct pcache *pc = bpf_map_lookup_elem(&pcaches, &zero);
+  if (!pc)
+    goto skip;
+  if (now < pc->start || now >= pc->end || pc->period != period) {
+    __u64 k = now / period;
+    pc->start = k * period;
+    pc->end = pc->start + period;
+    pc->period = period;
+    pc->pidx = k;
+  }
+  __u16 pidx = (__u16)pc->pidx;
   if ((flags & (XF_QUIC | XF_NOT_QUIC)) && !(b0 & 0x80) && f->period == pidx &&
       !c->policing) {
     /* The common packet: a classified flow's short header in the same
