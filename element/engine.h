@@ -264,6 +264,9 @@ typedef struct sconed_engine_timing {
   uint64_t period;  /* ns */
   uint64_t slot_ns; /* one rewrite per slot after the early ones */
   uint32_t initial_rewrites;
+  uint64_t idle_timeout; /* ns: a flow quiet this long is forgotten */
+  uint64_t seed;         /* the settings' hash seed */
+  int seed_fixed;        /* seed is the key (offline runs, tests) */
 } sconed_engine_timing;
 
 void sconed_engine_timing_get(const sconed_engine *e, sconed_engine_timing *t);

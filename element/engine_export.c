@@ -33,4 +33,7 @@ void sconed_engine_timing_get(const sconed_engine *e, sconed_engine_timing *t) {
   t->period = e->cfg->period;
   t->slot_ns = e->cfg->period / e->cfg->rewrites_per_period;
   t->initial_rewrites = e->cfg->initial_rewrites;
+  t->idle_timeout = e->s.idle_timeout;
+  t->seed = e->s.seed;
+  t->seed_fixed = e->s.seed_source == SCONED_SEED_FIXED;
 }

@@ -67,7 +67,7 @@ USES = {
     "tests/sconed": ["include", "lib", "element", "datapath", "sconed",
                      "tests/element", "tests/datapath"],
     "tests/xdp": ["include", "lib", "element", "datapath", "xdp", "sconed",
-                  "tests/datapath"],
+                  "tests/element", "tests/datapath", "tests/cli"],
     "tests/lab": ["include", "lib", "lab", "element", "datapath", "sconed",
                   "tests/datapath"],
     # scone-player's tests run the stalling server of tests/quic.

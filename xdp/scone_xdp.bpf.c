@@ -23,11 +23,14 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* The flow table: an array of 4-way buckets, looked up by the verifier's
+ * inlined array access (no helper call, no per-entry header): 32 bytes a
+ * flow. User space sizes it. */
 struct {
-  __uint(type, BPF_MAP_TYPE_LRU_HASH);
-  __uint(max_entries, 65536);
-  __type(key, struct xdp_flow_key);
-  __type(value, struct xdp_flow);
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 16384);
+  __type(key, __u32);
+  __type(value, struct xdp_bucket4);
 } flows SEC(".maps");
 
 struct {
@@ -41,8 +44,9 @@ struct {
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(max_entries, 65536);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
   __type(key, __u32);
-  __type(value, struct xdp_bucket);
+  __type(value, struct xdp_police);
 } police SEC(".maps");
 
 struct {
@@ -83,13 +87,42 @@ static __always_inline __u32 be32(const __u8 *p) {
 
 /* The first bytes of a UDP payload, copied out of the packet so the tests
  * below read a stack buffer the verifier knows (plen says how many are
- * valid). 64 covers the SCONE header with both 20-byte CIDs and the long
- * header checks. */
-#define HEAD 64
+ * valid): the first byte, the version and the DCID length; the SCID
+ * length, wherever it is, is read on its own (load_head). */
+#define HEAD 8
 struct head {
   __u8 b[HEAD];
   __u32 plen;
 };
+
+/* Copies the first HEAD bytes of the payload (at pl_off, plen bytes) and
+ * finds the SCID length byte of a long header, wherever it is (0x100:
+ * past the datagram, so no parse succeeds). Returns 0 or -1. */
+static __always_inline int load_head(struct xdp_md *ctx, __u8 *pl, __u8 *end,
+                                     __u32 pl_off, __u32 plen, __u32 b0,
+                                     struct head *h, __u32 *sl_byte) {
+  __u64 ncopy = plen < HEAD ? plen : HEAD;
+  h->plen = plen;
+  __builtin_memset(h->b, 0, HEAD);
+  /* Keep the bounds check where the verifier can see it. */
+  asm volatile("" : "+r"(ncopy));
+  if (ncopy > 0 && ncopy <= HEAD &&
+      bpf_xdp_load_bytes(ctx, pl_off, h->b, ncopy) < 0)
+    return -1;
+  *sl_byte = 0;
+  if (plen >= 7 && (b0 & 0x80)) {
+    __u32 at = 6 + (__u32)h->b[5 & (HEAD - 1)];
+    if (at < plen) {
+      __u8 *q = pl + (at & 0x1ff);
+      if (q + 1 > end)
+        return -1;
+      *sl_byte = *q;
+    } else {
+      *sl_byte = 0x100;
+    }
+  }
+  return 0;
+}
 
 /* classify.h: sconed_version_limits_cids. */
 static __always_inline int version_limits_cids(__u32 v) {
@@ -151,6 +184,84 @@ static __always_inline int scone_whole(const struct head *h, __u32 sl_byte) {
          h->plen - SCONE_PACKET_MIN_LEN - dl >= sl_byte;
 }
 
+#define PICKUP_NEVER 0xff
+#define COAL 128
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, __u8[COAL]);
+} scratch SEC(".maps");
+
+/* classify.h sconed_scone_coalesced, on a copy of the datagram's first
+ * COAL bytes (a SCONE header with two 20-byte CIDs and the long header
+ * after it fit): the SCONE packet's DCID is the next packet's, its SCID
+ * the next one's SCID or empty before a short header. Only datagrams led
+ * by a whole SCONE packet on a flow not taken for QUIC get here. */
+__noinline int scone_coalesced(struct xdp_md *ctx, __u32 pl_off, __u32 plen) {
+  /* Per CPU scratch, not the stack: the call chain has no room for it. */
+  __u32 zero = 0;
+  __u8 *b = bpf_map_lookup_elem(&scratch, &zero);
+  if (!b)
+    return 0;
+  __builtin_memset(b, 0, COAL);
+  __u64 n = plen < COAL ? plen : COAL;
+  /* Keep the bounds check where the verifier can see it. */
+  asm volatile("" : "+r"(n));
+  if (n == 0 || n > COAL || bpf_xdp_load_bytes(ctx, pl_off, b, n) < 0)
+    return 0;
+  __u32 dl = b[5];
+  if (dl > 20)
+    return 0;
+  __u32 sl = b[(6 + dl) & (COAL - 1)];
+  __u32 off = 7 + dl + sl;
+  if (sl > 20 || off >= plen)
+    return 0;
+  __u32 rest = plen - off;
+  __u8 q0 = b[off & (COAL - 1)];
+  if (!(q0 & 0x80)) {
+    if (sl != 0 || rest < SHORT_MIN_LEN + dl)
+      return 0;
+    for (__u32 i = 0; i < 20; i++) {
+      if (i >= dl)
+        break;
+      if (b[(off + 1 + i) & (COAL - 1)] != b[(6 + i) & (COAL - 1)])
+        return 0;
+    }
+    return 1;
+  }
+  if (rest < 7 + dl + sl || b[(off + 5) & (COAL - 1)] != dl)
+    return 0;
+  for (__u32 i = 0; i < 20; i++) {
+    if (i >= dl)
+      break;
+    if (b[(off + 6 + i) & (COAL - 1)] != b[(6 + i) & (COAL - 1)])
+      return 0;
+  }
+  if (b[(off + 6 + dl) & (COAL - 1)] != sl)
+    return 0;
+  for (__u32 i = 0; i < 20; i++) {
+    if (i >= sl)
+      break;
+    if (b[(off + 7 + dl + i) & (COAL - 1)] != b[(7 + dl + i) & (COAL - 1)])
+      return 0;
+  }
+  /* Not another SCONE packet (sconed_scone_whole of the rest). */
+  if (rest >= SCONE_PACKET_MIN_LEN) {
+    __u32 v = (__u32)b[(off + 1) & (COAL - 1)] << 24 |
+              (__u32)b[(off + 2) & (COAL - 1)] << 16 |
+              (__u32)b[(off + 3) & (COAL - 1)] << 8 | b[(off + 4) & (COAL - 1)];
+    if ((v & 0x7fffffffU) == SCONE_VERSION_BITS) {
+      __u32 dl2 = b[(off + 5) & (COAL - 1)];
+      if (rest - SCONE_PACKET_MIN_LEN >= dl2 &&
+          rest - SCONE_PACKET_MIN_LEN - dl2 >= b[(off + 6 + dl2) & (COAL - 1)])
+        return 0;
+    }
+  }
+  return 1;
+}
+
 /* engine.c server_port. */
 static __always_inline int server_port(__u32 port) {
   return port < 1024 || port == 4433 || port == 8443;
@@ -170,15 +281,10 @@ static __always_inline __u16 csum_adjust(__u16 csum, __u16 old_word,
 }
 
 /* Looks an address up in the subscriber trie (IPv4 as IPv4-mapped). */
-static __always_inline struct xdp_sub *sub_lookup(const __u8 *addr, int v6) {
+/* Looks an address (IPv4 as IPv4-mapped) up in the subscriber trie. */
+static __always_inline struct xdp_sub *sub_lookup(const __u8 *addr) {
   struct xdp_sub_key k = {.prefixlen = 128};
-  if (v6) {
-    __builtin_memcpy(k.addr, addr, 16);
-  } else {
-    k.addr[10] = 0xff;
-    k.addr[11] = 0xff;
-    __builtin_memcpy(k.addr + 12, addr, 4);
-  }
+  __builtin_memcpy(k.addr, addr, 16);
   return bpf_map_lookup_elem(&subs, &k);
 }
 
@@ -187,9 +293,9 @@ static __always_inline struct xdp_sub *sub_lookup(const __u8 *addr, int v6) {
 static __always_inline int policed(const struct xdp_sub *s, int d, __u32 bytes,
                                    __u64 now) {
   __u32 id = s->id;
-  struct xdp_bucket *b = bpf_map_lookup_elem(&police, &id);
+  struct xdp_police *b = bpf_map_lookup_elem(&police, &id);
   if (!b) {
-    struct xdp_bucket nb = {.tokens = {s->burst, s->burst}, .last = now};
+    struct xdp_police nb = {.tokens = {s->burst, s->burst}, .last = now};
     bpf_map_update_elem(&police, &id, &nb, BPF_NOEXIST);
     b = bpf_map_lookup_elem(&police, &id);
     if (!b)
@@ -210,6 +316,294 @@ static __always_inline int policed(const struct xdp_sub *s, int d, __u32 bytes,
   }
   b->tokens[d & 1] = t - bytes;
   return 0;
+}
+
+struct pcache {
+  __u64 start, end, period, pidx;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct pcache);
+} pcaches SEC(".maps");
+
+/* What the parse found, handed to the flow logic. The flow logic is a
+ * global function: the verifier checks it once with these fields unknown,
+ * rather than once per path through the parse. */
+struct pinfo {
+  __u64 tag;
+  __u32 bi, bi2, udp_off, plen, b0, bytes, sport, dport, src_is_a, v6;
+  __u8 src[16], dst[16]; /* IPv4 as IPv4-mapped */
+};
+
+__noinline int handle(struct xdp_md *ctx, struct pinfo *pi) {
+  __u32 zero = 0;
+  struct xdp_cfg *c = bpf_map_lookup_elem(&cfg, &zero);
+  if (!c || !pi)
+    return XDP_PASS;
+  __u8 *data = (__u8 *)(long)ctx->data;
+  __u8 *end = (__u8 *)(long)ctx->data_end;
+  __u8 *udp = data + (pi->udp_off & 0x7ff);
+  if (udp + 8 > end)
+    goto skip;
+  __u8 *pl = udp + 8;
+  __u32 pl_off = (pi->udp_off & 0x7ff) + 8;
+  __u32 plen = pi->plen, b0 = pi->b0, bytes = pi->bytes;
+  __u32 sport = pi->sport, dport = pi->dport;
+  int src_is_a = pi->src_is_a != 0;
+  __u64 tag = pi->tag;
+  __u32 bi = pi->bi;
+  const __u8 *src = pi->src, *dst = pi->dst;
+  /* The coarse clock (a tick's resolution) is enough for periods and
+   * rewrite slots of seconds, and cheaper than the precise one. */
+  __u64 now = c->now ? c->now : bpf_ktime_get_coarse_ns();
+  __u64 period = c->period ? c->period : 1;
+  __u64 slot_ns = c->slot_ns ? c->slot_ns : 1;
+  __u32 nowu = (__u32)(now >> 20);
+
+  /* Two buckets a flow may live in (the engine's two choices): a 4-way
+   * bucket alone overflows at 80% load, two keep it full to the brim. */
+  __u32 bi2 = pi->bi2;
+  struct xdp_bucket4 *bk = bpf_map_lookup_elem(&flows, &bi);
+  if (!bk)
+    goto skip;
+  struct xdp_flow *f = 0;
+#pragma unroll
+  for (int i = 0; i < XDP_WAYS; i++)
+    if (!f && bk->s[i].tag == tag)
+      f = &bk->s[i];
+  struct xdp_bucket4 *bk2 = 0;
+  if (!f) {
+    bk2 = bpf_map_lookup_elem(&flows, &bi2);
+    if (!bk2)
+      goto skip;
+#pragma unroll
+    for (int i = 0; i < XDP_WAYS; i++)
+      if (!f && bk2->s[i].tag == tag)
+        f = &bk2->s[i];
+  }
+  /* engine.c idle(): a flow quiet for the idle timeout is gone. */
+  int fresh = !f || nowu - f->last >= c->idle_units;
+
+  /* The first bytes of the payload: only for what needs more than the
+   * first byte (long headers, flows being classified, new flows). */
+  struct head h;
+  __u32 sl_byte = 0;
+  int have_head = 0;
+  if (fresh || (b0 & 0x80) ||
+      !(f->flags & (XF_QUIC | XF_NOT_QUIC | XF_NO_SUB))) {
+    if (load_head(ctx, pl, end, pl_off, plen, b0, &h, &sl_byte) < 0)
+      goto skip;
+    have_head = 1;
+  }
+
+  if (fresh) {
+    if (!f) {
+      /* A slot in the emptier of the two buckets (the two choices
+       * spread the load): an empty one, else its quietest flow. */
+      __u32 e1 = 0, e2 = 0, best_age = 0;
+#pragma unroll
+      for (int i = 0; i < XDP_WAYS; i++) {
+        e1 += !bk->s[i].tag;
+        e2 += !bk2 || !bk2->s[i].tag;
+      }
+      struct xdp_bucket4 *in = bk;
+      if (bk2 && e2 > e1)
+        in = bk2;
+#pragma unroll
+      for (int i = 0; i < XDP_WAYS; i++) {
+        __u32 age = in->s[i].tag ? nowu - in->s[i].last : 0xffffffffU;
+        if (!f || age > best_age) {
+          f = &in->s[i];
+          best_age = age;
+        }
+      }
+      if (!f)
+        goto skip;
+      if (f && f->tag && best_age < c->idle_units)
+        count(XS_NFLOW_FAIL); /* pushed out a live flow: table too small */
+    }
+    /* engine.c init_flow, find_side, tie_side, resolve. */
+    struct xdp_flow nf;
+    __builtin_memset(&nf, 0, sizeof(nf));
+    nf.tag = tag;
+    nf.last = nowu;
+    nf.period = (__u16)(now / period);
+    nf.target[0] = nf.target[1] = XDP_SIGNAL_UNKNOWN;
+    __u8 sl = (__u8)(now / slot_ns) + 128;
+    nf.slot[0] = nf.slot[1] = sl;
+    /* Only whether each end matched and how long its prefix is (values,
+     * not pointers: the verifier refuses to combine map pointers). */
+    struct xdp_sub *p1 = sub_lookup(src);
+    __u32 ms = p1 != 0, ls = p1 ? p1->plen : 0;
+    struct xdp_sub *p2 = sub_lookup(dst);
+    __u32 md = p2 != 0, ld = p2 ? p2->plen : 0;
+    if (!ms && !md) {
+      nf.flags = XF_NO_SUB;
+    } else {
+      int sub_src, unknown = 0;
+      if (ms && md && ls == ld) {
+        int t;
+        if (h.plen >= 5 && (h.b[0] & 0x80) && be32(h.b + 1) != 0 &&
+            !is_scone_hdr(&h))
+          t = 1;
+        else if (server_port(sport) != server_port(dport))
+          t = server_port(dport);
+        else
+          t = -1;
+        sub_src = t != 0;
+        unknown = t < 0;
+      } else {
+        sub_src = ms && (!md || ls > ld);
+      }
+      int init_a = sub_src ? src_is_a : !src_is_a;
+      nf.flags = (init_a ? XF_INIT_A : 0) | (unknown ? XF_DIR_UNKNOWN : 0);
+    }
+    *f = nf;
+    count(XS_NEW_FLOWS);
+  }
+  f->last = nowu;
+  __u32 flags = f->flags;
+  /* Uplink when the sender is the subscriber side. */
+  int d = (!!(flags & XF_INIT_A) == src_is_a) ? 0 : 1;
+  /* A plain add, not an atomic one: one direction of a flow arrives on
+   * one CPU (RSS), so losing an update needs two CPUs counting the same
+   * direction of one flow at once; monitoring tolerates that undercount. */
+  f->units[d & 1] += bytes >> 4;
+  if (flags & XF_NO_SUB) {
+    if (f->npkts != 255)
+      f->npkts++;
+    return XDP_PASS;
+  }
+  /* The period index without a 64-bit division per packet: each CPU
+   * keeps the current period's bounds. */
+  struct pcache *pc = bpf_map_lookup_elem(&pcaches, &zero);
+  if (!pc)
+    goto skip;
+  if (now < pc->start || now >= pc->end || pc->period != period) {
+    __u64 k = now / period;
+    pc->start = k * period;
+    pc->end = pc->start + period;
+    pc->period = period;
+    pc->pidx = k;
+  }
+  __u16 pidx = (__u16)pc->pidx;
+  if ((flags & (XF_QUIC | XF_NOT_QUIC)) && !(b0 & 0x80) && f->period == pidx &&
+      !c->policing) {
+    /* The common packet: a classified flow's short header in the same
+     * period, nothing enforced. */
+    if (f->npkts != 255)
+      f->npkts++;
+    return XDP_PASS;
+  }
+
+  if (!have_head && load_head(ctx, pl, end, pl_off, plen, b0, &h, &sl_byte) < 0)
+    goto skip;
+  int whole = (b0 & 0x80) && scone_whole(&h, sl_byte);
+  if (!(flags & (XF_QUIC | XF_NOT_QUIC))) {
+    /* engine.c classify. */
+    if (f->npkts == 0 && h.plen > 0 && (h.b[0] & 0x80) && !whole) {
+      if (plausible_long(&h, sl_byte)) {
+        flags = (flags & ~XF_QUICISH_MASK) | XF_QUIC;
+      } else {
+        flags |= XF_NOT_QUIC;
+        f->initial[0] = PICKUP_NEVER;
+      }
+    } else {
+      int q = !whole && looks_quic(&h, sl_byte);
+      if (f->npkts == 0 && !q) {
+        flags |= XF_NOT_QUIC;
+      } else {
+        __u32 quicish =
+            ((flags & XF_QUICISH_MASK) >> XF_QUICISH_SHIFT) + (__u32)q;
+        if (f->npkts + 1 < CLASSIFY_PACKETS) {
+          flags = (flags & ~XF_QUICISH_MASK) | (quicish << XF_QUICISH_SHIFT);
+        } else {
+          flags &= ~XF_QUICISH_MASK;
+          flags |= quicish >= CLASSIFY_NEEDED ? XF_QUIC : XF_NOT_QUIC;
+          if (flags & XF_QUIC)
+            f->initial[0] = 0;
+        }
+      }
+    }
+  }
+  if (f->period != pidx) {
+    /* engine.c roll: a new period reopens the early rewrites once more. */
+    if (flags & (XF_QUIC | XF_NOT_QUIC))
+      flags &= ~(XF_REBURST_UP | XF_REBURST_DOWN);
+    f->period = pidx;
+  }
+  if (f->npkts != 255)
+    f->npkts++;
+  if (!(flags & XF_QUIC) && whole && f->initial[0] != PICKUP_NEVER &&
+      scone_coalesced(ctx, pl_off, h.plen)) {
+    /* engine.c pickup: the second such datagram makes the flow QUIC. */
+    if (!f->initial[0]) {
+      f->initial[0] = 1;
+    } else {
+      flags = (flags & ~(XF_NOT_QUIC | XF_QUICISH_MASK)) | XF_QUIC;
+      f->initial[0] = 0;
+    }
+  }
+
+  struct xdp_sub *s = 0;
+  int verdict = XDP_PASS;
+  if ((flags & XF_QUIC) && h.plen >= 5 && whole) {
+    /* engine.c long_header / apply_advice. */
+    count(XS_SCONE);
+    flags |= XF_SCONE;
+    s = sub_lookup(d == 0 ? src : dst);
+    if (s && s->advise[d & 1] && !(flags & XF_DIR_UNKNOWN)) {
+      __u32 t = s->sig[d & 1];
+      __u32 once = XF_REBURST_UP << d;
+      __u8 *tg = &f->target[d & 1];
+      __u8 *ini = &f->initial[d & 1];
+      __u8 *sl = &f->slot[d & 1];
+      if (*tg != XDP_SIGNAL_UNKNOWN && *tg != t && !(flags & once)) {
+        flags |= once;
+        *ini = 0;
+      }
+      __u8 slot = (__u8)(now / slot_ns);
+      __u32 old = ((__u32)(h.b[0] & 0x3f) << 1) | (h.b[1] >> 7);
+      int applied = 1;
+      if (old <= t) {
+        count(XS_CONFIRMS);
+      } else if (*ini < c->initial_rewrites || *sl != slot) {
+        if (pl + 2 > end || udp + 8 > end)
+          goto skip;
+        __u16 old_word = (__u16)(pl[0] << 8 | pl[1]);
+        pl[0] = (__u8)((pl[0] & 0xc0) | (t >> 1));
+        pl[1] = (__u8)((pl[1] & 0x7f) | ((t & 1) << 7));
+        __u16 new_word = (__u16)(pl[0] << 8 | pl[1]);
+        __u16 ck = (__u16)(udp[6] << 8 | udp[7]);
+        ck = csum_adjust(ck, old_word, new_word);
+        udp[6] = (__u8)(ck >> 8);
+        udp[7] = (__u8)ck;
+        if (*ini < c->initial_rewrites)
+          (*ini)++;
+        *sl = slot;
+        count(XS_REWRITES);
+      } else {
+        applied = 0; /* this slot's rewrite is spent: leave the packet */
+      }
+      if (applied)
+        *tg = (__u8)t;
+    }
+  }
+  f->flags = (__u16)flags;
+  /* Enforcement: only subscribers user space found non-conforming. */
+  if (!s && c->policing)
+    s = sub_lookup(d == 0 ? src : dst);
+  if (c->policing && s && s->police && policed(s, d, bytes, now)) {
+    count(XS_DROPS);
+    verdict = XDP_DROP;
+  }
+  return verdict;
+skip:
+  count(XS_SKIPPED);
+  return XDP_PASS;
 }
 
 SEC("xdp")
@@ -303,229 +697,82 @@ int scone_xdp(struct xdp_md *ctx) {
     pend = ip_end;
   if (pend > len)
     pend = len;
-  struct head h;
-  h.plen = pend - (off + 8);
+  __u32 plen = pend - (off + 8);
   __u8 *pl = udp + 8;
-  /* Copy what is there of the first HEAD bytes. */
-  __u32 ncopy = h.plen < HEAD ? h.plen : HEAD;
-  __builtin_memset(h.b, 0, HEAD);
-  if (ncopy == HEAD) {
-    if (pl + HEAD > end)
+  __u32 b0 = 0;
+  if (plen > 0) {
+    if (pl + 1 > end)
       goto skip;
-    __builtin_memcpy(h.b, pl, HEAD);
-  } else {
-    for (__u32 i = 0; i < HEAD; i++) {
-      if (i >= ncopy)
-        break;
-      if (pl + i + 1 > end)
-        goto skip;
-      h.b[i] = pl[i];
-    }
-  }
-  /* The SCID length byte of a long header, wherever it is. */
-  __u32 sl_byte = 0;
-  if (h.plen >= 7 && (h.b[0] & 0x80)) {
-    __u32 at = 6 + (__u32)h.b[5];
-    if (at < h.plen) {
-      __u8 *q = pl + (at & 0x1ff);
-      if (q + 1 > end)
-        goto skip;
-      sl_byte = *q;
-    } else {
-      sl_byte = 0x100; /* absent: no parse succeeds */
-    }
+    b0 = pl[0];
   }
   count(XS_UDP);
 
-  const __u8 *src = v6 ? ip + 8 : ip + 12;
-  const __u8 *dst = v6 ? ip + 24 : ip + 16;
-  struct xdp_flow_key k;
-  __builtin_memset(&k, 0, sizeof(k));
-  struct xdp_flow_key s2;
-  __builtin_memset(&s2, 0, sizeof(s2));
+  /* The fingerprint of the tuple in a canonical order (side a is the
+   * smaller address, then port), so both directions find one flow. */
+  __u64 w[4] = {0, 0, 0, 0};
   if (v6) {
     if (ip + 40 > end)
       goto skip;
-    __builtin_memcpy(k.a, src, 16);
-    __builtin_memcpy(k.b, dst, 16);
+    __builtin_memcpy(w, ip + 8, 32);
   } else {
     if (ip + 20 > end)
       goto skip;
-    __builtin_memcpy(k.a, src, 4);
-    __builtin_memcpy(k.b, dst, 4);
+    __u32 s4, d4;
+    __builtin_memcpy(&s4, ip + 12, 4);
+    __builtin_memcpy(&d4, ip + 16, 4);
+    w[0] = s4;
+    w[2] = d4;
   }
-  k.pa = (__u16)sport;
-  k.pb = (__u16)dport;
-  /* Canonical order: the smaller (address, port) is a. */
-  int src_is_a = 1;
-  {
-    int cmp = 0;
-    for (int i = 0; i < 16; i++) {
-      if (k.a[i] != k.b[i]) {
-        cmp = k.a[i] < k.b[i] ? -1 : 1;
-        break;
-      }
-    }
-    if (cmp > 0 || (cmp == 0 && sport > dport))
-      src_is_a = 0;
+  int src_is_a = w[0] < w[2] || (w[0] == w[2] && w[1] < w[3]) ||
+                 (w[0] == w[2] && w[1] == w[3] && sport <= dport);
+  __u64 hs = c->seed, x;
+  __u64 pa = src_is_a ? sport : dport, pb = src_is_a ? dport : sport;
+#define MIX(v)                                                                 \
+  x = hs ^ (v);                                                                \
+  x *= 0x9e3779b97f4a7c15ULL;                                                  \
+  hs = x ^ (x >> 29)
+  if (src_is_a) {
+    MIX(w[0]);
+    MIX(w[1]);
+    MIX(w[2]);
+    MIX(w[3]);
+  } else {
+    MIX(w[2]);
+    MIX(w[3]);
+    MIX(w[0]);
+    MIX(w[1]);
   }
-  if (!src_is_a) {
-    __builtin_memcpy(s2.a, k.b, 16);
-    __builtin_memcpy(s2.b, k.a, 16);
-    s2.pa = k.pb;
-    s2.pb = k.pa;
-    k = s2;
-  }
+  MIX(pa << 16 | pb | (__u64)v6 << 32);
+  hs *= 0xbf58476d1ce4e5b9ULL;
+  hs ^= hs >> 31;
+  __u64 tag = hs | 1;
+  /* The high half scaled to the table: no power of two needed. */
+  __u32 bi = (__u32)(((hs >> 32) * (__u64)c->nbuckets) >> 32);
 
-  __u64 now = c->now ? c->now : bpf_ktime_get_ns();
-  __u64 period = c->period ? c->period : 1;
-  __u64 slot_ns = c->slot_ns ? c->slot_ns : 1;
-  __u32 pidx = (__u32)(now / period);
-  __u32 bytes = len < ip_end ? len : ip_end;
-
-  struct xdp_flow *f = bpf_map_lookup_elem(&flows, &k);
-  int first = 0;
-  if (!f) {
-    /* engine.c find_side / tie_side / resolve for a new flow. */
-    struct xdp_flow nf;
-    __builtin_memset(&nf, 0, sizeof(nf));
-    nf.period = pidx;
-    nf.target[0] = nf.target[1] = XDP_SIGNAL_UNKNOWN;
-    __u8 sl = (__u8)(now / slot_ns) + 128;
-    nf.slot[0] = nf.slot[1] = sl;
-    /* Only whether each end matched and how long its prefix is (values,
-     * not pointers: the verifier refuses to combine map pointers). */
-    struct xdp_sub *p1 = sub_lookup(src, v6);
-    __u32 ms = p1 != 0, ls = p1 ? p1->plen : 0;
-    struct xdp_sub *p2 = sub_lookup(dst, v6);
-    __u32 md = p2 != 0, ld = p2 ? p2->plen : 0;
-    if (!ms && !md) {
-      nf.flags = XF_NO_SUB;
-    } else {
-      int sub_src, unknown = 0;
-      if (ms && md && ls == ld) {
-        int t;
-        if (h.plen >= 5 && (h.b[0] & 0x80) && be32(h.b + 1) != 0 &&
-            !is_scone_hdr(&h))
-          t = 1;
-        else if (server_port(sport) != server_port(dport))
-          t = server_port(dport);
-        else
-          t = -1;
-        sub_src = t != 0;
-        unknown = t < 0;
-      } else {
-        sub_src = ms && (!md || ls > ld);
-      }
-      int init_a = sub_src ? src_is_a : !src_is_a;
-      nf.flags = (init_a ? XF_INIT_A : 0) | (unknown ? XF_DIR_UNKNOWN : 0);
-    }
-    if (bpf_map_update_elem(&flows, &k, &nf, BPF_NOEXIST) == 0)
-      count(XS_NEW_FLOWS);
-    f = bpf_map_lookup_elem(&flows, &k);
-    if (!f) {
-      count(XS_NFLOW_FAIL);
-      return XDP_PASS;
-    }
-    first = 1;
+  struct pinfo pi;
+  __builtin_memset(&pi, 0, sizeof(pi));
+  pi.tag = tag;
+  pi.bi = bi;
+  pi.bi2 =
+      (__u32)((((hs * 0xff51afd7ed558ccdULL) >> 32) * (__u64)c->nbuckets) >>
+              32);
+  pi.udp_off = (__u32)(udp - data);
+  pi.plen = plen;
+  pi.b0 = b0;
+  pi.bytes = len < ip_end ? len : ip_end;
+  pi.sport = sport;
+  pi.dport = dport;
+  pi.src_is_a = (__u32)src_is_a;
+  pi.v6 = v6;
+  if (v6) {
+    __builtin_memcpy(pi.src, ip + 8, 16);
+    __builtin_memcpy(pi.dst, ip + 24, 16);
+  } else {
+    pi.src[10] = pi.src[11] = pi.dst[10] = pi.dst[11] = 0xff;
+    __builtin_memcpy(pi.src + 12, ip + 12, 4);
+    __builtin_memcpy(pi.dst + 12, ip + 16, 4);
   }
-  (void)first;
-  __u32 flags = f->flags;
-  /* Uplink when the sender is the subscriber side. */
-  int d = (!!(flags & XF_INIT_A) == src_is_a) ? 0 : 1;
-  __sync_fetch_and_add(&f->bytes[d], bytes);
-  if (flags & XF_NO_SUB) {
-    if (f->npkts != 255)
-      f->npkts++;
-    return XDP_PASS;
-  }
-
-  int whole = scone_whole(&h, sl_byte);
-  if (!(flags & (XF_QUIC | XF_NOT_QUIC))) {
-    /* engine.c classify. */
-    if (f->npkts == 0 && h.plen > 0 && (h.b[0] & 0x80) && !whole) {
-      if (plausible_long(&h, sl_byte))
-        flags = (flags & ~XF_QUICISH_MASK) | XF_QUIC;
-      else
-        flags |= XF_NOT_QUIC;
-    } else {
-      int q = !whole && looks_quic(&h, sl_byte);
-      if (f->npkts == 0 && !q) {
-        flags |= XF_NOT_QUIC;
-      } else {
-        __u32 quicish =
-            ((flags & XF_QUICISH_MASK) >> XF_QUICISH_SHIFT) + (__u32)q;
-        if (f->npkts + 1 < CLASSIFY_PACKETS) {
-          flags = (flags & ~XF_QUICISH_MASK) | (quicish << XF_QUICISH_SHIFT);
-        } else {
-          flags &= ~XF_QUICISH_MASK;
-          flags |= quicish >= CLASSIFY_NEEDED ? XF_QUIC : XF_NOT_QUIC;
-        }
-      }
-    }
-  }
-  if (f->period != pidx) {
-    /* engine.c roll: a new period reopens the early rewrites once more. */
-    if (flags & (XF_QUIC | XF_NOT_QUIC))
-      flags &= ~(XF_REBURST_UP | XF_REBURST_DOWN);
-    f->period = pidx;
-  }
-  if (f->npkts != 255)
-    f->npkts++;
-
-  struct xdp_sub *s = 0;
-  int verdict = XDP_PASS;
-  if ((flags & XF_QUIC) && h.plen >= 5 && (h.b[0] & 0x80) && whole) {
-    /* engine.c long_header / apply_advice. */
-    count(XS_SCONE);
-    flags |= XF_SCONE;
-    s = sub_lookup(d == 0 ? src : dst, v6);
-    if (s && s->advise[d & 1] && !(flags & XF_DIR_UNKNOWN)) {
-      __u32 t = s->sig[d & 1];
-      __u32 once = XF_REBURST_UP << d;
-      __u8 *tg = &f->target[d & 1];
-      __u8 *ini = &f->initial[d & 1];
-      __u8 *sl = &f->slot[d & 1];
-      if (*tg != XDP_SIGNAL_UNKNOWN && *tg != t && !(flags & once)) {
-        flags |= once;
-        *ini = 0;
-      }
-      __u8 slot = (__u8)(now / slot_ns);
-      __u32 old = ((__u32)(h.b[0] & 0x3f) << 1) | (h.b[1] >> 7);
-      int applied = 1;
-      if (old <= t) {
-        count(XS_CONFIRMS);
-      } else if (*ini < c->initial_rewrites || *sl != slot) {
-        if (pl + 2 > end || udp + 8 > end)
-          goto skip;
-        __u16 old_word = (__u16)(pl[0] << 8 | pl[1]);
-        pl[0] = (__u8)((pl[0] & 0xc0) | (t >> 1));
-        pl[1] = (__u8)((pl[1] & 0x7f) | ((t & 1) << 7));
-        __u16 new_word = (__u16)(pl[0] << 8 | pl[1]);
-        __u16 ck = (__u16)(udp[6] << 8 | udp[7]);
-        ck = csum_adjust(ck, old_word, new_word);
-        udp[6] = (__u8)(ck >> 8);
-        udp[7] = (__u8)ck;
-        if (*ini < c->initial_rewrites)
-          (*ini)++;
-        *sl = slot;
-        count(XS_REWRITES);
-      } else {
-        applied = 0; /* this slot's rewrite is spent: leave the packet */
-      }
-      if (applied)
-        *tg = (__u8)t;
-    }
-  }
-  f->flags = (__u16)flags;
-  /* Enforcement: only subscribers user space found non-conforming. */
-  if (!s && c->policing)
-    s = sub_lookup(d == 0 ? src : dst, v6);
-  if (c->policing && s && s->police && policed(s, d, bytes, now)) {
-    count(XS_DROPS);
-    verdict = XDP_DROP;
-  }
-  return verdict;
+  return handle(ctx, &pi);
 skip:
   count(XS_SKIPPED);
   return XDP_PASS;

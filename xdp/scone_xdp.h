@@ -10,38 +10,39 @@
 
 /* Flow flags, a subset of the engine's (element/flow_table.h) with the
  * same meaning. */
-#define XF_INIT_A 0x0001     /* side a (the lower address) is the subscriber */
-#define XF_QUIC 0x0002       /* classified QUIC */
-#define XF_NOT_QUIC 0x0004   /* classified not QUIC: never rewritten */
-#define XF_NO_SUB 0x0008     /* neither end is a subscriber */
+#define XF_INIT_A 0x0001      /* side a (the lower address) is the subscriber */
+#define XF_QUIC 0x0002        /* classified QUIC */
+#define XF_NOT_QUIC 0x0004    /* classified not QUIC: never rewritten */
+#define XF_NO_SUB 0x0008      /* neither end is a subscriber */
 #define XF_DIR_UNKNOWN 0x0010 /* tie with no side shown: no advice */
-#define XF_SCONE 0x0020      /* a SCONE packet was seen */
-#define XF_REBURST_UP 0x0040 /* advice changed this period (per direction) */
+#define XF_SCONE 0x0020       /* a SCONE packet was seen */
+#define XF_REBURST_UP 0x0040  /* advice changed this period (per direction) */
 #define XF_REBURST_DOWN 0x0080
 #define XF_QUICISH_SHIFT 8 /* short-header votes while classifying */
 #define XF_QUICISH_MASK 0x0300
 
 #define XDP_SIGNAL_UNKNOWN 127
 
-/* Both ends of a flow in a canonical order (a is the smaller), so both
- * directions find one entry. IPv4 addresses fill the first 4 bytes. */
-struct xdp_flow_key {
-  __u8 a[16];
-  __u8 b[16];
-  __u16 pa, pb; /* ports, network order */
-};
-
-/* 32 bytes: monitoring counters first (read by user space), then the
- * signalling state the engine keeps in its flow record. */
+/* A flow: 32 bytes in a 4-way bucket of an array (the engine's layout in
+ * miniature: a keyed 64-bit fingerprint of the address tuple, the same
+ * both ways, and no addresses). Monitoring counters first (read by user
+ * space), then the signalling state the engine keeps in its flow record. */
 struct xdp_flow {
-  __u64 bytes[2]; /* IP bytes per scone_dir (0 uplink, 1 downlink) */
-  __u32 period;   /* index of the monitoring period last seen */
+  __u64 tag;      /* fingerprint | 1; 0: an empty slot */
+  __u32 units[2]; /* IP bytes / 16 per scone_dir (0 uplink), wrapping */
+  __u32 last;     /* time of the last packet, in 2^20 ns */
+  __u16 period;   /* low bits of the monitoring period last seen */
   __u16 flags;
   __u8 npkts;      /* saturating at 255 */
   __u8 initial[2]; /* early rewrites done, per direction */
   __u8 slot[2];    /* rewrite slot of the last rewrite (low 8 bits) */
   __u8 target[2];  /* advice last applied; XDP_SIGNAL_UNKNOWN: none */
   __u8 pad;
+};
+
+#define XDP_WAYS 4
+struct xdp_bucket4 {
+  struct xdp_flow s[XDP_WAYS];
 };
 
 /* The subscriber trie: IPv4 prefixes are stored as IPv4-mapped IPv6
@@ -60,12 +61,12 @@ struct xdp_sub {
   __u8 plen;      /* the prefix length in the config's own family */
   __u8 police;    /* non-conforming and policed: token bucket below */
   __u16 pad;
-  __u32 id;            /* index of the bucket in the police map */
-  __u32 burst;         /* bytes */
-  __u64 rate_fp[2];    /* bytes per 2^20 ns, 16.16 fixed point */
+  __u32 id;         /* index of the bucket in the police map */
+  __u32 burst;      /* bytes */
+  __u64 rate_fp[2]; /* bytes per 2^20 ns, 16.16 fixed point */
 };
 
-struct xdp_bucket {
+struct xdp_police {
   __s64 tokens[2];
   __u64 last; /* ns */
 };
@@ -76,9 +77,11 @@ struct xdp_cfg {
   __u64 period; /* ns */
   __u64 slot_ns;
   __u32 initial_rewrites;
-  __u32 armed; /* 0: pass everything untouched, count nothing (fail-open) */
+  __u32 armed;    /* 0: pass everything untouched, count nothing (fail-open) */
   __u32 policing; /* some subscriber is policed: look the sender up */
-  __u32 pad;
+  __u64 seed;     /* the fingerprint's key */
+  __u32 nbuckets; /* of the flow table */
+  __u32 idle_units; /* a flow quiet this long (2^20 ns) is forgotten */
 };
 
 enum xdp_stat {

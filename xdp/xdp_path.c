@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #define SCONED_XDP_MAX_LINKS 16
@@ -41,8 +42,8 @@ static int write_cfg(sconed_xdp *x) {
                              BPF_ANY);
 }
 
-sconed_xdp *sconed_xdp_open(const sconed_engine *e, size_t max_flows,
-                            char *err, size_t errlen) {
+sconed_xdp *sconed_xdp_open(const sconed_engine *e, size_t max_flows, char *err,
+                            size_t errlen) {
   libbpf_set_print(quiet_print);
   sconed_xdp *x = calloc(1, sizeof(*x));
   if (!x) {
@@ -55,9 +56,24 @@ sconed_xdp *sconed_xdp_open(const sconed_engine *e, size_t max_flows,
     free(x);
     return NULL;
   }
-  if (max_flows)
-    bpf_map__set_max_entries(x->skel->maps.flows, (uint32_t)max_flows);
+  /* Buckets of XDP_WAYS flows, 1.75 slots a flow: with two choices a
+   * full table then pushes out about 1 flow in 10^4 (0.5 slots a flow
+   * less loses 1.4%; docs/xdp.md). */
+  if (!max_flows)
+    max_flows = 65536;
+  uint64_t want = ((uint64_t)max_flows * 7 / 4 + XDP_WAYS - 1) / XDP_WAYS;
+  uint32_t buckets = want > (1U << 26) ? (1U << 26) : (uint32_t)want;
+  bpf_map__set_max_entries(x->skel->maps.flows, buckets);
+  /* SCONED_XDP_DEBUG=2: the verifier's statistics even on success. */
+  const char *dbg = getenv("SCONED_XDP_DEBUG");
+  static char vlog[4096];
+  if (dbg && !strcmp(dbg, "2")) {
+    bpf_program__set_log_level(x->skel->progs.scone_xdp, 4);
+    bpf_program__set_log_buf(x->skel->progs.scone_xdp, vlog, sizeof(vlog));
+  }
   int rc = scone_xdp__load(x->skel);
+  if (dbg && !strcmp(dbg, "2"))
+    fprintf(stderr, "%s", vlog);
   if (rc) {
     snprintf(err, errlen,
              "cannot load the XDP program: %s (needs root or CAP_BPF; "
@@ -73,6 +89,19 @@ sconed_xdp *sconed_xdp_open(const sconed_engine *e, size_t max_flows,
   x->cfg.slot_ns = t.slot_ns;
   x->cfg.initial_rewrites = t.initial_rewrites;
   x->cfg.armed = 1;
+  x->cfg.nbuckets = buckets;
+  uint64_t idle = t.idle_timeout >> 20;
+  x->cfg.idle_units = idle > 0x7fffffff ? 0x7fffffff
+                      : idle            ? (uint32_t)idle
+                                        : 1;
+  x->cfg.seed = t.seed ^ 0x5c0e5c0e5c0e5c0eULL;
+  /* Live: a key of its own, so no one can aim flows at one bucket. */
+  if (!t.seed_fixed &&
+      getrandom(&x->cfg.seed, sizeof(x->cfg.seed), 0) != sizeof(x->cfg.seed)) {
+    snprintf(err, errlen, "no random source for the flow key");
+    sconed_xdp_close(x);
+    return NULL;
+  }
   if (sconed_xdp_publish(x, e) || write_cfg(x)) {
     snprintf(err, errlen, "cannot fill the XDP maps: %s", strerror(errno));
     sconed_xdp_close(x);
@@ -217,15 +246,16 @@ int sconed_xdp_flows_fd(const sconed_xdp *x) {
 }
 
 size_t sconed_xdp_flow_entry_bytes(void) {
-  /* kernel/bpf/hashtab.c: struct htab_elem (48 bytes on 64-bit: list
-   * node, hash, LRU node) + key rounded to 8 + value rounded to 8. */
-  size_t key = (sizeof(struct xdp_flow_key) + 7) & ~(size_t)7;
-  size_t val = (sizeof(struct xdp_flow) + 7) & ~(size_t)7;
-  return 48 + key + val;
+  /* An array map holds its values back to back: no per-entry header. */
+  return sizeof(struct xdp_flow);
 }
 
-int sconed_xdp_attach(sconed_xdp *x, const char *ifaces, int generic,
-                      char *err, size_t errlen) {
+size_t sconed_xdp_flow_slots(const sconed_xdp *x) {
+  return (size_t)bpf_map__max_entries(x->skel->maps.flows) * XDP_WAYS;
+}
+
+int sconed_xdp_attach(sconed_xdp *x, const char *ifaces, int generic, char *err,
+                      size_t errlen) {
   char list[256];
   snprintf(list, sizeof(list), "%s", ifaces);
   char *save = NULL;

@@ -16,15 +16,15 @@
 typedef struct sconed_xdp sconed_xdp;
 
 typedef struct sconed_xdp_counts {
-  uint64_t packets, udp, skipped, scone, rewrites, confirms, drops,
-      new_flows, flow_full;
+  uint64_t packets, udp, skipped, scone, rewrites, confirms, drops, new_flows,
+      flow_full;
 } sconed_xdp_counts;
 
 /* Loads the program with room for max_flows flows (0: 65536) and
  * publishes e's advice. NULL with a reason in err (no BPF: not root, or a
  * kernel without it). */
-sconed_xdp *sconed_xdp_open(const sconed_engine *e, size_t max_flows,
-                            char *err, size_t errlen);
+sconed_xdp *sconed_xdp_open(const sconed_engine *e, size_t max_flows, char *err,
+                            size_t errlen);
 void sconed_xdp_close(sconed_xdp *x);
 
 /* Publishes the engine's advice for every subscriber prefix again (after
@@ -51,17 +51,18 @@ int sconed_xdp_pcap_run(sconed_xdp *x, const char *in, const char *out,
 
 void sconed_xdp_counts_get(sconed_xdp *x, sconed_xdp_counts *c);
 
-/* The flow map: its file descriptor (bench, tests) and the bytes one
- * entry costs in the kernel (key, value and the hash table's element
- * header, rounded as the kernel allocates). */
+/* The flow map: its file descriptor (bench, tests), the bytes one flow
+ * slot costs in the kernel, and the slots (1.75 per flow asked for, in
+ * 4-way buckets). */
 int sconed_xdp_flows_fd(const sconed_xdp *x);
 size_t sconed_xdp_flow_entry_bytes(void);
+size_t sconed_xdp_flow_slots(const sconed_xdp *x);
 
 /* Attaches to interfaces (comma-separated names) in native mode, or
  * generic (skb) mode when generic is set. The attachments belong to this
  * process: they go when it exits or is killed, and the interfaces forward
  * untouched again (fail-open). Returns 0, or -1 with a reason. */
-int sconed_xdp_attach(sconed_xdp *x, const char *ifaces, int generic,
-                      char *err, size_t errlen);
+int sconed_xdp_attach(sconed_xdp *x, const char *ifaces, int generic, char *err,
+                      size_t errlen);
 
 #endif

@@ -1,0 +1,151 @@
+#!/bin/bash
+# The XDP fast path live on a router: client -- router -- server network
+# namespaces joined by veths, `sconed --xdp r0,r1` on the router (native
+# mode, then generic). Checks, over IPv4 and IPv6, that the client
+# receives the server's SCONE packets lowered to the signal for 2 Mbit/s
+# (26) with valid UDP checksums on the wire, that the uplink (no uplink
+# advice) stays at 127, and fail-open: sconed killed with SIGKILL in the
+# middle of a flow, every datagram still arrives and the interfaces carry
+# no XDP program afterwards.
+#
+# usage: xdp_live_test.sh SCONED SCONE_SENDER
+# Needs root (network namespaces, BPF); exits 77 (skip) without.
+set -u
+SCONED=$1 SENDER=$2
+. "$(dirname "$0")/../sconed/lib.sh"
+
+if [ "$(id -u)" != 0 ]; then
+	echo "SKIP: needs root for network namespaces and XDP"
+	exit 77
+fi
+for t in ip ethtool sysctl; do
+	command -v $t >/dev/null || { echo "SKIP: no $t"; exit 77; }
+done
+
+tag=${SCT_NETNS_PREFIX:-sct-xdp}-$$
+C=$tag-c R=$tag-r S=$tag-s
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+	for n in $C $R $S; do ip netns del $n 2>/dev/null; done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+ip netns add $C && ip netns add $R && ip netns add $S ||
+	{ echo "SKIP: cannot create network namespaces"; exit 77; }
+for n in $C $R $S; do ip -n $n link set lo up; done
+ip -n $R link add r0 type veth peer name c0 netns $C
+ip -n $R link add r1 type veth peer name s0 netns $S
+ip -n $C addr add 10.79.1.2/24 dev c0
+ip -n $C addr add fd79:1::2/64 dev c0 nodad
+ip -n $R addr add 10.79.1.1/24 dev r0
+ip -n $R addr add fd79:1::1/64 dev r0 nodad
+ip -n $R addr add 10.79.2.1/24 dev r1
+ip -n $R addr add fd79:2::1/64 dev r1 nodad
+ip -n $S addr add 10.79.2.2/24 dev s0
+ip -n $S addr add fd79:2::2/64 dev s0 nodad
+for p in "$C c0" "$R r0" "$R r1" "$S s0"; do
+	set -- $p
+	ip -n $1 link set $2 up
+	# Full checksums on the wire: a wrong incremental update shows.
+	ip netns exec $1 ethtool -K $2 tx off >/dev/null
+done
+ip -n $C route add default via 10.79.1.1
+ip -n $C -6 route add default via fd79:1::1
+ip -n $S route add default via 10.79.2.1
+ip -n $S -6 route add default via fd79:2::1
+ip netns exec $R sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+
+# start_sconed LOG ARGS...: sconed's XDP path on the router's veths.
+start_sconed() {
+	FAIL_LOG=$1
+	shift
+	ip netns exec $R "$SCONED" --xdp r0,r1 --advice 2000000 "$@" \
+		2>"$FAIL_LOG" &
+	sconed_pid=$!
+	pids+=($sconed_pid)
+	if ! wait_for "$FAIL_LOG" "xdp fast path on" 20 $sconed_pid; then
+		if grep -q "cannot load the XDP program" "$FAIL_LOG"; then
+			echo "SKIP: $(cat "$FAIL_LOG")"
+			exit 77
+		fi
+		fail "sconed did not attach"
+	fi
+}
+
+# exchange FAMILY SERVER_ADDR PORT COUNT INTERVAL_US: a flow of COUNT
+# datagrams each way, captured on both ends.
+exchange() {
+	fam=$1 addr=$2 port=$3 count=$4 interval=$5
+	srv=$work/server$fam.$port cli=$work/client$fam.$port
+	ip netns exec $S "$SENDER" server --listen "$addr:$port" --capture s0 \
+		--idle-ms 1000 --timeout-ms 30000 >"$srv" &
+	spid=$!
+	pids+=($spid)
+	wait_for "$srv" "ready=1" 10 || fail "server did not start"
+	ip netns exec $C "$SENDER" client --to "$addr:$port" --count "$count" \
+		--interval-us "$interval" --wait-ms 1000 --capture c0 >"$cli" &
+	cpid=$!
+	pids+=($cpid)
+}
+
+finish() {
+	wait $cpid || fail "client failed"
+	wait_gone $spid 30 || fail "server did not finish"
+}
+
+xdp_attached() {
+	ip -n $R link show "$1" | grep -q 'prog/xdp'
+}
+
+for mode in native generic; do
+	echo "== $mode"
+	if [ $mode = native ]; then
+		start_sconed "$work/sconed-$mode.log"
+	else
+		start_sconed "$work/sconed-$mode.log" --xdp-generic
+	fi
+	xdp_attached r0 && xdp_attached r1 || fail "no XDP program on r0/r1"
+	for fam in 4 6; do
+		# Generic mode: the fail-open flow below checks the rewrite.
+		[ $mode = generic ] && continue
+		if [ $fam = 4 ]; then addr=10.79.2.2; else addr="[fd79:2::2]"; fi
+		port=$((4433 + fam))
+		exchange $fam "$addr" $port 100 2000
+		finish
+		srv=$work/server$fam.$port cli=$work/client$fam.$port
+		expect "$cli" rx -eq 100 "$mode IPv$fam client"
+		expect "$cli" sig_26 -ge 1 "$mode IPv$fam client"
+		only_signals "$cli" sig 26 127
+		expect "$cli" cap_sig_26 -ge 1 "$mode IPv$fam client wire"
+		expect "$cli" cap_csum_bad -eq 0 "$mode IPv$fam client wire"
+		expect "$srv" rx -eq 100 "$mode IPv$fam server"
+		expect "$srv" sig_127 -eq 99 "$mode IPv$fam server"
+		expect "$srv" cap_csum_bad -eq 0 "$mode IPv$fam server wire"
+	done
+	# Fail-open: SIGKILL in the middle of a flow of 600 datagrams each
+	# way (1.2 s); the links are the process's, so the kernel detaches
+	# the program and every datagram still arrives.
+	exchange 4 10.79.2.2 5000 600 2000
+	sleep 0.4
+	kill -9 $sconed_pid
+	wait $sconed_pid 2>/dev/null
+	finish
+	cli=$work/client4.5000 srv=$work/server4.5000
+	expect "$cli" rx -eq 600 "$mode after SIGKILL: client"
+	expect "$srv" rx -eq 600 "$mode after SIGKILL: server"
+	expect "$cli" cap_csum_bad -eq 0 "$mode after SIGKILL: wire"
+	expect "$cli" sig_26 -ge 1 "$mode before SIGKILL: rewritten"
+	# The kernel releases the process's links as it reaps it.
+	i=0
+	while xdp_attached r0 || xdp_attached r1; do
+		i=$((i + 1))
+		[ $i -gt 60 ] && { ip -n $R link show; fail "$mode: an XDP program is still attached after SIGKILL"; }
+		sleep 0.05
+	done
+	echo "ok: $mode: no XDP program left after SIGKILL"
+done
+echo "PASS"
