@@ -283,6 +283,14 @@ char *sconed_render_metrics(sconed_dp *dp, size_t *len) {
   one(&b, "sconed_datapath_held", "gauge", "Packets held for the shaper now.",
       lbl, held);
   families(&b, reload_families, COUNT(reload_families), &c, "");
+  if (dp->metrics) {
+    char extra[4096];
+    sconed_dp_lock_ctl(dp);
+    size_t n = dp->metrics(dp->hook_arg, extra, sizeof(extra));
+    sconed_dp_unlock_ctl(dp);
+    if (n)
+      sb_printf(&b, "%s", extra);
+  }
   if (b.oom) {
     free(b.p);
     return NULL;

@@ -55,7 +55,9 @@ USES = {
                    "datapath", "sconed", "tests/datapath"],
     "tests/element": ["include", "lib", "element"],
     # Real QUIC Initials come from the project's own client.
-    "tests/legacy": ["include", "lib", "element", "legacy", "app", "quic"],
+    # sconed --legacy-dpi runs on captures of them.
+    "tests/legacy": ["include", "lib", "element", "legacy", "app", "quic",
+                     "sconed"],
     "tests/datapath": ["include", "lib", "element", "datapath"],
     "tests/sconed": ["include", "lib", "element", "datapath", "sconed",
                      "tests/element", "tests/datapath"],
