@@ -79,6 +79,8 @@ def sconed_config(sc):
                   f"rate = {el['capacity']}"]
         sub += " capacity=cell"
     lines += ["", "[subscribers]", sub]
+    if el["dpi_sni"]:
+        lines += ["", "[dpi]"] + [f"sni = {n}" for n in el["dpi_sni"].split()]
     return "\n".join(lines) + "\n"
 
 
@@ -176,7 +178,8 @@ def run_session(sc, net, progs, out, seed, log=print):
             el = start("sconed", "r", [
                 progs["sconed"], "--nfqueue",
                 str(topo.NFQUEUE), "--control", sock, "--config", cfg,
-                "--quiet"])
+                "--quiet"] + (["--legacy-dpi"] if sc.element["legacy_dpi"]
+                              else []))
             el.wait_for(r"nfqueue: serving", 15)
             el.wait_for(r"control: listening", 15)
         srv_args = [progs["scone-server"], "--listen",
@@ -201,6 +204,8 @@ def run_session(sc, net, progs, out, seed, log=print):
             cli_args.append("--no-scone")
         if cl["scone_interval"]:
             cli_args += ["--scone-interval", _interval(cl["scone_interval"])]
+        if cl["sni"]:
+            cli_args += ["--sni", cl["sni"]]
         cpu0 = el.cpu_seconds() if el else None
         t0 = time.monotonic()
         client = start("client", "c", cli_args)
