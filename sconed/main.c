@@ -108,7 +108,8 @@ static size_t legacy_metrics(void *arg, char *out, size_t cap) {
          "Of them, by the [dpi] sni list alone."),
       DF("sconed_dpi_gave_up_total", "counter", gave_up,
          "Flows still unknown after max_packets."),
-      DF("sconed_dpi_flows", "gauge", flows, "Flows in the table."),
+      DF("sconed_dpi_flows", "gauge", flows,
+         "Slots holding a flow (an idle one until reused)."),
 #undef DF
   };
   size_t n = 0;
