@@ -68,6 +68,9 @@ typedef struct sconed_dp {
    * owns them, as sconed_engine_set_config does), with hook_arg. */
   sconed_process_fn process;
   int (*set_config)(void *arg, sconed_config *c);
+  /* Its own /metrics lines (Prometheus text, under the lock): the length
+   * written into out, at most cap - 1. */
+  size_t (*metrics)(void *arg, char *out, size_t cap);
   void *hook_arg;
   /* The shared store the config follows (docs/fleet.md), or NULL; a
    * reload then builds the file and the store's snapshot together. */

@@ -350,6 +350,14 @@ char *sconed_render_metrics(sconed_dp *dp, size_t *len) {
   optin_metrics(&b, opted_in, opted_out, c.optin_changes);
   if (dp->policy)
     policy_metrics(&b, dp->policy);
+  if (dp->metrics) {
+    char extra[4096];
+    sconed_dp_lock_ctl(dp);
+    size_t n = dp->metrics(dp->hook_arg, extra, sizeof(extra));
+    sconed_dp_unlock_ctl(dp);
+    if (n)
+      sb_printf(&b, "%s", extra);
+  }
   if (b.oom) {
     free(b.p);
     return NULL;

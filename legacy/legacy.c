@@ -10,8 +10,12 @@
 #include <string.h>
 #include <sys/random.h>
 
-/* Consecutive slots a flow may sit in (from its hash): bounds a lookup. */
-#define PROBES 8
+/* A flow may sit in two windows of WINDOW consecutive slots, one from
+ * each half of its hash: bounds a lookup at 2 * WINDOW slots, and (unlike
+ * one longer window) keeps clusters from filling both. At a table loaded
+ * to a fraction a, a new flow finds no slot with probability about
+ * a^(2 * WINDOW) (a = 0.5: 1.5e-5) and passes untracked. */
+#define WINDOW 8
 
 enum { CLS_EMPTY = 0, CLS_CLASSIFYING = 1, CLS_VIDEO = 2, CLS_OTHER = 3 };
 
@@ -215,17 +219,25 @@ static int parse(const uint8_t *p, size_t len, tuple *t) {
   return 1;
 }
 
+/* splitmix64's finaliser over each word, keyed by the seed. */
 static uint64_t mix(uint64_t h, uint64_t x) {
   h ^= x;
-  h *= 0x9e3779b97f4a7c15ULL;
-  return h ^ (h >> 29);
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebULL;
+  return h ^ (h >> 31);
 }
 
 static uint64_t hash(const legacy_dpi *l, const tuple *t) {
   uint64_t h = l->seed, w[4];
-  memcpy(w, t->addr, 32);
-  for (int i = 0; i < (t->v6 ? 4 : 1); i++)
-    h = mix(h, w[i]);
+  memcpy(w, t->addr, 32); /* addr[0] is w[0..1], addr[1] w[2..3] */
+  h = mix(h, w[0]);
+  h = mix(h, w[2]);
+  if (t->v6) {
+    h = mix(h, w[1]);
+    h = mix(h, w[3]);
+  }
   h = mix(h, (uint64_t)t->port[0] << 32 | (uint64_t)t->port[1] << 16 |
                  (uint64_t)t->proto << 8 | t->v6);
   return h | 1;
@@ -245,8 +257,9 @@ static int expired(const legacy_dpi *l, const lflow *f, uint32_t nowu) {
 static lflow *find(legacy_dpi *l, const tuple *t, uint64_t h, uint32_t nowu,
                    lflow **free_slot) {
   *free_slot = NULL;
-  for (uint32_t i = 0; i < PROBES; i++) {
-    lflow *f = &l->flows[(h + i) & l->mask];
+  for (uint32_t i = 0; i < 2 * WINDOW; i++) {
+    uint64_t base = i < WINDOW ? h : h >> 32;
+    lflow *f = &l->flows[(base + i % WINDOW) & l->mask];
     if (f->cls != CLS_EMPTY && f->tag == h && same(f, t) &&
         !expired(l, f, nowu))
       return f;

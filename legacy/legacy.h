@@ -67,8 +67,8 @@ typedef struct legacy_dpi_stats {
   uint64_t video_flows;      /* of all flows, decided video */
   uint64_t sni_matches;      /* of them, by the [dpi] sni list */
   uint64_t gave_up;          /* flows still unknown after max_packets */
-  uint64_t flows;            /* gauge: flows in the table */
-  uint64_t classifying;      /* gauge: flows nDPI still holds state for */
+  uint64_t flows; /* gauge: slots holding a flow (an idle one until reused) */
+  uint64_t classifying; /* gauge: flows nDPI still holds state for */
   uint64_t max_flows;
   uint64_t flow_bytes;      /* table bytes per flow slot */
   uint64_t ndpi_flow_bytes; /* nDPI's state per flow while classifying */

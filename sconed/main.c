@@ -13,7 +13,10 @@
 #include "summary.h"
 #include "xdp_run.h"
 
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static int quiet;
 
@@ -53,15 +56,23 @@ static int legacy_set_config(void *arg, sconed_config *c) {
 
 /* The legacy element's own counters, after the engine's summary (which
  * counts only the video flows it was given). */
-static void legacy_print(const legacy_dpi *l, int json) {
+/* The legacy element's own counters after the engine's summary (which
+ * counts only the video flows it was given); with --json, as a "dpi"
+ * member of the same object. */
+static void legacy_print(const legacy_dpi *l, const char *summary, int json) {
   legacy_dpi_stats s;
   legacy_dpi_stats_get(l, &s);
+  size_t n = strlen(summary);
+  if (json) /* the summary object ends in "}\n": reopen it */
+    while (n && summary[n - 1] != '}')
+      n--;
+  fwrite(summary, 1, json && n ? n - 1 : n, stdout);
   printf(
-      json ? "{\"dpi\":{\"packets\":%llu,\"untracked\":%llu,"
-             "\"scone_packets\":%llu,\"dpi_packets\":%llu,"
-             "\"enforced_packets\":%llu,\"flows\":%llu,"
-             "\"flows_classified\":%llu,\"video_flows\":%llu,"
-             "\"sni_matches\":%llu,\"gave_up\":%llu}}\n"
+      json ? "  ,\"dpi\": {\"packets\": %llu, \"untracked\": %llu, "
+             "\"scone_packets\": %llu, \"inspected_packets\": %llu, "
+             "\"enforced_packets\": %llu, \"flows\": %llu, "
+             "\"flows_classified\": %llu, \"video_flows\": %llu, "
+             "\"sni_matches\": %llu, \"gave_up\": %llu}\n}\n"
            : "dpi: %llu packets (%llu untracked, %llu SCONE untouched, "
              "%llu inspected, %llu enforced); %llu flows: %llu "
              "classified, %llu video (%llu by sni), %llu given up\n",
@@ -70,6 +81,51 @@ static void legacy_print(const legacy_dpi *l, int json) {
       (unsigned long long)s.enforced_packets, (unsigned long long)s.flows_total,
       (unsigned long long)s.flows_classified, (unsigned long long)s.video_flows,
       (unsigned long long)s.sni_matches, (unsigned long long)s.gave_up);
+}
+
+static size_t legacy_metrics(void *arg, char *out, size_t cap) {
+  legacy_dpi_stats s;
+  legacy_dpi_stats_get(arg, &s);
+  static const struct {
+    const char *name, *type, *help;
+    size_t off;
+  } f[] = {
+#define DF(n, t, field, h) {n, t, h, offsetof(legacy_dpi_stats, field)}
+      DF("sconed_dpi_packets_total", "counter", packets,
+         "Packets the legacy element was offered."),
+      DF("sconed_dpi_untracked_total", "counter", untracked,
+         "Passed untouched: no TCP/UDP flow, or no free slot."),
+      DF("sconed_dpi_scone_packets_total", "counter", scone_packets,
+         "Datagrams led by a SCONE packet, passed untouched."),
+      DF("sconed_dpi_inspected_packets_total", "counter", dpi_packets,
+         "Packets nDPI looked at."),
+      DF("sconed_dpi_enforced_packets_total", "counter", enforced_packets,
+         "Packets of video flows given to the enforcement."),
+      DF("sconed_dpi_flows_total", "counter", flows_total, "Flows seen."),
+      DF("sconed_dpi_flows_classified_total", "counter", flows_classified,
+         "Flows nDPI named."),
+      DF("sconed_dpi_video_flows_total", "counter", video_flows,
+         "Flows decided video (and throttled)."),
+      DF("sconed_dpi_sni_matches_total", "counter", sni_matches,
+         "Of them, by the [dpi] sni list alone."),
+      DF("sconed_dpi_gave_up_total", "counter", gave_up,
+         "Flows still unknown after max_packets."),
+      DF("sconed_dpi_flows", "gauge", flows,
+         "Slots holding a flow (an idle one until reused)."),
+#undef DF
+  };
+  size_t n = 0;
+  for (size_t i = 0; i < sizeof(f) / sizeof(f[0]) && n < cap; i++) {
+    uint64_t v;
+    memcpy(&v, (const char *)&s + f[i].off, sizeof(v));
+    int k = snprintf(out + n, cap - n, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n",
+                     f[i].name, f[i].help, f[i].name, f[i].type, f[i].name,
+                     (unsigned long long)v);
+    if (k < 0 || (size_t)k >= cap - n)
+      break;
+    n += (size_t)k;
+  }
+  return n;
 }
 
 static int run_offline_legacy(sconed_engine *e, legacy_dpi *l,
@@ -81,8 +137,17 @@ static int run_offline_legacy(sconed_engine *e, legacy_dpi *l,
     fprintf(stderr, "sconed: %s\n", err);
     return 1;
   }
-  sconed_summary_print(stdout, e, &counts, o->json);
-  legacy_print(l, o->json);
+  char *sum = NULL;
+  size_t sumlen = 0;
+  FILE *m = open_memstream(&sum, &sumlen);
+  if (!m) {
+    fprintf(stderr, "sconed: out of memory\n");
+    return 1;
+  }
+  sconed_summary_print(m, e, &counts, o->json);
+  fclose(m);
+  legacy_print(l, sum, o->json);
+  free(sum);
   return 0;
 }
 
@@ -171,7 +236,8 @@ int main(int argc, char **argv) {
   if (l)
     rc = o.mode == SCONED_MODE_OFFLINE
              ? run_offline_legacy(e, l, &o)
-             : sconed_runner_run_with(e, &o, legacy_fn, legacy_set_config, l);
+             : sconed_runner_run_with(e, &o, legacy_fn, legacy_set_config,
+                                      legacy_metrics, l);
   else
     rc = o.mode == SCONED_MODE_OFFLINE ? run_offline(e, &o)
          : o.mode == SCONED_MODE_XDP    ? sconed_xdp_live(e, &o)

@@ -18,6 +18,7 @@ int sconed_runner_run(sconed_engine *e, const sconed_options *o);
 int sconed_runner_run_with(sconed_engine *e, const sconed_options *o,
                            sconed_process_fn process,
                            int (*set_config)(void *arg, sconed_config *c),
+                           size_t (*metrics)(void *arg, char *out, size_t cap),
                            void *hook_arg);
 
 #endif

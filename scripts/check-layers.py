@@ -60,7 +60,8 @@ USES = {
                    "datapath", "sconed", "tests/datapath"],
     "tests/element": ["include", "lib", "element"],
     # Real QUIC Initials come from the project's own client.
-    "tests/legacy": ["include", "lib", "element", "legacy", "app", "quic"],
+    "tests/legacy": ["include", "lib", "element", "legacy", "app", "quic",
+                     "sconed"],
     "tests/policy": ["include", "lib", "element", "policy", "datapath",
                      "sconed", "tests/datapath"],
     "tests/datapath": ["include", "lib", "element", "datapath"],

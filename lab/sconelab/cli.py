@@ -108,7 +108,9 @@ def describe(sc):
         lines.append(
             f"  element: sconed, plan {_mbit(el['plan'])} Mbit/s "
             f"({'advised' if el['advice'] else 'not advised'}), action "
-            f"{el['action']}, "
+            f"{el['action']}"
+            + (" of DPI-found video flows (legacy_dpi), " if el["legacy_dpi"]
+               else ", ")
             + (f"cell capacity {_mbit(el['capacity'])} Mbit/s"
                if el["capacity"] else "no cell capacity")
             + f", period {sc.period:g} s"

@@ -226,6 +226,11 @@ def _schema(base_dir):
             "capacity": (optional(rate), None),
             "config": (file_in(base_dir), None),
             "args": (words, []),
+            # Today's DPI-targeted throttling (sconed --legacy-dpi): only
+            # flows nDPI finds to be video, or whose server name is
+            # dpi_sni, get the plan's action.
+            "legacy_dpi": (boolean, False),
+            "dpi_sni": (optional(text), None),
         },
         "client": {
             "program": (choice("scone-client", "scone-player"),
@@ -238,6 +243,9 @@ def _schema(base_dir):
             "scone_interval": (duration, None),
             "max_buffer": (duration, None),
             "budget_period": (duration, None),
+            # The TLS server name the client sends (scone-client --sni),
+            # e.g. a video CDN's, for the DPI to find.
+            "sni": (optional(text), None),
         },
         "server": {
             "scone": (boolean, True),
@@ -419,6 +427,11 @@ def _check(sc, lines, path):
     if el["action"] != "none" and not el["plan"]:
         refuse("element", "action", "an action needs a plan rate to "
                "enforce (plan = 1.5M)")
+    if el["legacy_dpi"] and el["advice"]:
+        refuse("element", "legacy_dpi", "legacy_dpi = yes is today's "
+               "element: it gives no advice (set advice = no)")
+    if ("element", "dpi_sni") in lines and not el["legacy_dpi"]:
+        refuse("element", "dpi_sni", "dpi_sni needs legacy_dpi = yes")
     if el["advice"] is False and not el["plan"]:
         refuse("element", "advice", "advice = no only means something with "
                "a plan (enforced without being signalled)")

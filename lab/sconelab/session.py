@@ -84,6 +84,8 @@ def sconed_config(sc):
                   f"rate = {el['capacity']}"]
         sub += " capacity=cell"
     lines += ["", "[subscribers]", sub]
+    if el["dpi_sni"]:
+        lines += ["", "[dpi]"] + [f"sni = {n}" for n in el["dpi_sni"].split()]
     return "\n".join(lines) + "\n"
 
 
@@ -269,7 +271,8 @@ def run_session(sc, net, progs, out, seed, log=print):
             el = start("sconed", "r", [
                 progs["sconed"], "--nfqueue",
                 str(topo.NFQUEUE), "--control", sock, "--config", cfg,
-                "--quiet"] + sc.element["args"])
+                "--quiet"] + (["--legacy-dpi"] if sc.element["legacy_dpi"]
+                              else []) + sc.element["args"])
             el.wait_for(r"nfqueue: serving", 15)
             el.wait_for(r"control: listening", 15)
         srv_args = [progs["scone-server"], "--listen",
@@ -403,4 +406,6 @@ def client_args(sc, progs):
         a.append("--no-scone")
     if cl["scone_interval"]:
         a += ["--scone-interval", _interval(cl["scone_interval"])]
+    if cl["sni"]:
+        a += ["--sni", cl["sni"]]
     return a

@@ -107,6 +107,14 @@ class Meaning(unittest.TestCase):
         cfg = sconed_config(sc)
         self.assertNotIn("downlink", cfg)
         self.assertIn("rate = 1500000\n", cfg)
+        self.assertNotIn("[dpi]", cfg)
+        # Today's DPI throttling: the [dpi] names; the client's SNI.
+        sc = parse("[element]\nplan = 1.5M\nadvice = no\naction = police\n"
+                   "legacy_dpi = yes\ndpi_sni = a.example .b.example\n"
+                   "[client]\nsni = a.example\n")
+        cfg = sconed_config(sc)
+        self.assertIn("[dpi]\nsni = a.example\nsni = .b.example\n", cfg)
+        self.assertEqual(sc.client["sni"], "a.example")
 
     def test_shipped_scenarios_parse(self):
         d = os.path.join(LAB, "scenarios")
@@ -178,6 +186,10 @@ class Refusals(unittest.TestCase):
         self.refused("[link]\nup = 1.0000001bit\n", 2, "not a capacity")
         self.refused("[element]\nplan = 1M\nmax_delay = 1s\n", 3,
                      "needs action")
+        self.refused("[element]\nplan = 1M\nlegacy_dpi = yes\n", 3,
+                     "gives no advice")
+        self.refused("[element]\ndpi_sni = a.example\n", 2,
+                     "needs legacy_dpi")
 
     def test_damaged_files(self):
         """Cut, spliced and flipped versions of a good file: each parses

@@ -170,6 +170,25 @@ static void test_ech_outer_name_not_classified(void **state) {
   assert_int_equal(blast(fx, 5007, T0 + SCONE_MILLISECONDS), 0);
 }
 
+/* A flow DPI meets after its handshake (the element restarted, or the
+ * connection migrated to a new address after a NAT rebinding): no
+ * Initial, no name; nDPI gives up and the flow passes. SCONE packets
+ * carry the advice on such a flow all the same (the engine picks it up). */
+static void test_mid_flow_not_classified(void **state) {
+  fixture *fx = *state;
+  uint8_t pl[1200];
+  memset(pl, 0x5a, sizeof(pl));
+  pl[0] = 0x41;
+  for (int i = 0; i < 4; i++)
+    offer(fx, 0, 5011, pl, sizeof(pl), T0 + (scone_tstamp)i);
+  assert_int_equal(class_of(fx, 5011, T0), 3);
+  assert_int_equal(blast(fx, 5011, T0 + SCONE_MILLISECONDS), 0);
+  legacy_dpi_stats st;
+  legacy_dpi_stats_get(fx->l, &st);
+  assert_int_equal(st.gave_up, 1);
+  assert_int_equal(st.dpi_packets, 4); /* max_packets */
+}
+
 /* The ClientHello in two Initial packets (as large post-quantum key shares
  * make it): nDPI 4.2 reads the first packet's CRYPTO frame alone. */
 static void test_split_client_hello(void **state) {
@@ -240,6 +259,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_unknown_version_not_classified,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_ech_outer_name_not_classified, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_mid_flow_not_classified, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_split_client_hello, setup, teardown),
       cmocka_unit_test_setup_teardown(test_scone_packets_untouched, setup,
