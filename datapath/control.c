@@ -241,14 +241,12 @@ static enum MHD_Result set_optin(sconed_control *c,
                 "want /optin?addr=ADDRESS&state=in|out");
   int r = sconed_dp_set_optin(c->dp, family, a, in);
   if (r == -1)
-    return text(conn, MHD_HTTP_NOT_FOUND, "no subscriber entry holds %s",
-                addr);
+    return text(conn, MHD_HTTP_NOT_FOUND, "no subscriber entry holds %s", addr);
   if (r < 0)
     return text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
   /* The log keeps the count, not who: an address is an identifier. */
   if (r == 1)
-    sconed_dp_log("control: a subscriber entry opted %s",
-                  in ? "in" : "out");
+    sconed_dp_log("control: a subscriber entry opted %s", in ? "in" : "out");
   return text(conn, MHD_HTTP_OK, "%s", r == 1 ? "changed" : "unchanged");
 }
 

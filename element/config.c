@@ -186,8 +186,7 @@ int sconed_config_set_optin(sconed_config *c, int family, const uint8_t *addr,
                             int opt_in) {
   uint32_t v;
   unsigned plen;
-  if (sconed_lpm_lookup(&c->lpm, family, addr, &v, &plen) < 0 ||
-      v >= c->nsubs)
+  if (sconed_lpm_lookup(&c->lpm, family, addr, &v, &plen) < 0 || v >= c->nsubs)
     return -1;
   uint8_t want = opt_in ? 1 : 0;
   if (c->subs[v].opt_in == want)

@@ -62,8 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     size_t pairs = (n - 1) / 2;
     memset(err, 'x', sizeof(err));
-    if (sconed_policy_snapshot_set(s, kind, name, nl, part + 1, plen + 1,
-                                   pairs, err, sizeof(err)) < 0)
+    if (sconed_policy_snapshot_set(s, kind, name, nl, part + 1, plen + 1, pairs,
+                                   err, sizeof(err)) < 0)
       check_reason(err, sizeof(err), ids, idl, nids);
   }
   memset(err, 'x', sizeof(err));

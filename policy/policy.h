@@ -40,8 +40,9 @@ typedef enum sconed_policy_kind {
 int sconed_policy_ns_valid(const char *ns);
 
 /* Splits "NS:KIND:NAME" (len bytes, no NUL needed). Returns the kind and
- * points *name (of *namelen bytes) into key, or -1 for a key of another namespace or
- * kind, or a name that is empty, too long or holds a control byte. */
+ * points *name (of *namelen bytes) into key, or -1 for a key of another
+ * namespace or kind, or a name that is empty, too long or holds a control byte.
+ */
 int sconed_policy_key_parse(const char *ns, const char *key, size_t len,
                             const char **name, size_t *namelen);
 

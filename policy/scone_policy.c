@@ -174,8 +174,7 @@ int main(int argc, char **argv) {
   int port;
   if (!sconed_policy_ns_valid(ns))
     return die("--ns: 1 to 63 letters, digits, - _ .");
-  if (sconed_policy_url_parse(url, host, sizeof(host), &port, err,
-                              sizeof(err)))
+  if (sconed_policy_url_parse(url, host, sizeof(host), &port, err, sizeof(err)))
     return die(err);
   struct timeval tv = {2, 0};
   rc = redisConnectWithTimeout(host, port, tv);
@@ -210,7 +209,7 @@ int main(int argc, char **argv) {
       freeReplyObject(e);
     const char *hs[] = {"HSET", key, "optin", a[1]}, *in[] = {"INCR", ver},
                *pub[] = {"PUBLISH", chan, msg};
-    r = !there               ? die("no such subscriber")
+    r = !there                                    ? die("no such subscriber")
         : cmd(4, hs) || cmd(2, in) || cmd(3, pub) ? die("write failed")
                                                   : 0;
   } else if (!strcmp(c, "del") && left == 2) {

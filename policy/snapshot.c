@@ -160,9 +160,9 @@ static int word(const char *v, size_t n, char *out) {
   return 1;
 }
 
-static const char *const plan_fields[] = {
-    "downlink", "uplink", "action", "rate", "uplink_rate", "burst",
-    "max_delay"};
+static const char *const plan_fields[] = {"downlink", "uplink",      "action",
+                                          "rate",     "uplink_rate", "burst",
+                                          "max_delay"};
 
 static int bad(char *err, size_t errlen, const char *fmt, const char *what) {
   if (err && errlen)
@@ -180,8 +180,9 @@ static int render_plan(buf *b, const char *name, size_t namelen,
   for (size_t i = 0; i < n; i++) {
     if (!word(f[2 * i], flen[2 * i], k) ||
         !word(f[2 * i + 1], flen[2 * i + 1], v))
-      return bad(err, errlen, "a %s entry has a field or value that is not "
-                              "a word (letters, digits, - _ .)",
+      return bad(err, errlen,
+                 "a %s entry has a field or value that is not "
+                 "a word (letters, digits, - _ .)",
                  "plan");
     int known = 0;
     for (size_t j = 0; j < sizeof(plan_fields) / sizeof(*plan_fields); j++)
@@ -202,8 +203,7 @@ static int render_cell(buf *b, const char *name, size_t namelen,
   char k[64], v[64];
   if (n != 1 || !word(f[0], flen[0], k) || strcmp(k, "rate") ||
       !word(f[1], flen[1], v))
-    return bad(err, errlen, "a %s entry needs exactly one field: rate",
-               "cell");
+    return bad(err, errlen, "a %s entry needs exactly one field: rate", "cell");
   puts_(b, "[capacity ");
   put(b, name, namelen);
   puts_(b, "]\nrate = ");
@@ -249,14 +249,14 @@ static int render_sub(buf *b, const char *const *f, const size_t *flen,
         if (j == s)
           break;
         if (npfx == 16 || j - s >= 64)
-          return bad(err, errlen, "a %s entry has more than 16 prefixes or "
-                                  "one too long",
+          return bad(err, errlen,
+                     "a %s entry has more than 16 prefixes or "
+                     "one too long",
                      "subscriber");
         memcpy(pfx[npfx], v + s, j - s);
         pfx[npfx][j - s] = '\0';
         if (!sconed_config_prefix_valid(pfx[npfx]))
-          return bad(err, errlen, "a %s entry has a bad prefix",
-                     "subscriber");
+          return bad(err, errlen, "a %s entry has a bad prefix", "subscriber");
         npfx++;
       }
     } else if (!strcmp(k, "plan")) {
@@ -271,8 +271,7 @@ static int render_sub(buf *b, const char *const *f, const size_t *flen,
         return bad(err, errlen, "a %s entry's optin is not yes/no/1/0/in/out",
                    "subscriber");
     } else {
-      return bad(err, errlen, "a %s entry has an unknown field",
-                 "subscriber");
+      return bad(err, errlen, "a %s entry has an unknown field", "subscriber");
     }
   }
   if (!plan[0] || !npfx)
@@ -306,8 +305,8 @@ int sconed_policy_snapshot_set(sconed_policy_snapshot *s, sconed_policy_kind k,
     return 0;
   buf b = {0};
   uint8_t opt_in = 0;
-  int r = k == SCONED_POLICY_PLAN ? render_plan(&b, name, namelen, f, flen, n,
-                                                err, errlen)
+  int r = k == SCONED_POLICY_PLAN
+              ? render_plan(&b, name, namelen, f, flen, n, err, errlen)
           : k == SCONED_POLICY_CELL
               ? render_cell(&b, name, namelen, f, flen, n, err, errlen)
               : render_sub(&b, f, flen, n, &opt_in, err, errlen);
@@ -395,8 +394,8 @@ sconed_config *sconed_policy_build(const sconed_policy_snapshot *s,
     return NULL;
   }
   char perr[512];
-  sconed_config *c = sconed_config_parse(
-      b.p, base_name ? base_name : "<store>", perr, sizeof(perr));
+  sconed_config *c = sconed_config_parse(b.p, base_name ? base_name : "<store>",
+                                         perr, sizeof(perr));
   free(b.p);
   if (c)
     return c;

@@ -39,10 +39,10 @@ typedef struct sconed_policy_store_settings {
 } sconed_policy_store_settings;
 
 typedef struct sconed_policy_stats {
-  int up;                   /* connected and subscribed */
-  uint64_t reconnects;      /* connections lost or refused, then retried */
-  uint64_t full_syncs;      /* whole reads of the store */
-  uint64_t updates_applied; /* configs swapped in */
+  int up;                    /* connected and subscribed */
+  uint64_t reconnects;       /* connections lost or refused, then retried */
+  uint64_t full_syncs;       /* whole reads of the store */
+  uint64_t updates_applied;  /* configs swapped in */
   uint64_t updates_rejected; /* snapshots that did not build (kept the old) */
   uint64_t entries_rejected; /* entries left out as malformed */
   int64_t version;           /* NS:version at the last read, -1: none */
@@ -57,8 +57,7 @@ sconed_policy_store_new(const sconed_policy_store_settings *s, char *err,
                         size_t errlen);
 /* One full read and apply, in the caller's thread (start-up, the offline
  * path). Returns 0, or -1 with a reason in err. */
-int sconed_policy_store_sync(sconed_policy_store *st, char *err,
-                             size_t errlen);
+int sconed_policy_store_sync(sconed_policy_store *st, char *err, size_t errlen);
 /* Starts the thread. Returns 0 or -1. */
 int sconed_policy_store_run(sconed_policy_store *st);
 /* The config of the file and the snapshot now (for SIGHUP and POST

@@ -34,6 +34,7 @@ struct sconed_policy_store {
   sconed_policy_snapshot *snap;
   sconed_policy_stats st;
   uint64_t in_step_at; /* monotonic ns; 0: never */
+  int lost; /* a connection was lost: the next one reads everything */
   pthread_t th;
   int running;
   atomic_int stop;
@@ -134,8 +135,8 @@ static int64_t get_version(sconed_policy_store *st, redisContext *c, int *ok) {
 /* Sets one entry from an HGETALL reply (NULL or not an array: gone).
  * Returns 1 when the entry was malformed and left out, else 0. */
 static int set_entry(sconed_policy_store *st, sconed_policy_snapshot *snap,
-                      int kind, const char *name, size_t namelen,
-                      const redisReply *r, int quiet) {
+                     int kind, const char *name, size_t namelen,
+                     const redisReply *r, int quiet) {
   enum { MAX_FIELDS = 16 };
   const char *f[2 * MAX_FIELDS];
   size_t fl[2 * MAX_FIELDS];
@@ -227,8 +228,8 @@ static int full_read(sconed_policy_store *st, redisContext *c, char *err,
       size_t nl;
       int kind;
       if (k->type != REDIS_REPLY_STRING ||
-          (kind = sconed_policy_key_parse(st->ns, k->str, k->len, &name,
-                                          &nl)) < 0)
+          (kind = sconed_policy_key_parse(st->ns, k->str, k->len, &name, &nl)) <
+              0)
         continue;
       redisReply *h = NULL;
       if (redisGetReply(c, (void **)&h) != REDIS_OK) {
@@ -309,8 +310,7 @@ static char *read_text(const char *path, char *err, size_t errlen) {
 sconed_config *sconed_policy_store_build(sconed_policy_store *st, char *err,
                                          size_t errlen) {
   char *base = NULL;
-  if (st->s.config_path &&
-      !(base = read_text(st->s.config_path, err, errlen)))
+  if (st->s.config_path && !(base = read_text(st->s.config_path, err, errlen)))
     return NULL;
   pthread_mutex_lock(&st->mu);
   sconed_config *c =
@@ -361,8 +361,8 @@ int sconed_policy_store_sync(sconed_policy_store *st, char *err,
     snprintf(err, errlen, "the store's policy does not apply (see above)");
     return -1;
   }
-  logf_(st, "read %zu plans, %zu cells, %zu subscribers (version %lld)", np,
-        nc, ns, (long long)st->st.version);
+  logf_(st, "read %zu plans, %zu cells, %zu subscribers (version %lld)", np, nc,
+        ns, (long long)st->st.version);
   return 0;
 }
 
@@ -419,8 +419,18 @@ static void serve(sconed_policy_store *st) {
     return;
   }
   freeReplyObject(r);
-  /* Subscribed first, then read: a change between the two is in both. */
-  int fr = full_read(st, st->cmd, err, sizeof(err));
+  /* Subscribed first, then read: a change between the two is in both.
+   * A store still at the version of the snapshot in hand (the start-up
+   * read a moment ago) has nothing new: with millions of entries, a
+   * second read would cost seconds. */
+  int ok;
+  int64_t ver = get_version(st, st->cmd, &ok);
+  if (!ok)
+    return;
+  pthread_mutex_lock(&st->mu);
+  int same = st->st.full_syncs > 0 && ver == st->st.version && !st->lost;
+  pthread_mutex_unlock(&st->mu);
+  int fr = same ? 2 : full_read(st, st->cmd, err, sizeof(err));
   if (fr < 0) {
     logf_(st, "%s", err);
     return;
@@ -429,6 +439,8 @@ static void serve(sconed_policy_store *st) {
     apply(st);
   pthread_mutex_lock(&st->mu);
   st->st.up = 1;
+  if (same)
+    st->in_step_at = now_ns();
   int64_t v = st->st.version;
   pthread_mutex_unlock(&st->mu);
   logf_(st, "store up: %zu plans, %zu cells, %zu subscribers (version %lld)",
@@ -513,6 +525,7 @@ static void *thread_main(void *arg) {
     disconnect(st);
     pthread_mutex_lock(&st->mu);
     st->st.up = 0;
+    st->lost = 1;
     if (!first || was_up)
       st->st.reconnects++;
     pthread_mutex_unlock(&st->mu);

@@ -166,10 +166,12 @@ static int run_offline(sconed_engine *e, const sconed_options *o) {
   char err[512];
   if (o->policy_store) {
     /* One read of the store: a capture has no "later" to follow. */
-    sconed_policy_store_settings ps = {
-        .url = o->policy_store, .ns = o->policy_ns,
-        .config_path = o->config, .apply = apply_offline,
-        .log = log_policy, .arg = e};
+    sconed_policy_store_settings ps = {.url = o->policy_store,
+                                       .ns = o->policy_ns,
+                                       .config_path = o->config,
+                                       .apply = apply_offline,
+                                       .log = log_policy,
+                                       .arg = e};
     sconed_policy_store *st = sconed_policy_store_new(&ps, err, sizeof(err));
     int r = st ? sconed_policy_store_sync(st, err, sizeof(err)) : -1;
     sconed_policy_store_free(st);

@@ -28,9 +28,12 @@ static void log_store(void *arg, const char *msg) {
 static sconed_policy_store *start_store(sconed_dp *dp,
                                         const sconed_options *o) {
   char err[512];
-  sconed_policy_store_settings ps = {
-      .url = o->policy_store, .ns = o->policy_ns, .config_path = o->config,
-      .apply = apply_store, .log = log_store, .arg = dp};
+  sconed_policy_store_settings ps = {.url = o->policy_store,
+                                     .ns = o->policy_ns,
+                                     .config_path = o->config,
+                                     .apply = apply_store,
+                                     .log = log_store,
+                                     .arg = dp};
   sconed_policy_store *st = sconed_policy_store_new(&ps, err, sizeof(err));
   if (!st) {
     sconed_dp_log("%s", err);

@@ -11,8 +11,7 @@
 
 #include <cmocka.h>
 
-static int kp(const char *ns, const char *key, const char **name,
-              size_t *nl) {
+static int kp(const char *ns, const char *key, const char **name, size_t *nl) {
   return sconed_policy_key_parse(ns, key, strlen(key), name, nl);
 }
 
@@ -63,17 +62,16 @@ static void urls(void **state) {
                    0);
   assert_string_equal(host, "::1");
   assert_int_equal(port, 7001);
-  assert_int_equal(sconed_policy_url_parse("redis://store", host,
-                                           sizeof(host), &port, err,
-                                           sizeof(err)),
+  assert_int_equal(sconed_policy_url_parse("redis://store", host, sizeof(host),
+                                           &port, err, sizeof(err)),
                    0);
   assert_int_equal(port, 6379);
-  const char *bad[] = {"http://x:1", "redis://", "redis://h:0",
+  const char *bad[] = {"http://x:1",      "redis://",     "redis://h:0",
                        "redis://h:65536", "redis://h:1x", "redis://[::1",
                        "redis://[::1]x"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
-    assert_int_equal(sconed_policy_url_parse(bad[i], host, sizeof(host),
-                                             &port, err, sizeof(err)),
+    assert_int_equal(sconed_policy_url_parse(bad[i], host, sizeof(host), &port,
+                                             err, sizeof(err)),
                      -1);
 }
 
@@ -83,14 +81,16 @@ static int set(sconed_policy_snapshot *s, int kind, const char *name,
   size_t fl[32];
   for (size_t i = 0; i < 2 * n; i++)
     fl[i] = strlen(fv[i]);
-  return sconed_policy_snapshot_set(s, kind, name, strlen(name), fv, fl, n,
-                                    err, 200);
+  return sconed_policy_snapshot_set(s, kind, name, strlen(name), fv, fl, n, err,
+                                    200);
 }
 
 static const char *gold[] = {"downlink", "2M", "action", "none"};
 static const char *cell[] = {"rate", "50M"};
 static const char *alice[] = {"prefixes", "10.0.0.1/32,2001:db8::/64",
-                              "plan", "gold", "optin", "yes", "cell", "c1"};
+                              "plan",     "gold",
+                              "optin",    "yes",
+                              "cell",     "c1"};
 static const char *bob[] = {"prefixes", "10.0.0.2", "plan", "gold"};
 
 static sconed_policy_snapshot *sample(void) {
@@ -157,8 +157,8 @@ static void build(void **state) {
 
 /* No message names a subscriber id, a plan, a cell or a prefix. */
 static void no_identifier(const char *err) {
-  const char *ids[] = {"imsi-alice", "imsi-bob", "gold", "c1", "10.0.0",
-                       "2001:db8", "ghost", "9.9.9.9"};
+  const char *ids[] = {"imsi-alice", "imsi-bob", "gold",  "c1",
+                       "10.0.0",     "2001:db8", "ghost", "9.9.9.9"};
   for (size_t i = 0; i < sizeof(ids) / sizeof(*ids); i++)
     if (strstr(err, ids[i]))
       fail_msg("'%s' named in: %s", ids[i], err);
@@ -175,8 +175,8 @@ static void rejects(void **state) {
   const char *twocell[] = {"rate", "1M", "rate", "2M"};
   const char *noplan[] = {"prefixes", "10.0.0.9/32"};
   const char *badpfx[] = {"prefixes", "9.9.9.9/8", "plan", "gold"};
-  const char *badopt[] = {"prefixes", "10.0.0.9", "plan", "gold", "optin",
-                          "maybe"};
+  const char *badopt[] = {"prefixes", "10.0.0.9", "plan",
+                          "gold",     "optin",    "maybe"};
   struct {
     int kind;
     const char *name;
@@ -196,14 +196,12 @@ static void rejects(void **state) {
     sconed_policy_snapshot *t = sample();
     size_t before = sconed_policy_snapshot_count(t, bad[i].kind);
     err[0] = '\0';
-    assert_int_equal(set(t, bad[i].kind, bad[i].name, bad[i].fv, bad[i].n,
-                         err),
+    assert_int_equal(set(t, bad[i].kind, bad[i].name, bad[i].fv, bad[i].n, err),
                      -1);
     assert_true(err[0]);
     no_identifier(err);
     /* The bad entry is left out, the rest stays. */
-    assert_int_equal(sconed_policy_snapshot_count(t, bad[i].kind),
-                     before - 1);
+    assert_int_equal(sconed_policy_snapshot_count(t, bad[i].kind), before - 1);
     sconed_policy_snapshot_free(t);
   }
   /* Whole-build errors: a subscriber of no plan, a prefix twice, a plan
@@ -259,8 +257,8 @@ static void many(void **state) {
   for (int i = 0; i < 5000; i++) {
     snprintf(name, sizeof(name), "sub-%d", i);
     snprintf(pfx, sizeof(pfx), "10.1.%d.%d", i / 256, i % 256);
-    const char *fv[] = {"prefixes", pfx, "plan", "gold", "optin",
-                        i % 3 ? "no" : "yes"};
+    const char *fv[] = {"prefixes", pfx,     "plan",
+                        "gold",     "optin", i % 3 ? "no" : "yes"};
     assert_int_equal(set(s, SCONED_POLICY_SUB, name, fv, 3, err), 0);
   }
   for (int i = 0; i < 5000; i += 2) {
@@ -283,8 +281,8 @@ static void many(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(keys),    cmocka_unit_test(urls),
-      cmocka_unit_test(build),   cmocka_unit_test(rejects),
+      cmocka_unit_test(keys),        cmocka_unit_test(urls),
+      cmocka_unit_test(build),       cmocka_unit_test(rejects),
       cmocka_unit_test(optin_clone), cmocka_unit_test(many),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
