@@ -1,9 +1,9 @@
 #!/bin/bash
-# The QoE lab's short run, as root (about 110 s): the targets for
+# The QoE lab's short run, as root (about 100 s): the targets for
 # scenario 3 on a 1.5 Mbit/s plan, and scenario 4 found out and policed.
 #
-#   1. s1-baseline, 20 s: the startup delay to compare with;
-#   2. s3-scone-1.5M, 30 s: no stall, startup within 10% of the baseline
+#   1. s1-baseline, 15 s: the startup delay to compare with;
+#   2. s3-scone-1.5M, 25 s: no stall, startup within 10% of the baseline
 #      (plus 0.1 s: single sessions on a shared machine), mean video bitrate
 #      at least 90% of the highest rung under the player's media cap (the
 #      advice less its overhead margin, less audio), no 67 s window at the
@@ -43,8 +43,8 @@ lab() { # OUTNAME ARGS...: one scone-lab run; 77 skips the test
 	[ $rc = 0 ] || { echo "FAIL: scone-lab $name: exit status $rc"; exit 1; }
 }
 
-lab s1 --duration 20s --period 10s "$LAB/scenarios/s1-baseline.ini"
-lab s3 --duration 30s --period 10s "$LAB/scenarios/s3-scone-1.5M.ini"
+lab s1 --duration 15s --period 10s "$LAB/scenarios/s1-baseline.ini"
+lab s3 --duration 25s --period 10s "$LAB/scenarios/s3-scone-1.5M.ini"
 grep -q "shortened to 10 s" "$work/s3.txt" ||
 	{ echo "FAIL: the short run does not say its period is shortened"; exit 1; }
 lab s4 "$HERE/scenarios/qoe-s4-ignore.ini"
