@@ -9,7 +9,7 @@ JOBS        ?= $(shell nproc)
 PREFIX      ?= /usr/local
 DESTDIR     ?=
 
-.PHONY: all deps configure install deb test asan-test fuzz bench demo content content-fast format clean
+.PHONY: all deps configure install deb test asan-test fuzz bench demo lab content content-fast format clean
 
 all: configure
 	cmake --build $(BUILD) -j$(JOBS)
@@ -58,11 +58,18 @@ fuzz:
 bench: all
 	./scripts/run-benches.sh $(BUILD)/bin
 
-# One SCONE session end to end (scripts/demo.sh): client -- sconed -- server
-# in network namespaces as root, over loopback through sconed --relay
-# otherwise.
+# The main job (scripts/lab-demo.sh): the QoE lab's short run, a 1.5 Mbit/s
+# plan policed without SCONE against SCONE advice, about a minute as root;
+# prints the QoE table and the plots' paths. Without root: the loopback
+# SCONE session of scripts/demo.sh.
 demo: all
-	./scripts/demo.sh $(BUILD)/bin $(BUILD)/tests/bin
+	./scripts/lab-demo.sh $(BUILD)/bin $(BUILD)/demo
+
+# The full QoE lab (docs/lab.md): every scenario s1-s6, both plans, three
+# seeds, the draft's 67 s period; about 4 hours. LAB_SCENARIOS picks some.
+LAB_SCENARIOS ?= $(sort $(wildcard lab/scenarios/s[0-9]*.ini))
+lab: all
+	./lab/scone-lab run --bin $(BUILD)/bin --out $(BUILD)/lab $(LAB_SCENARIOS)
 
 # The DASH presentation (scripts/scone-content), made once with ffmpeg into
 # $(BUILD)/content and reused; CONTENT_ARGS passes e.g. --duration 60.

@@ -29,7 +29,7 @@ add groff-base man-db systemd                        # man page and unit checks
 add tshark                                           # the Wireshark dissector's test
 add golang-github-prometheus-client-golang-dev       # promlint, for the metrics test
 add chromium                                         # tests/browser: headless player (puppeteer-core)
-add gnuplot-nox                                      # tests/browser: bitrate-against-advice plot
+add gnuplot-nox                                      # tests/browser, scone-lab: the QoE plots
 # tests/browser's npm modules (make deps runs npm ci): node and npm, unless
 # a node is there already (NodeSource's nodejs carries its own npm and
 # conflicts with Debian's).

@@ -269,6 +269,32 @@ def cmd_check(a):
     return 0
 
 
+def cmd_table(a):
+    """The QoE table again from results folders (OUT/<scenario>/
+    results.json), e.g. of runs made apart."""
+    rows = []
+    for d in a.dir:
+        for name in sorted(os.listdir(d)):
+            p = os.path.join(d, name, "results.json")
+            if not os.path.isfile(p):
+                continue
+            with open(p) as f:
+                res = json.load(f)
+            if res and res[0].get("client", {}).get("program") == \
+                    "scone-player":
+                rows.append((name, res))
+    if not rows:
+        print(f"scone-lab: no player results in {' '.join(a.dir)}",
+              file=sys.stderr)
+        return 1
+    out = a.out or a.dir[0]
+    os.makedirs(out, exist_ok=True)
+    print(qoe.write_tables(out, rows))
+    print(f"table: {os.path.join(out, 'qoe.md')} and "
+          f"{os.path.join(out, 'qoe.csv')}")
+    return 0
+
+
 def cmd_cleanup(everything):
     why = topo.can_run()
     if why:
@@ -309,6 +335,11 @@ def main(argv=None):
                    "not draft-conforming (said in the output): 10s")
     c = sub.add_parser("check", help="parse scenarios, print what they do")
     c.add_argument("scenario", nargs="+")
+    t = sub.add_parser("table", help="the QoE table again from results "
+                       "folders")
+    t.add_argument("dir", nargs="+")
+    t.add_argument("--out", help="write qoe.md and qoe.csv here (default: "
+                   "the first folder)")
     a = p.parse_args(argv)
     try:
         if a.cleanup:
@@ -317,6 +348,8 @@ def main(argv=None):
             return cmd_run(a)
         if a.cmd == "check":
             return cmd_check(a)
+        if a.cmd == "table":
+            return cmd_table(a)
     except (scenario.ScenarioError, OSError) as e:
         print(f"scone-lab: {e}", file=sys.stderr)
         return 2

@@ -162,6 +162,8 @@ def plot(sc, r, out_dir, plan_bps):
     mark = (f"set arrow from {det},graph 0 to {det},graph 1 nohead "
             "lc rgb 'red' dt 3\nset label 'non-conforming' at "
             f"{det},graph 0.95 offset 0.5,0 tc rgb 'red'\n" if det else "")
+    advice = (f"  '{d}/advice.dat' using 1:2 with steps lw 2 lc rgb "
+              "'#dd6600' title 'SCONE advice', \\\n" if adv else "")
     script = f"""
 set terminal pngcairo size 1100,720 font 'sans,10'
 set output '{png}'
@@ -176,9 +178,7 @@ set origin 0,0.33
 {mark}plot {plan}\\
   '{d}/throughput.dat' using 1:2 with steps lw 1 lc rgb '#99aabb' \\
     title 'throughput at the element', \\
-  '{d}/advice.dat' using 1:2 with steps lw 2 lc rgb '#dd6600' \\
-    title 'SCONE advice', \\
-  '{d}/bitrate.dat' using 1:2 with steps lw 2 lc rgb '#1166aa' \\
+{advice}  '{d}/bitrate.dat' using 1:2 with steps lw 2 lc rgb '#1166aa' \\
     title 'video bitrate chosen'
 unset arrow
 unset label

@@ -161,6 +161,15 @@ _SEGMENT = re.compile(r"^t=([0-9.]+) (video|audio) #\d+ rung (\d+) (\d+)k "
                       r"([0-9.]+)kB in ([0-9.]+)s buf ([0-9.]+)s")
 
 
+_CAP = re.compile(r" cap ([0-9.]+[kMG]?) ")
+
+
+def _bps(v):
+    """The player's short rates: 1.27M, 750k, 800."""
+    mult = {"k": 1e3, "M": 1e6, "G": 1e9}.get(v[-1], 1)
+    return int(float(v.rstrip("kMG")) * mult)
+
+
 def make_content(progs, root, seconds):
     """Synthetic DASH content (the video tests' kind: the real ladder's
     segment sizes, sparse files) of at least seconds, made once per
@@ -191,6 +200,9 @@ def player_result(out_path, json_path):
                     "rung": int(m.group(3)), "kbps": int(m.group(4)),
                     "bytes": int(float(m.group(5)) * 1000),
                     "dl_s": float(m.group(6)), "buf_s": float(m.group(7))})
+                cap = _CAP.search(line)
+                if cap:
+                    res["segments"][-1]["cap_bps"] = _bps(cap.group(1))
             elif line.startswith("{"):
                 try:
                     res["qoe"] = json.loads(line)
@@ -285,9 +297,15 @@ def run_session(sc, net, progs, out, seed, log=print):
                 int(sc.duration) + 10)]
         if not sc.server["scone"]:
             srv_args.append("--no-scone")
-        if sc.server["scone_interval"]:
-            srv_args += ["--scone-interval",
-                         _interval(sc.server["scone_interval"])]
+        every = sc.server["scone_interval"]
+        if every is None and sc.period < scenario.PERIOD_DRAFT:
+            # The element judges a flow only in periods after ones in
+            # which it applied advice, i.e. rewrote a SCONE packet: the
+            # server's default 10 s between them would leave a shortened
+            # period without any.
+            every = max(1.0, sc.period / 5)
+        if every:
+            srv_args += ["--scone-interval", _interval(every)]
         server = start("server", "s", srv_args)
         server.wait_for("listening on port", 30)
 
@@ -353,13 +371,15 @@ def run_session(sc, net, progs, out, seed, log=print):
                    if s["nonconforming"] > 0 or s["transitions"] > 0]
             res["element"]["detected_s"] = det[0] if det else None
             if det and player:
-                # What enforcement leaves the flow: each segment fetched
-                # after detection, at the rate it arrived.
-                rates = [g["bytes"] * 8 / g["dl_s"]
-                         for g in res["client"]["segments"]
-                         if g["t"] - g["dl_s"] > det[0] and g["dl_s"] > 0]
+                # What enforcement leaves the flow: the bytes of the
+                # segments fetched after detection over the time from
+                # detection to the last one's arrival.
+                after = [g for g in res["client"]["segments"]
+                         if g["t"] - g["dl_s"] > det[0]]
+                span = (max(g["t"] for g in after) - det[0]) if after else 0
                 res["element"]["after_detection_bps"] = (
-                    sorted(rates)[len(rates) // 2] if rates else None)
+                    sum(g["bytes"] for g in after) * 8 / span
+                    if span > 2 else None)
         server.stop()
         if el and el.stop() != 0:
             raise LabError(f"sconed exit status {el.rc}:\n{el.tail()}")
