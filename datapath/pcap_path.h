@@ -32,7 +32,10 @@ typedef struct sconed_pcap_counts {
  * link type, unwritable output). */
 int sconed_pcap_run(sconed_engine *e, const char *in, const char *out,
                     sconed_pcap_counts *counts, char *err, size_t errlen);
-/* Same through another element in front of the engine (fn with arg). */
+/* The same run with another element or datapath in the engine's place
+ * (the legacy DPI element; the XDP program under BPF_PROG_TEST_RUN): fn
+ * handles one IP packet in place and fills v as sconed_engine_process_ip
+ * does. */
 int sconed_pcap_run_fn(sconed_process_fn fn, void *arg, const char *in,
                        const char *out, sconed_pcap_counts *counts, char *err,
                        size_t errlen);

@@ -100,6 +100,25 @@ uint32_t sconed_config_dpi_max_packets(const sconed_config *c);
  * the legacy element sets 0 on the configs it runs. */
 void sconed_config_set_announce_grace(sconed_config *c, uint32_t packets);
 
+/* Subscriber entries opted in and out (counts only, for metrics). */
+void sconed_config_optin_counts(const sconed_config *c, size_t *in,
+                                size_t *out);
+
+/* A deep copy, for a change that is built beside the running config and
+ * then swapped in whole (run-time opt-in). NULL when out of memory. */
+sconed_config *sconed_config_clone(const sconed_config *c);
+
+/* Sets the opt-in of the subscriber entry whose prefix holds addr (family
+ * 4 or 6, 4 or 16 bytes): the entry, not just the address, since the
+ * entry is the subscriber. Returns 1 when it changed, 0 when it already
+ * was so, -1 when no entry holds addr. */
+int sconed_config_set_optin(sconed_config *c, int family, const uint8_t *addr,
+                            int opt_in);
+
+/* 1 when s is a prefix the config file takes ("10.0.0.0/8",
+ * "2001:db8::/32", a bare address), else 0. */
+int sconed_config_prefix_valid(const char *s);
+
 const char *sconed_enforce_name(sconed_enforce e);
 /* Returns 0 and sets *out, or -1 for anything but none/police/shape. */
 int sconed_enforce_parse(const char *s, sconed_enforce *out);

@@ -235,4 +235,33 @@ typedef struct sconed_engine_stats {
 void sconed_engine_stats_get(const sconed_engine *e, sconed_engine_stats *st);
 size_t sconed_engine_flow_count(const sconed_engine *e);
 
+/* For a datapath that applies the engine's advice outside it (the XDP
+ * program, xdp/): each subscriber prefix of the running config with what
+ * the engine derives for it now (plan, capacity, opt-in), and the timing
+ * of its rewrite budget. */
+typedef struct sconed_engine_prefix {
+  uint8_t family; /* 4 or 6 */
+  uint8_t plen;
+  uint8_t addr[16];
+  uint32_t entry;    /* the config's subscriber entry */
+  uint8_t sig[2];    /* advice per scone_dir; SCONE_SIGNAL_UNKNOWN: none */
+  uint8_t advise[2]; /* advice is given in that direction */
+  uint8_t action;    /* sconed_enforce */
+  int32_t burst;     /* enforcement bucket, bytes */
+  uint64_t rate_fp[2]; /* enforcement: bytes per 2^20 ns, 16.16 */
+} sconed_engine_prefix;
+
+size_t sconed_engine_prefix_count(const sconed_engine *e);
+/* Returns 0, or -1 when i is out of range. */
+int sconed_engine_prefix_get(const sconed_engine *e, size_t i,
+                             sconed_engine_prefix *out);
+
+typedef struct sconed_engine_timing {
+  uint64_t period;  /* ns */
+  uint64_t slot_ns; /* one rewrite per slot after the early ones */
+  uint32_t initial_rewrites;
+} sconed_engine_timing;
+
+void sconed_engine_timing_get(const sconed_engine *e, sconed_engine_timing *t);
+
 #endif

@@ -9,7 +9,9 @@
 #include "options.h"
 #include "pcap_path.h"
 #include "runner.h"
+#include "store.h"
 #include "summary.h"
+#include "xdp_run.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -149,8 +151,33 @@ static int run_offline_legacy(sconed_engine *e, legacy_dpi *l,
   return 0;
 }
 
+static int apply_offline(void *arg, sconed_config *c) {
+  return sconed_engine_set_config(arg, c);
+}
+
+static void log_policy(void *arg, const char *msg) {
+  (void)arg;
+  fprintf(stderr, "sconed: %s\n", msg);
+}
+
 static int run_offline(sconed_engine *e, const sconed_options *o) {
+  if (o->datapath_xdp)
+    return sconed_xdp_offline(e, o);
   char err[512];
+  if (o->policy_store) {
+    /* One read of the store: a capture has no "later" to follow. */
+    sconed_policy_store_settings ps = {
+        .url = o->policy_store, .ns = o->policy_ns,
+        .config_path = o->config, .apply = apply_offline,
+        .log = log_policy, .arg = e};
+    sconed_policy_store *st = sconed_policy_store_new(&ps, err, sizeof(err));
+    int r = st ? sconed_policy_store_sync(st, err, sizeof(err)) : -1;
+    sconed_policy_store_free(st);
+    if (r < 0) {
+      fprintf(stderr, "sconed: %s\n", err);
+      return 1;
+    }
+  }
   sconed_pcap_counts counts;
   if (sconed_pcap_run(e, o->pcap_in, o->pcap_out, &counts, err, sizeof(err))) {
     fprintf(stderr, "sconed: %s\n", err);
@@ -169,9 +196,12 @@ int main(int argc, char **argv) {
     return check_config(o.check_config);
 
   char err[512];
-  sconed_config *cfg = o.config
-                           ? sconed_config_load(o.config, err, sizeof(err))
-                           : sconed_config_default(o.advice_bps, o.enforce);
+  /* With a store and no file, nobody is a subscriber until the store
+   * says who is: the built-in "everyone" plan would advise strangers. */
+  sconed_config *cfg =
+      o.config         ? sconed_config_load(o.config, err, sizeof(err))
+      : o.policy_store ? sconed_config_parse("", "<store>", err, sizeof(err))
+                       : sconed_config_default(o.advice_bps, o.enforce);
   if (!cfg) {
     fprintf(stderr, "%s\n", o.config ? err : "sconed: out of memory");
     return 1;
@@ -210,7 +240,8 @@ int main(int argc, char **argv) {
                                       legacy_metrics, l);
   else
     rc = o.mode == SCONED_MODE_OFFLINE ? run_offline(e, &o)
-                                       : sconed_runner_run(e, &o);
+         : o.mode == SCONED_MODE_XDP    ? sconed_xdp_live(e, &o)
+                                        : sconed_runner_run(e, &o);
   legacy_dpi_free(l);
   sconed_engine_free(e);
   return rc;

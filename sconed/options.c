@@ -30,6 +30,12 @@ enum {
   OPT_RELAY_IDLE,
   OPT_CONTROL,
   OPT_CONTROL_ANY,
+  OPT_CONTROL_TOKEN_FILE,
+  OPT_DATAPATH,
+  OPT_XDP,
+  OPT_XDP_GENERIC,
+  OPT_POLICY_STORE,
+  OPT_POLICY_NS,
 };
 
 static const char usage[] =
@@ -45,6 +51,10 @@ static const char usage[] =
     "  --config FILE       subscribers, plans, capacities (docs/sconed.md);\n"
     "                      without it every flow initiator is an opted-in\n"
     "                      subscriber of one plan\n"
+    "  --policy-store redis://HOST:PORT  plans, subscribers, opt-ins and\n"
+    "                      capacities from a shared store, followed live, on\n"
+    "                      top of --config if given (docs/fleet.md)\n"
+    "  --policy-ns NS      the store's key namespace (default scone)\n"
     "  --advice BPS        downlink advice of that built-in plan (default 5M)\n"
     "  --enforce MODE      police|shape flows that do not follow advice or do\n"
     "                      not speak SCONE (built-in plan; default: off)\n"
@@ -75,9 +85,17 @@ static const char usage[] =
     "  --upstream HOST:PORT    ... and forward to this server\n"
     "  --relay-idle SEC        forget a silent relay client (default 60)\n"
     "  --control ADDR:PORT|PATH  HTTP control: GET /metrics, GET /state,\n"
-    "                          POST /capacity?name=X&bps=N, POST /reload;\n"
+    "                          POST /capacity?name=X&bps=N, POST /reload,\n"
+    "                          POST /optin?addr=A&state=in|out;\n"
     "                          loopback only unless --control-any; a PATH\n"
-    "                          is a Unix socket\n";
+    "                          is a Unix socket\n"
+    "  --control-token-file F  every control request must carry\n"
+    "                          Authorization: Bearer <F's first line>\n"
+    "  --xdp IFACE[,IFACE...]  XDP fast path on these interfaces (native\n"
+    "                          mode; --xdp-generic: skb mode); detaches\n"
+    "                          when sconed exits (docs/xdp.md)\n"
+    "  --datapath engine|xdp   offline: run the capture through the engine\n"
+    "                          (default) or the XDP program\n";
 
 static int bad(const char *msg) {
   fprintf(stderr, "sconed: %s\n", msg);
@@ -111,9 +129,11 @@ static int settle_mode(sconed_options *o, int have_plan_options, int nfqueue) {
     o->mode = SCONED_MODE_CHECK_CONFIG;
     return 0;
   }
-  if (o->config && have_plan_options)
+  if ((o->config || o->policy_store) && have_plan_options)
     return bad("--advice and --enforce set the built-in plan; with "
-               "--config, set them in the file");
+               "--config or --policy-store, set them in the file or store");
+  if (o->policy_ns && !o->policy_store)
+    return bad("--policy-ns needs --policy-store");
   int offline = o->pcap_in || o->pcap_out;
   int relay = o->relay.listen || o->relay.upstream;
   if (offline && (!o->pcap_in || !o->pcap_out))
@@ -124,11 +144,19 @@ static int settle_mode(sconed_options *o, int have_plan_options, int nfqueue) {
     return bad("--nfqueue and --relay are separate modes");
   if (!o->relay.listen != !o->relay.upstream)
     return bad("--relay and --upstream go together");
+  if (o->control_token_file && !o->control)
+    return bad("--control-token-file needs --control");
   if (o->control && !nfqueue && !relay)
     return bad("--control needs --nfqueue or --relay");
-  if (o->legacy_dpi && relay)
-    return bad("--legacy-dpi runs offline or with --nfqueue, not --relay");
-  if (offline)
+  if (o->legacy_dpi && (relay || o->xdp_ifaces || o->datapath_xdp))
+    return bad("--legacy-dpi runs offline or with --nfqueue, not --relay or XDP");
+  if (o->xdp_ifaces && (offline || nfqueue || relay || o->control))
+    return bad("--xdp is a live mode of its own");
+  if (o->datapath_xdp && !offline)
+    return bad("--datapath xdp is for --pcap-in (live: --xdp IFACE)");
+  if (o->xdp_ifaces)
+    o->mode = SCONED_MODE_XDP;
+  else if (offline)
     o->mode = SCONED_MODE_OFFLINE;
   else if (nfqueue)
     o->mode = SCONED_MODE_NFQUEUE;
@@ -165,6 +193,12 @@ int sconed_options_parse(sconed_options *o, int argc, char **argv) {
       {"relay-idle", required_argument, 0, OPT_RELAY_IDLE},
       {"control", required_argument, 0, OPT_CONTROL},
       {"control-any", no_argument, 0, OPT_CONTROL_ANY},
+      {"control-token-file", required_argument, 0, OPT_CONTROL_TOKEN_FILE},
+      {"datapath", required_argument, 0, OPT_DATAPATH},
+      {"xdp", required_argument, 0, OPT_XDP},
+      {"xdp-generic", no_argument, 0, OPT_XDP_GENERIC},
+      {"policy-store", required_argument, 0, OPT_POLICY_STORE},
+      {"policy-ns", required_argument, 0, OPT_POLICY_NS},
       {0, 0, 0, 0}};
   memset(o, 0, sizeof(*o));
   sconed_engine_settings_default(&o->engine);
@@ -273,6 +307,26 @@ int sconed_options_parse(sconed_options *o, int argc, char **argv) {
       break;
     case OPT_CONTROL_ANY:
       o->control_any = 1;
+      break;
+    case OPT_CONTROL_TOKEN_FILE:
+      o->control_token_file = optarg;
+      break;
+    case OPT_DATAPATH:
+      if (strcmp(optarg, "xdp") && strcmp(optarg, "engine"))
+        return bad("--datapath wants engine or xdp");
+      o->datapath_xdp = !strcmp(optarg, "xdp");
+      break;
+    case OPT_XDP:
+      o->xdp_ifaces = optarg;
+      break;
+    case OPT_XDP_GENERIC:
+      o->xdp_generic = 1;
+      break;
+    case OPT_POLICY_STORE:
+      o->policy_store = optarg;
+      break;
+    case OPT_POLICY_NS:
+      o->policy_ns = optarg;
       break;
     default:
       fputs(usage, stderr);

@@ -18,6 +18,7 @@ typedef enum sconed_mode {
   SCONED_MODE_OFFLINE,      /* --pcap-in IN --pcap-out OUT */
   SCONED_MODE_NFQUEUE,      /* --nfqueue N[:M] */
   SCONED_MODE_RELAY,        /* --relay LISTEN --upstream HOST:PORT */
+  SCONED_MODE_XDP,          /* --xdp IFACE[,IFACE...] */
 } sconed_mode;
 
 typedef struct sconed_options {
@@ -41,6 +42,13 @@ typedef struct sconed_options {
   sconed_relay_settings relay;
   const char *control; /* ADDR:PORT or a Unix socket path; NULL: none */
   int control_any;     /* a non-loopback control address is allowed */
+  const char *control_token_file; /* bearer token for the control; NULL */
+  int datapath_xdp;    /* --datapath xdp: offline through the XDP program */
+  const char *xdp_ifaces; /* --xdp: attach to these */
+  int xdp_generic;        /* --xdp-generic: skb mode instead of native */
+  /* redis://HOST:PORT of the shared policy store, and its namespace
+   * (NULL: "scone"); NULL: none (docs/fleet.md). */
+  const char *policy_store, *policy_ns;
 } sconed_options;
 
 /* Parses argv into o. Returns 0 (o->mode says what to run), or 2 for a

@@ -12,7 +12,7 @@ Layers, lowest first (an arrow: "may use"):
     include/ <- lib <- app <- quic  <- apps
                        app <- video <- apps
                 lib <- tools
-                lib <- element <- datapath <- sconed
+                lib <- element <- policy <- datapath <- xdp <- sconed
                        element <- legacy <- sconed
     include/ <- lab
     everything <- packaging (the install rules)
@@ -44,8 +44,13 @@ USES = {
     "element": ["include", "lib"],
     # Today's DPI throttling: nDPI in front of the engine's enforcement.
     "legacy": ["include", "lib", "element"],
-    "datapath": ["include", "lib", "element"],
-    "sconed": ["include", "lib", "element", "datapath", "legacy"],
+    # policy/: the shared store's key layout turned into element configs,
+    # and its Redis adapter; datapath renders its metrics, sconed starts it.
+    "policy": ["include", "lib", "element"],
+    "datapath": ["include", "lib", "element", "policy"],
+    "xdp": ["include", "lib", "element", "datapath"],
+    "sconed": ["include", "lib", "element", "policy", "datapath", "xdp",
+               "legacy"],
     "tests": ["include", "lib"],
     "tests/cli": ["include", "lib", "tools"],
     "tests/app": ["include", "lib", "app"],
@@ -58,9 +63,13 @@ USES = {
     # sconed --legacy-dpi runs on captures of them.
     "tests/legacy": ["include", "lib", "element", "legacy", "app", "quic",
                      "sconed"],
+    "tests/policy": ["include", "lib", "element", "policy", "datapath",
+                     "sconed", "tests/datapath"],
     "tests/datapath": ["include", "lib", "element", "datapath"],
     "tests/sconed": ["include", "lib", "element", "datapath", "sconed",
                      "tests/element", "tests/datapath"],
+    "tests/xdp": ["include", "lib", "element", "datapath", "xdp", "sconed",
+                  "tests/datapath"],
     "tests/lab": ["include", "lib", "lab", "element", "datapath", "sconed",
                   "tests/datapath"],
     # scone-player's tests run the stalling server of tests/quic.
@@ -73,16 +82,16 @@ USES = {
                       "element", "datapath", "sconed", "tests/datapath"],
     "tests/e2e": ["include", "lib", "app", "quic", "video", "apps",
                   "element", "datapath", "sconed", "tests/datapath"],
-    "fuzz": ["include", "lib", "element", "app", "video", "lab", "quic",
+    "fuzz": ["include", "lib", "element", "policy", "app", "video", "lab", "quic",
              "apps", "legacy"],
     # The install rules and what they deliver: every program and library.
-    "packaging": ["include", "lib", "app", "quic", "apps", "video", "tools",
+    "packaging": ["include", "lib", "app", "quic", "apps", "video", "tools", "xdp",
                   "element", "datapath", "sconed", "lab", "legacy"],
     "tests/packaging": ["include", "lib", "app", "quic", "apps", "video",
                         "tools", "element", "datapath", "sconed", "lab",
                         "legacy", "packaging", "tests/cli"],
     "bench": ["include", "lib", "element", "datapath", "app", "quic", "video",
-              "apps", "legacy", "tests/legacy"],
+              "apps", "xdp", "legacy", "tests/legacy"],
 }
 # The folder each test folder tests: it may include that folder's own
 # headers. The fuzz targets may include those of every folder they fuzz.
@@ -90,20 +99,25 @@ TESTS_OF = {"tests": "lib", "tests/cli": "tools", "tests/app": "app",
             "tests/apps": "apps",
             "tests/video": "video", "tests/lab": "lab",
             "tests/quic": "quic", "tests/element": "element",
-            "tests/legacy": "legacy",
-            "tests/datapath": "datapath", "tests/sconed": "sconed"}
+            "tests/legacy": "legacy", "tests/policy": "policy",
+            "tests/datapath": "datapath", "tests/sconed": "sconed",
+            "tests/xdp": "xdp"}
 # Headers other folders may include. A folder not named here offers none:
 # libraries offer their API under include/, programs offer nothing.
 PUBLIC = {
     "element": {"engine.h", "config.h", "units.h"},
+    "policy": {"policy.h", "store.h"},
     # addr.h: the ADDR:PORT strings, which the test tools read as sconed does.
     "datapath": {"dp.h", "nfq.h", "relay.h", "control.h", "pcap_path.h",
                  "addr.h"},
+    "xdp": {"xdp_path.h"},
     "legacy": {"legacy.h"},
 }
 # The public headers of the libraries above lib live in include/ too.
 INCLUDE_OWNER = {"include/scone/app.h": "app", "include/scone/quic.h": "quic",
                  "include/scone/video.h": "video"}
+# Headers the build writes (the BPF skeleton of xdp/), not in the tree.
+GENERATED = {"scone_xdp.skel.h"}
 SKIP_DIRS = {".git", "docs", "scripts", ".ci", "node_modules"}
 TARGET_CMDS = ("target_link_libraries", "target_include_directories",
                "target_compile_definitions", "target_compile_options",
@@ -169,6 +183,8 @@ def check_includes(root, files, errors):
                 else:
                     here = os.path.normpath(
                         os.path.join(os.path.dirname(rel), name))
+                    if name in GENERATED:
+                        continue  # written by the build, in its folder
                     if os.path.exists(os.path.join(root, here)):
                         target = here
                     elif "/" in name:

@@ -1,0 +1,97 @@
+/*
+ * What the XDP program (scone_xdp.bpf.c) and its user-space side
+ * (xdp_path.c) share: map keys and values. Fixed-width types only, no
+ * pointers: both the BPF target and the host compile this file.
+ */
+#ifndef SCONE_XDP_H
+#define SCONE_XDP_H
+
+#include <linux/types.h>
+
+/* Flow flags, a subset of the engine's (element/flow_table.h) with the
+ * same meaning. */
+#define XF_INIT_A 0x0001     /* side a (the lower address) is the subscriber */
+#define XF_QUIC 0x0002       /* classified QUIC */
+#define XF_NOT_QUIC 0x0004   /* classified not QUIC: never rewritten */
+#define XF_NO_SUB 0x0008     /* neither end is a subscriber */
+#define XF_DIR_UNKNOWN 0x0010 /* tie with no side shown: no advice */
+#define XF_SCONE 0x0020      /* a SCONE packet was seen */
+#define XF_REBURST_UP 0x0040 /* advice changed this period (per direction) */
+#define XF_REBURST_DOWN 0x0080
+#define XF_QUICISH_SHIFT 8 /* short-header votes while classifying */
+#define XF_QUICISH_MASK 0x0300
+
+#define XDP_SIGNAL_UNKNOWN 127
+
+/* Both ends of a flow in a canonical order (a is the smaller), so both
+ * directions find one entry. IPv4 addresses fill the first 4 bytes. */
+struct xdp_flow_key {
+  __u8 a[16];
+  __u8 b[16];
+  __u16 pa, pb; /* ports, network order */
+};
+
+/* 32 bytes: monitoring counters first (read by user space), then the
+ * signalling state the engine keeps in its flow record. */
+struct xdp_flow {
+  __u64 bytes[2]; /* IP bytes per scone_dir (0 uplink, 1 downlink) */
+  __u32 period;   /* index of the monitoring period last seen */
+  __u16 flags;
+  __u8 npkts;      /* saturating at 255 */
+  __u8 initial[2]; /* early rewrites done, per direction */
+  __u8 slot[2];    /* rewrite slot of the last rewrite (low 8 bits) */
+  __u8 target[2];  /* advice last applied; XDP_SIGNAL_UNKNOWN: none */
+  __u8 pad;
+};
+
+/* The subscriber trie: IPv4 prefixes are stored as IPv4-mapped IPv6
+ * (::ffff:0:0/96 + plen), so one trie holds both families. */
+struct xdp_sub_key {
+  __u32 prefixlen;
+  __u8 addr[16];
+};
+
+/* Advice user space publishes per subscriber prefix: computed by the
+ * engine from its config (plan, capacity, opt-in), and the verdict of
+ * monitoring (police). */
+struct xdp_sub {
+  __u8 sig[2];    /* advice signal per direction */
+  __u8 advise[2]; /* advice is given in that direction */
+  __u8 plen;      /* the prefix length in the config's own family */
+  __u8 police;    /* non-conforming and policed: token bucket below */
+  __u16 pad;
+  __u32 id;            /* index of the bucket in the police map */
+  __u32 burst;         /* bytes */
+  __u64 rate_fp[2];    /* bytes per 2^20 ns, 16.16 fixed point */
+};
+
+struct xdp_bucket {
+  __s64 tokens[2];
+  __u64 last; /* ns */
+};
+
+/* Index 0 of the config array. */
+struct xdp_cfg {
+  __u64 now;    /* when not 0: the clock (offline runs replay capture time) */
+  __u64 period; /* ns */
+  __u64 slot_ns;
+  __u32 initial_rewrites;
+  __u32 armed; /* 0: pass everything untouched, count nothing (fail-open) */
+  __u32 policing; /* some subscriber is policed: look the sender up */
+  __u32 pad;
+};
+
+enum xdp_stat {
+  XS_PACKETS,    /* every packet seen */
+  XS_UDP,        /* whole UDP datagrams parsed */
+  XS_SKIPPED,    /* passed untouched: not IP/UDP, fragments, malformed */
+  XS_SCONE,      /* SCONE packets on QUIC flows */
+  XS_REWRITES,   /* signal lowered */
+  XS_CONFIRMS,   /* signal already at or below the advice */
+  XS_DROPS,      /* policed */
+  XS_NEW_FLOWS,  /* flow entries created */
+  XS_NFLOW_FAIL, /* flow table full: passed, uncounted */
+  XS_MAX
+};
+
+#endif

@@ -1,0 +1,255 @@
+#include "xdp_path.h"
+
+#include "scone_xdp.h"
+#include "scone_xdp.skel.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SCONED_XDP_MAX_LINKS 16
+
+struct sconed_xdp {
+  struct scone_xdp *skel;
+  struct xdp_cfg cfg;
+  scone_tstamp last_now;
+  int links[SCONED_XDP_MAX_LINKS];
+  int nlinks;
+  uint8_t *frame;
+  size_t framecap;
+};
+
+static int quiet_print(enum libbpf_print_level level, const char *fmt,
+                       va_list ap) {
+  /* The verifier's log only when asked: it is long, and a kernel without
+   * BPF is an ordinary outcome (tests skip). */
+  if (level == LIBBPF_WARN && getenv("SCONED_XDP_DEBUG"))
+    return vfprintf(stderr, fmt, ap);
+  return 0;
+}
+
+static int write_cfg(sconed_xdp *x) {
+  uint32_t zero = 0;
+  return bpf_map_update_elem(bpf_map__fd(x->skel->maps.cfg), &zero, &x->cfg,
+                             BPF_ANY);
+}
+
+sconed_xdp *sconed_xdp_open(const sconed_engine *e, size_t max_flows,
+                            char *err, size_t errlen) {
+  libbpf_set_print(quiet_print);
+  sconed_xdp *x = calloc(1, sizeof(*x));
+  if (!x) {
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  x->skel = scone_xdp__open();
+  if (!x->skel) {
+    snprintf(err, errlen, "cannot open the XDP program: %s", strerror(errno));
+    free(x);
+    return NULL;
+  }
+  if (max_flows)
+    bpf_map__set_max_entries(x->skel->maps.flows, (uint32_t)max_flows);
+  int rc = scone_xdp__load(x->skel);
+  if (rc) {
+    snprintf(err, errlen,
+             "cannot load the XDP program: %s (needs root or CAP_BPF; "
+             "SCONED_XDP_DEBUG=1 shows the verifier's log)",
+             strerror(-rc));
+    scone_xdp__destroy(x->skel);
+    free(x);
+    return NULL;
+  }
+  sconed_engine_timing t;
+  sconed_engine_timing_get(e, &t);
+  x->cfg.period = t.period;
+  x->cfg.slot_ns = t.slot_ns;
+  x->cfg.initial_rewrites = t.initial_rewrites;
+  x->cfg.armed = 1;
+  if (sconed_xdp_publish(x, e) || write_cfg(x)) {
+    snprintf(err, errlen, "cannot fill the XDP maps: %s", strerror(errno));
+    sconed_xdp_close(x);
+    return NULL;
+  }
+  return x;
+}
+
+void sconed_xdp_close(sconed_xdp *x) {
+  if (!x)
+    return;
+  for (int i = 0; i < x->nlinks; i++)
+    close(x->links[i]);
+  scone_xdp__destroy(x->skel);
+  free(x->frame);
+  free(x);
+}
+
+int sconed_xdp_publish(sconed_xdp *x, const sconed_engine *e) {
+  int fd = bpf_map__fd(x->skel->maps.subs);
+  size_t n = sconed_engine_prefix_count(e);
+  for (size_t i = 0; i < n; i++) {
+    sconed_engine_prefix p;
+    if (sconed_engine_prefix_get(e, i, &p))
+      return -1;
+    struct xdp_sub_key k;
+    memset(&k, 0, sizeof(k));
+    if (p.family == 4) {
+      k.addr[10] = k.addr[11] = 0xff;
+      memcpy(k.addr + 12, p.addr, 4);
+      k.prefixlen = 96U + p.plen;
+    } else {
+      memcpy(k.addr, p.addr, 16);
+      k.prefixlen = p.plen;
+    }
+    struct xdp_sub v;
+    memset(&v, 0, sizeof(v));
+    memcpy(v.sig, p.sig, 2);
+    memcpy(v.advise, p.advise, 2);
+    v.plen = p.plen;
+    v.id = p.entry;
+    v.burst = p.burst > 0 ? (uint32_t)p.burst : 0;
+    v.rate_fp[0] = p.rate_fp[0];
+    v.rate_fp[1] = p.rate_fp[1];
+    if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
+      return -1;
+  }
+  return 0;
+}
+
+int sconed_xdp_set_now(sconed_xdp *x, scone_tstamp now) {
+  x->cfg.now = now;
+  return write_cfg(x);
+}
+
+int sconed_xdp_run(sconed_xdp *x, uint8_t *frame, size_t len) {
+  LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+              .data_size_in = (uint32_t)len, .data_out = frame,
+              .data_size_out = (uint32_t)len, .repeat = 1);
+  if (bpf_prog_test_run_opts(bpf_program__fd(x->skel->progs.scone_xdp), &o))
+    return -1;
+  return (int)o.retval;
+}
+
+int sconed_xdp_bench(sconed_xdp *x, const uint8_t *frame, size_t len,
+                     uint32_t repeat, uint32_t *ns) {
+  LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+              .data_size_in = (uint32_t)len, .repeat = repeat);
+  if (bpf_prog_test_run_opts(bpf_program__fd(x->skel->progs.scone_xdp), &o))
+    return -1;
+  *ns = o.duration;
+  return 0;
+}
+
+/* One IP packet of the capture: in an Ethernet frame of its own (XDP sees
+ * Ethernet), through the program, and back. */
+static void xdp_ip(void *arg, uint8_t *ip, size_t len, scone_tstamp now,
+                   sconed_verdict *v) {
+  sconed_xdp *x = arg;
+  /* The engine's clock never goes back (engine.c handle_slow). */
+  if (now < x->last_now)
+    now = x->last_now;
+  x->last_now = now;
+  if (len + 14 > x->framecap) {
+    uint8_t *nf = realloc(x->frame, len + 14);
+    if (!nf)
+      return;
+    x->frame = nf;
+    x->framecap = len + 14;
+  }
+  memset(x->frame, 0, 12);
+  x->frame[12] = len && (ip[0] >> 4) == 6 ? 0x86 : 0x08;
+  x->frame[13] = len && (ip[0] >> 4) == 6 ? 0xdd : 0x00;
+  memcpy(x->frame + 14, ip, len);
+  if (sconed_xdp_set_now(x, now))
+    return;
+  int act = sconed_xdp_run(x, x->frame, len + 14);
+  if (act == XDP_DROP) {
+    v->action = SCONED_DROP;
+    return;
+  }
+  if (act < 0)
+    return;
+  if (memcmp(ip, x->frame + 14, len)) {
+    memcpy(ip, x->frame + 14, len);
+    v->modified = 1;
+  }
+}
+
+int sconed_xdp_pcap_run(sconed_xdp *x, const char *in, const char *out,
+                        sconed_pcap_counts *counts, char *err, size_t errlen) {
+  x->last_now = 0;
+  int rc = sconed_pcap_run_fn(xdp_ip, x, in, out, counts, err, errlen);
+  sconed_xdp_set_now(x, 0);
+  return rc;
+}
+
+void sconed_xdp_counts_get(sconed_xdp *x, sconed_xdp_counts *c) {
+  uint64_t sum[XS_MAX];
+  memset(sum, 0, sizeof(sum));
+  int ncpu = libbpf_num_possible_cpus();
+  int fd = bpf_map__fd(x->skel->maps.stats);
+  uint64_t *per = ncpu > 0 ? calloc((size_t)ncpu, sizeof(*per)) : NULL;
+  for (uint32_t i = 0; per && i < XS_MAX; i++)
+    if (bpf_map_lookup_elem(fd, &i, per) == 0)
+      for (int k = 0; k < ncpu; k++)
+        sum[i] += per[k];
+  free(per);
+  c->packets = sum[XS_PACKETS];
+  c->udp = sum[XS_UDP];
+  c->skipped = sum[XS_SKIPPED];
+  c->scone = sum[XS_SCONE];
+  c->rewrites = sum[XS_REWRITES];
+  c->confirms = sum[XS_CONFIRMS];
+  c->drops = sum[XS_DROPS];
+  c->new_flows = sum[XS_NEW_FLOWS];
+  c->flow_full = sum[XS_NFLOW_FAIL];
+}
+
+int sconed_xdp_flows_fd(const sconed_xdp *x) {
+  return bpf_map__fd(x->skel->maps.flows);
+}
+
+size_t sconed_xdp_flow_entry_bytes(void) {
+  /* kernel/bpf/hashtab.c: struct htab_elem (48 bytes on 64-bit: list
+   * node, hash, LRU node) + key rounded to 8 + value rounded to 8. */
+  size_t key = (sizeof(struct xdp_flow_key) + 7) & ~(size_t)7;
+  size_t val = (sizeof(struct xdp_flow) + 7) & ~(size_t)7;
+  return 48 + key + val;
+}
+
+int sconed_xdp_attach(sconed_xdp *x, const char *ifaces, int generic,
+                      char *err, size_t errlen) {
+  char list[256];
+  snprintf(list, sizeof(list), "%s", ifaces);
+  char *save = NULL;
+  for (char *name = strtok_r(list, ",", &save); name;
+       name = strtok_r(NULL, ",", &save)) {
+    unsigned idx = if_nametoindex(name);
+    if (!idx) {
+      snprintf(err, errlen, "%s: no such interface", name);
+      return -1;
+    }
+    if (x->nlinks == SCONED_XDP_MAX_LINKS) {
+      snprintf(err, errlen, "at most %d interfaces", SCONED_XDP_MAX_LINKS);
+      return -1;
+    }
+    LIBBPF_OPTS(bpf_link_create_opts, o,
+                .flags = generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
+    int fd = bpf_link_create(bpf_program__fd(x->skel->progs.scone_xdp),
+                             (int)idx, BPF_XDP, &o);
+    if (fd < 0) {
+      snprintf(err, errlen, "%s: cannot attach XDP (%s mode): %s", name,
+               generic ? "generic" : "native", strerror(errno));
+      return -1;
+    }
+    x->links[x->nlinks++] = fd;
+  }
+  return 0;
+}
