@@ -60,6 +60,7 @@ USES = {
                    "datapath", "sconed", "tests/datapath"],
     "tests/element": ["include", "lib", "element"],
     # Real QUIC Initials come from the project's own client.
+    # sconed --legacy-dpi runs on captures of them.
     "tests/legacy": ["include", "lib", "element", "legacy", "app", "quic",
                      "sconed"],
     "tests/policy": ["include", "lib", "element", "policy", "datapath",

@@ -453,3 +453,6 @@ def _check(sc, lines, path):
             if ("client", k) in lines:
                 refuse("client", k, f"{k} is scone-client's (the player "
                        "plays the lab's content)")
+        if ("client", "sni") in lines:
+            refuse("client", "sni", "sni is scone-client's (scone-player "
+                   "has no --sni yet)")
