@@ -126,7 +126,10 @@ static size_t make(uint8_t *out, size_t f, unsigned i) {
   uint32_t client = 0x0a000000U + (uint32_t)f + 1;
   uint32_t server = 0xc0000201U;
   uint16_t cport = (uint16_t)(40000 + f % 20000);
-  uint8_t pl[1200];
+  /* Room for a whole captured Initial (1202 bytes here), though the
+   * datagrams made below are 1200. */
+  uint8_t pl[INITIALS_MAX];
+  const size_t dg = 1200;
   size_t n;
   int up;
   if (i == 0) {
@@ -137,10 +140,10 @@ static size_t make(uint8_t *out, size_t f, unsigned i) {
   } else if (i == 1) {
     uint8_t cid[8] = {
         (uint8_t)f, (uint8_t)(f >> 8), (uint8_t)(f >> 16), 9, 9, 9, 9, 9};
-    scone_ssize k = scone_packet_build(pl, sizeof(pl), 40, cid, 8, cid, 8, 0);
-    memset(pl + k, 0x5a, sizeof(pl) - (size_t)k);
+    scone_ssize k = scone_packet_build(pl, dg, 40, cid, 8, cid, 8, 0);
+    memset(pl + k, 0x5a, dg - (size_t)k);
     pl[k] = 0x41;
-    n = sizeof(pl);
+    n = dg;
     up = 0;
   } else {
     up = i & 1;
@@ -190,7 +193,7 @@ typedef struct phase_cost {
  * legacy, 1 SCONE); collect: callgrind collection around its calls. */
 static void pass(elems *x, int which, size_t flows, unsigned from, unsigned to,
                  int collect, phase_cost *pc, uint64_t *clock) {
-  static uint8_t buf[BATCH][1300];
+  static uint8_t buf[BATCH][28 + INITIALS_MAX];
   uint8_t *pk[BATCH];
   size_t len[BATCH];
   sconed_verdict v[BATCH];
