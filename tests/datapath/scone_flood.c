@@ -5,6 +5,7 @@
  *
  *   scone_flood --dst A.B.C.D --src-net A.B.C --srcs N --kind scone|quic
  *               [--dport P] [--seconds S] [--pps R] [--seed X]
+ *               [--src A.B.C.D --sport P]   (one fixed source instead)
  *
  * Sources are --src-net.(10 .. 10+N-1) with random ports (so every datagram
  * is a new 5-tuple). scone: a SCONE packet (random signal, two 8-byte
@@ -81,8 +82,8 @@ static size_t payload(uint8_t *p, int quic) {
 }
 
 int main(int argc, char **argv) {
-  const char *dst = NULL, *net = NULL, *kind = "scone";
-  unsigned srcs = 6, dport = 4433;
+  const char *dst = NULL, *net = NULL, *kind = "scone", *fixed = NULL;
+  unsigned srcs = 6, dport = 4433, sport = 0;
   double seconds = 5, pps = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const char *k = argv[i], *v = argv[i + 1];
@@ -94,6 +95,10 @@ int main(int argc, char **argv) {
       srcs = (unsigned)strtoul(v, NULL, 10);
     else if (!strcmp(k, "--kind"))
       kind = v;
+    else if (!strcmp(k, "--src"))
+      fixed = v;
+    else if (!strcmp(k, "--sport"))
+      sport = (unsigned)strtoul(v, NULL, 10);
     else if (!strcmp(k, "--dport"))
       dport = (unsigned)strtoul(v, NULL, 10);
     else if (!strcmp(k, "--seconds"))
@@ -105,6 +110,8 @@ int main(int argc, char **argv) {
     else
       dst = NULL, i = argc;
   }
+  if (fixed)
+    net = "";
   if (!dst || !net || srcs == 0 || srcs > 240) {
     fprintf(stderr, "usage: scone_flood --dst ADDR --src-net A.B.C --srcs N "
                     "--kind scone|quic [--dport P] [--seconds S] [--pps R]\n");
@@ -134,7 +141,10 @@ int main(int argc, char **argv) {
       }
     }
     char src[32];
-    snprintf(src, sizeof(src), "%s.%u", net, 10 + (unsigned)(rnd() % srcs));
+    if (fixed)
+      snprintf(src, sizeof(src), "%s", fixed);
+    else
+      snprintf(src, sizeof(src), "%s.%u", net, 10 + (unsigned)(rnd() % srcs));
     size_t n = payload(pkt + 28, quic);
     memset(ip, 0, 20);
     ip->version = 4;
@@ -145,7 +155,7 @@ int main(int argc, char **argv) {
     inet_pton(AF_INET, src, &ip->saddr);
     ip->daddr = to.sin_addr.s_addr;
     ip->check = csum(ip, 20);
-    udp->source = htons((uint16_t)(1024 + rnd() % 64000));
+    udp->source = htons((uint16_t)(sport ? sport : 1024 + rnd() % 64000));
     udp->dest = htons((uint16_t)dport);
     udp->len = htons((uint16_t)(8 + n));
     udp->check = 0; /* IPv4 allows none; the element must pass it too */
