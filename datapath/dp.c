@@ -78,6 +78,23 @@ int sconed_dp_set_optin(sconed_dp *dp, int family, const uint8_t *addr,
   return r;
 }
 
+int sconed_dp_set_optin_prefixes(sconed_dp *dp, const char *const *prefixes,
+                                 const uint8_t *opt_in, size_t n) {
+  sconed_dp_lock_ctl(dp);
+  const sconed_config *run = sconed_engine_config(dp->engine);
+  sconed_config *c = run ? sconed_config_clone(run) : NULL;
+  int r = c ? 0 : -1;
+  for (size_t i = 0; i < n && r == 0; i++)
+    if (sconed_config_set_optin_prefix(c, prefixes[i], opt_in[i]) < 0)
+      r = -1;
+  if (r == 0)
+    r = sconed_engine_set_config(dp->engine, c);
+  else
+    sconed_config_free(c);
+  sconed_dp_unlock_ctl(dp);
+  return r;
+}
+
 int sconed_dp_reload(sconed_dp *dp, char *err, size_t errlen) {
   if (dp->policy) {
     sconed_config *c = sconed_policy_store_build(dp->policy, err, errlen);

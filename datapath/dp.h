@@ -120,6 +120,12 @@ int sconed_dp_apply(sconed_dp *dp, sconed_config *c);
 int sconed_dp_set_optin(sconed_dp *dp, int family, const uint8_t *addr,
                         int opt_in);
 
+/* The store's opt-in changes: the running config's entries of exactly
+ * these prefixes set, all in one copy and one swap. Returns 0, or -1 (and
+ * nothing changes) when a prefix has no entry or memory is short. */
+int sconed_dp_set_optin_prefixes(sconed_dp *dp, const char *const *prefixes,
+                                 const uint8_t *opt_in, size_t n);
+
 /* Loads dp->config_path and swaps it in (takes the lock for the swap
  * only). Returns 0, or -1 with "FILE:LINE: reason" in err. */
 int sconed_dp_reload(sconed_dp *dp, char *err, size_t errlen);

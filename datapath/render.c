@@ -278,6 +278,10 @@ static void policy_metrics(sbuf *b, sconed_policy_store *ps) {
       "Whole reads of the policy store.", "", s.full_syncs);
   one(b, "sconed_policy_updates_applied_total", "counter",
       "Configs from the policy store swapped in.", "", s.updates_applied);
+  one(b, "sconed_policy_updates_in_place_total", "counter",
+      "Of them, opt-in changes made on a copy of the running config, "
+      "without a rebuild.",
+      "", s.updates_in_place);
   one(b, "sconed_policy_updates_rejected_total", "counter",
       "Store snapshots that did not build; the running policy stayed.", "",
       s.updates_rejected);

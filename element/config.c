@@ -201,3 +201,26 @@ int sconed_config_prefix_valid(const char *s) {
   unsigned plen;
   return sconed_prefix_parse(s, &family, addr, &plen) == 0;
 }
+
+int sconed_config_set_optin_prefix(sconed_config *c, const char *prefix,
+                                   int opt_in) {
+  int family;
+  uint8_t addr[16];
+  unsigned plen;
+  if (sconed_prefix_parse(prefix, &family, addr, &plen))
+    return -1;
+  /* A scan: the entries are sorted for longest-prefix lookups, and an
+   * exact match of one prefix among millions is a few milliseconds. */
+  for (size_t i = 0; i < c->lpm.n; i++) {
+    const sconed_lpm_entry *e = &c->lpm.e[i];
+    if (e->family != family || e->plen != plen ||
+        memcmp(e->addr, addr, family == 4 ? 4 : 16) || e->value >= c->nsubs)
+      continue;
+    uint8_t want = opt_in ? 1 : 0;
+    if (c->subs[e->value].opt_in == want)
+      return 0;
+    c->subs[e->value].opt_in = want;
+    return 1;
+  }
+  return -1;
+}

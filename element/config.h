@@ -119,6 +119,12 @@ int sconed_config_set_optin(sconed_config *c, int family, const uint8_t *addr,
  * "2001:db8::/32", a bare address), else 0. */
 int sconed_config_prefix_valid(const char *s);
 
+/* Same for the entry of exactly this prefix ("10.0.0.0/24", a bare
+ * address: its full length), which a longer entry inside it does not
+ * shadow. Returns 1, 0, or -1 for no such entry or a bad prefix. */
+int sconed_config_set_optin_prefix(sconed_config *c, const char *prefix,
+                                   int opt_in);
+
 const char *sconed_enforce_name(sconed_enforce e);
 /* Returns 0 and sets *out, or -1 for anything but none/police/shape. */
 int sconed_enforce_parse(const char *s, sconed_enforce *out);

@@ -70,6 +70,16 @@ int sconed_policy_snapshot_set(sconed_policy_snapshot *s, sconed_policy_kind k,
                                const char *const *f, const size_t *flen,
                                size_t n, char *err, size_t errlen);
 
+/* After a set: 1 when it changed a subscriber entry's opt-in and nothing
+ * else (0 for anything else, or a set that added or removed an entry).
+ * *text and *len are then the entry's INI lines ("subscriber = PREFIX
+ * ..." one per prefix; valid until the next change) and *opt_in its new
+ * state: enough to flip the running config's entries in place of a
+ * rebuild. */
+int sconed_policy_snapshot_last_optin(const sconed_policy_snapshot *s,
+                                      const char **text, size_t *len,
+                                      int *opt_in);
+
 /* Counts of subscriber entries opted in and out, as the store has them. */
 void sconed_policy_snapshot_optin(const sconed_policy_snapshot *s, size_t *in,
                                   size_t *out);

@@ -29,6 +29,8 @@ typedef struct table {
 
 struct sconed_policy_snapshot {
   table t[SCONED_POLICY_KINDS];
+  /* The last set changed only a subscriber's opt-in: its entry. */
+  const entry *last_optin;
 };
 
 static uint64_t hash(const char *s, size_t n) {
@@ -224,8 +226,10 @@ static int optin_value(const char *v, int *out) {
   return -1;
 }
 
+/* force_optin >= 0 renders that opt-in whatever the fields say. */
 static int render_sub(buf *b, const char *const *f, const size_t *flen,
-                      size_t n, uint8_t *opt_in, char *err, size_t errlen) {
+                      size_t n, uint8_t *opt_in, int force_optin, char *err,
+                      size_t errlen) {
   char plan[64] = "", cell[64] = "", pfx[16][64];
   size_t npfx = 0;
   int in = 0;
@@ -274,6 +278,8 @@ static int render_sub(buf *b, const char *const *f, const size_t *flen,
       return bad(err, errlen, "a %s entry has an unknown field", "subscriber");
     }
   }
+  if (force_optin >= 0)
+    in = force_optin;
   if (!plan[0] || !npfx)
     return bad(err, errlen, "a %s entry needs prefixes and a plan",
                "subscriber");
@@ -300,6 +306,20 @@ int sconed_policy_snapshot_set(sconed_policy_snapshot *s, sconed_policy_kind k,
   if (k >= SCONED_POLICY_KINDS)
     return bad(err, errlen, "%s", "unknown kind");
   table *t = &s->t[k];
+  s->last_optin = NULL;
+  /* An entry that differs from the one it replaces in its opt-in only:
+   * rendered with the old opt-in, it is the old text. */
+  int optin_only = 0, old_optin = -1;
+  entry **old = k == SCONED_POLICY_SUB ? find(t, name, namelen) : NULL;
+  if (old && *old && n) {
+    old_optin = (*old)->opt_in;
+    buf o = {0};
+    uint8_t dummy;
+    optin_only =
+        render_sub(&o, f, flen, n, &dummy, (*old)->opt_in, NULL, 0) == 0 &&
+        !o.oom && o.len == (*old)->tlen && !memcmp(o.p, (*old)->text, o.len);
+    free(o.p);
+  }
   remove_entry(t, name, namelen);
   if (n == 0)
     return 0;
@@ -309,7 +329,7 @@ int sconed_policy_snapshot_set(sconed_policy_snapshot *s, sconed_policy_kind k,
               ? render_plan(&b, name, namelen, f, flen, n, err, errlen)
           : k == SCONED_POLICY_CELL
               ? render_cell(&b, name, namelen, f, flen, n, err, errlen)
-              : render_sub(&b, f, flen, n, &opt_in, err, errlen);
+              : render_sub(&b, f, flen, n, &opt_in, -1, err, errlen);
   if (r == 0 && (b.oom || grow(t)))
     r = bad(err, errlen, "%s", "out of memory");
   entry *e = r ? NULL : malloc(sizeof(*e) + namelen);
@@ -334,7 +354,21 @@ int sconed_policy_snapshot_set(sconed_policy_snapshot *s, sconed_policy_kind k,
   t->bytes += e->tlen;
   t->lines += e->lines;
   t->optin += e->opt_in;
+  if (optin_only && opt_in != old_optin)
+    s->last_optin = e;
   return 0;
+}
+
+int sconed_policy_snapshot_last_optin(const sconed_policy_snapshot *s,
+                                      const char **text, size_t *len,
+                                      int *opt_in) {
+  const entry *e = s->last_optin;
+  if (!e)
+    return 0;
+  *text = e->text;
+  *len = e->tlen;
+  *opt_in = e->opt_in;
+  return 1;
 }
 
 void sconed_policy_snapshot_optin(const sconed_policy_snapshot *s, size_t *in,

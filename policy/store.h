@@ -26,6 +26,12 @@ typedef struct sconed_policy_store sconed_policy_store;
 /* Takes c (frees it on error). Returns 0 or -1. Called from the store's
  * thread; must serialise with the engine itself. */
 typedef int (*sconed_policy_apply_fn)(void *arg, sconed_config *c);
+/* Sets the opt-in of the running config's entries of exactly these n
+ * prefixes, all or none, as one swap. Returns 0, or -1 when one is not in
+ * the running config (the store then rebuilds instead). Optional: without
+ * it every change rebuilds. */
+typedef int (*sconed_policy_optin_fn)(void *arg, const char *const *prefixes,
+                                      const uint8_t *opt_in, size_t n);
 /* One log line, never naming a subscriber, plan, cell or prefix. */
 typedef void (*sconed_policy_log_fn)(void *arg, const char *msg);
 
@@ -34,6 +40,7 @@ typedef struct sconed_policy_store_settings {
   const char *ns;          /* NULL: "scone" */
   const char *config_path; /* the INI file under the store, or NULL */
   sconed_policy_apply_fn apply;
+  sconed_policy_optin_fn optin; /* or NULL */
   sconed_policy_log_fn log;
   void *arg;
 } sconed_policy_store_settings;
@@ -43,6 +50,7 @@ typedef struct sconed_policy_stats {
   uint64_t reconnects;       /* connections lost or refused, then retried */
   uint64_t full_syncs;       /* whole reads of the store */
   uint64_t updates_applied;  /* configs swapped in */
+  uint64_t updates_in_place; /* of them, opt-in flips without a rebuild */
   uint64_t updates_rejected; /* snapshots that did not build (kept the old) */
   uint64_t entries_rejected; /* entries left out as malformed */
   int64_t version;           /* NS:version at the last read, -1: none */

@@ -23,6 +23,8 @@
 #define VERSION_CHECK_MS 1000
 #define POLL_MS 50
 #define SCAN_COUNT "1000"
+/* Opt-in changes applied in place in one batch; more rebuild. */
+#define OPTIN_BATCH 256
 
 struct sconed_policy_store {
   sconed_policy_store_settings s;
@@ -366,9 +368,69 @@ int sconed_policy_store_sync(sconed_policy_store *st, char *err,
   return 0;
 }
 
+/* Opt-in changes of one batch, applied in place of a rebuild when the
+ * batch holds nothing else. */
+typedef struct optin_batch {
+  char pfx[OPTIN_BATCH][64];
+  uint8_t in[OPTIN_BATCH];
+  size_t n;
+  int other; /* something else changed: rebuild */
+} optin_batch;
+
+static void note_change(sconed_policy_store *st, optin_batch *ob) {
+  const char *text;
+  size_t len;
+  int in;
+  if (ob->other ||
+      !sconed_policy_snapshot_last_optin(st->snap, &text, &len, &in)) {
+    ob->other = 1;
+    return;
+  }
+  static const char lead[] = "subscriber = ";
+  for (const char *p = text, *end = text + len; p < end;) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    const char *sp;
+    if (!nl || (size_t)(nl - p) < sizeof(lead) ||
+        memcmp(p, lead, sizeof(lead) - 1) ||
+        !(sp = memchr(p + sizeof(lead) - 1, ' ', (size_t)(nl - p))) ||
+        (size_t)(sp - p) - (sizeof(lead) - 1) >= 64 || ob->n == OPTIN_BATCH) {
+      ob->other = 1;
+      return;
+    }
+    size_t pl = (size_t)(sp - p) - (sizeof(lead) - 1);
+    memcpy(ob->pfx[ob->n], p + sizeof(lead) - 1, pl);
+    ob->pfx[ob->n][pl] = '\0';
+    ob->in[ob->n++] = (uint8_t)in;
+    p = nl + 1;
+  }
+}
+
+/* Applies a batch: opt-in flips in place when that is all it holds and
+ * the running config has every prefix, else a rebuild. */
+static void apply_batch(sconed_policy_store *st, optin_batch *ob) {
+  int done = 0;
+  if (!ob->other && ob->n && st->s.optin) {
+    const char *p[OPTIN_BATCH];
+    for (size_t i = 0; i < ob->n; i++)
+      p[i] = ob->pfx[i];
+    done = st->s.optin(st->s.arg, p, ob->in, ob->n) == 0;
+    if (done) {
+      pthread_mutex_lock(&st->mu);
+      st->st.updates_applied++;
+      st->st.updates_in_place++;
+      st->in_step_at = now_ns();
+      pthread_mutex_unlock(&st->mu);
+    }
+  }
+  if (!done)
+    apply(st);
+  ob->n = 0;
+  ob->other = 0;
+}
+
 /* One message of the subscription. Returns 1 when the snapshot changed,
  * 2 when everything must be read again, 0 otherwise. */
-static int on_message(sconed_policy_store *st, redisReply *m) {
+static int on_message(sconed_policy_store *st, redisReply *m, optin_batch *ob) {
   if (m->type != REDIS_REPLY_ARRAY || m->elements != 3 ||
       m->element[0]->type != REDIS_REPLY_STRING ||
       strcmp(m->element[0]->str, "message") ||
@@ -398,6 +460,7 @@ static int on_message(sconed_policy_store *st, redisReply *m) {
   pthread_mutex_lock(&st->mu);
   st->st.entries_rejected +=
       (uint64_t)set_entry(st, st->snap, kind, name, namelen, h, 0);
+  note_change(st, ob);
   pthread_mutex_unlock(&st->mu);
   freeReplyObject(h);
   return 1;
@@ -450,23 +513,32 @@ static void serve(sconed_policy_store *st) {
         (long long)v);
   uint64_t next_check = now_ns() + VERSION_CHECK_MS * 1000000ULL;
   int dirty = 0;
+  optin_batch *ob = calloc(1, sizeof(*ob));
+  if (!ob)
+    return;
+  int lost = 0;
   while (!atomic_load(&st->stop)) {
     void *m = NULL;
     int resync = 0;
     while (redisGetReplyFromReader(st->sub, &m) == REDIS_OK && m) {
-      int k = on_message(st, m);
+      int k = on_message(st, m, ob);
       freeReplyObject(m);
       m = NULL;
-      if (k < 0)
-        return;
+      if (k < 0) {
+        lost = 1;
+        break;
+      }
       dirty |= k == 1;
       resync |= k == 2;
     }
+    if (lost)
+      break;
     if (resync) {
       int fr = full_read(st, st->cmd, err, sizeof(err));
       if (fr < 0)
-        return;
+        break;
       dirty |= fr == 0;
+      ob->other = 1;
     }
     if (dirty) {
       /* Everything that had arrived is in: one swap for the burst. The
@@ -475,22 +547,22 @@ static void serve(sconed_policy_store *st) {
       int ok;
       int64_t ver = get_version(st, st->cmd, &ok);
       if (!ok)
-        return;
+        break;
       pthread_mutex_lock(&st->mu);
       st->st.version = ver;
       pthread_mutex_unlock(&st->mu);
-      apply(st);
+      apply_batch(st, ob);
       dirty = 0;
     }
     struct pollfd pfd = {.fd = st->sub->fd, .events = POLLIN};
     int n = poll(&pfd, 1, POLL_MS);
     if (n > 0 && redisBufferRead(st->sub) != REDIS_OK)
-      return;
+      break;
     if (now_ns() >= next_check) {
       int ok;
       int64_t ver = get_version(st, st->cmd, &ok);
       if (!ok)
-        return;
+        break;
       pthread_mutex_lock(&st->mu);
       int behind = ver != st->st.version;
       if (!behind)
@@ -500,13 +572,14 @@ static void serve(sconed_policy_store *st) {
         /* A message was lost, or a writer did not publish. */
         int fr = full_read(st, st->cmd, err, sizeof(err));
         if (fr < 0)
-          return;
+          break;
         if (fr == 0)
           apply(st);
       }
       next_check = now_ns() + VERSION_CHECK_MS * 1000000ULL;
     }
   }
+  free(ob);
 }
 
 static void *thread_main(void *arg) {

@@ -16,6 +16,11 @@ static int apply_store(void *arg, sconed_config *c) {
   return sconed_dp_apply(arg, c);
 }
 
+static int optin_store(void *arg, const char *const *prefixes,
+                       const uint8_t *opt_in, size_t n) {
+  return sconed_dp_set_optin_prefixes(arg, prefixes, opt_in, n);
+}
+
 static void log_store(void *arg, const char *msg) {
   (void)arg;
   sconed_dp_log("%s", msg);
@@ -32,6 +37,7 @@ static sconed_policy_store *start_store(sconed_dp *dp,
                                      .ns = o->policy_ns,
                                      .config_path = o->config,
                                      .apply = apply_store,
+                                     .optin = optin_store,
                                      .log = log_store,
                                      .arg = dp};
   sconed_policy_store *st = sconed_policy_store_new(&ps, err, sizeof(err));

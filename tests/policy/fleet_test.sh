@@ -80,6 +80,11 @@ converge "opt-in of one subscriber" \
 	all_metric 'sconed_optin_subscribers{state="in"}' 3
 wait_gone $cp 20 || fail "client did not finish"
 wait_gone $sp 20
+for i in 1 2 3; do
+	[ "$(mval "$work/m$i" sconed_policy_updates_in_place_total)" = 1 ] ||
+		fail "element $i: the opt-in was not applied in place"
+done
+echo "ok: the opt-in applied in place (no rebuild) on every element"
 # Opted out: its signals pass as sent (127); opted in: lowered to the
 # cell's 1 Mbit/s (signal 20), on the same flow.
 expect "$work/flow" sig_127 -ge 1 "before the opt-in"

@@ -248,6 +248,57 @@ static void optin_clone(void **state) {
   sconed_policy_snapshot_free(s);
 }
 
+/* A change of the opt-in alone is told apart, with the entry's prefixes,
+ * so the element can flip its running config's entries instead of
+ * rebuilding; those entries are found by exact prefix. */
+static void optin_only(void **state) {
+  (void)state;
+  sconed_policy_snapshot *s = sample();
+  char err[300];
+  const char *text;
+  size_t len;
+  int in;
+  assert_int_equal(sconed_policy_snapshot_last_optin(s, &text, &len, &in), 0);
+  const char *alice_out[] = {"prefixes", "10.0.0.1/32,2001:db8::/64",
+                             "plan",     "gold",
+                             "optin",    "no",
+                             "cell",     "c1"};
+  assert_int_equal(set(s, SCONED_POLICY_SUB, "imsi-alice", alice_out, 4, err),
+                   0);
+  assert_int_equal(sconed_policy_snapshot_last_optin(s, &text, &len, &in), 1);
+  assert_int_equal(in, 0);
+  assert_non_null(strstr(text, "subscriber = 10.0.0.1/32 "));
+  assert_non_null(strstr(text, "subscriber = 2001:db8::/64 "));
+  /* The same again: no change, so not an opt-in change. Another field:
+   * not opt-in only. A new entry: neither. */
+  assert_int_equal(set(s, SCONED_POLICY_SUB, "imsi-alice", alice_out, 4, err),
+                   0);
+  assert_int_equal(sconed_policy_snapshot_last_optin(s, &text, &len, &in), 0);
+  const char *bob_in_c1[] = {"prefixes", "10.0.0.2", "plan", "gold",
+                             "optin",    "yes",      "cell", "c1"};
+  assert_int_equal(set(s, SCONED_POLICY_SUB, "imsi-bob", bob_in_c1, 4, err), 0);
+  assert_int_equal(sconed_policy_snapshot_last_optin(s, &text, &len, &in), 0);
+  const char *carol[] = {"prefixes", "10.0.0.0/24", "plan", "gold"};
+  assert_int_equal(set(s, SCONED_POLICY_SUB, "imsi-carol", carol, 2, err), 0);
+  assert_int_equal(sconed_policy_snapshot_last_optin(s, &text, &len, &in), 0);
+
+  sconed_config *c = sconed_policy_build(s, NULL, NULL, err, sizeof(err));
+  assert_non_null(c);
+  /* Exactly /24, not the /32 inside it that a lookup would find. */
+  assert_int_equal(sconed_config_set_optin_prefix(c, "10.0.0.0/24", 1), 1);
+  assert_int_equal(sconed_config_set_optin_prefix(c, "10.0.0.0/24", 1), 0);
+  assert_int_equal(sconed_config_set_optin_prefix(c, "10.0.0.2", 1), 0);
+  assert_int_equal(sconed_config_set_optin_prefix(c, "2001:db8::/64", 1), 1);
+  assert_int_equal(sconed_config_set_optin_prefix(c, "10.0.0.0/16", 1), -1);
+  assert_int_equal(sconed_config_set_optin_prefix(c, "nonsense", 1), -1);
+  size_t cin, cout;
+  sconed_config_optin_counts(c, &cin, &cout);
+  assert_int_equal(cin, 3);
+  assert_int_equal(cout, 1);
+  sconed_config_free(c);
+  sconed_policy_snapshot_free(s);
+}
+
 /* Many entries: the table grows and every one is found again. */
 static void many(void **state) {
   (void)state;
@@ -283,7 +334,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(keys),        cmocka_unit_test(urls),
       cmocka_unit_test(build),       cmocka_unit_test(rejects),
-      cmocka_unit_test(optin_clone), cmocka_unit_test(many),
+      cmocka_unit_test(optin_clone), cmocka_unit_test(optin_only),
+      cmocka_unit_test(many),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
