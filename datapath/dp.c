@@ -51,7 +51,45 @@ void sconed_dp_destroy(sconed_dp *dp) {
   pthread_mutex_destroy(&dp->lock);
 }
 
+int sconed_dp_apply(sconed_dp *dp, sconed_config *c) {
+  sconed_dp_lock_ctl(dp);
+  int r = sconed_engine_set_config(dp->engine, c);
+  sconed_dp_unlock_ctl(dp);
+  return r;
+}
+
+int sconed_dp_set_optin(sconed_dp *dp, int family, const uint8_t *addr,
+                        int opt_in) {
+  sconed_dp_lock_ctl(dp);
+  const sconed_config *run = sconed_engine_config(dp->engine);
+  sconed_config *c = run ? sconed_config_clone(run) : NULL;
+  int r = c ? sconed_config_set_optin(c, family, addr, opt_in) : -2;
+  if (r == 1) {
+    /* The flows re-resolve on their next packet, so the entry's advice
+     * starts or stops with the flows' next SCONE packets. */
+    if (sconed_engine_set_config(dp->engine, c) < 0)
+      r = -2;
+    else
+      dp->c.optin_changes++;
+  } else {
+    sconed_config_free(c);
+  }
+  sconed_dp_unlock_ctl(dp);
+  return r;
+}
+
 int sconed_dp_reload(sconed_dp *dp, char *err, size_t errlen) {
+  if (dp->policy) {
+    sconed_config *c = sconed_policy_store_build(dp->policy, err, errlen);
+    sconed_dp_lock_ctl(dp);
+    int ret = c ? sconed_engine_set_config(dp->engine, c) : -1;
+    if (ret == 0)
+      dp->c.reloads++;
+    else
+      dp->c.reload_errors++;
+    sconed_dp_unlock_ctl(dp);
+    return ret;
+  }
   if (!dp->config_path) {
     snprintf(err, errlen, "no config file to reload (started without one)");
     sconed_dp_lock_ctl(dp);
@@ -61,7 +99,9 @@ int sconed_dp_reload(sconed_dp *dp, char *err, size_t errlen) {
   }
   sconed_config *c = sconed_config_load(dp->config_path, err, errlen);
   sconed_dp_lock_ctl(dp);
-  int ret = c ? sconed_engine_set_config(dp->engine, c) : -1;
+  int ret = !c               ? -1
+            : dp->set_config ? dp->set_config(dp->hook_arg, c)
+                             : sconed_engine_set_config(dp->engine, c);
   if (ret == 0)
     dp->c.reloads++;
   else

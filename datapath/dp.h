@@ -19,6 +19,7 @@
 #define SCONED_DP_H
 
 #include "engine.h"
+#include "store.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -26,6 +27,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+
+/* One packet through an element in place of the engine. */
+typedef void (*sconed_process_fn)(void *arg, uint8_t *pkt, size_t len,
+                                  scone_tstamp now, sconed_verdict *v);
 
 /* The datapath's own counters; written only with the lock held. */
 typedef struct sconed_dp_counters {
@@ -39,6 +44,7 @@ typedef struct sconed_dp_counters {
   uint64_t kernel_errors; /* netlink error replies */
   uint64_t truncated;     /* copied short: passed untouched */
   uint64_t reloads, reload_errors;
+  uint64_t optin_changes; /* POST /optin that changed an entry */
   uint64_t relay_clients; /* gauge */
 } sconed_dp_counters;
 
@@ -57,6 +63,15 @@ typedef struct sconed_dp {
   /* The service manager's view of the run (the sconed program hands these
    * to systemd); NULL: nobody asks. */
   void (*notify)(const char *state);
+  /* Another element in front of the engine (sconed --legacy-dpi): when
+   * set, packets go to process and reloaded configs to set_config (which
+   * owns them, as sconed_engine_set_config does), with hook_arg. */
+  sconed_process_fn process;
+  int (*set_config)(void *arg, sconed_config *c);
+  void *hook_arg;
+  /* The shared store the config follows (docs/fleet.md), or NULL; a
+   * reload then builds the file and the store's snapshot together. */
+  sconed_policy_store *policy;
 } sconed_dp;
 
 static inline scone_tstamp sconed_dp_now(void) {
@@ -91,6 +106,16 @@ static inline void sconed_dp_unlock_pkt(sconed_dp *dp) {
 /* Initialises dp around e; sigfd and stopfd start at -1. Returns 0. */
 int sconed_dp_init(sconed_dp *dp, sconed_engine *e, const char *config_path);
 void sconed_dp_destroy(sconed_dp *dp);
+
+/* Swaps c in under the lock (the store's apply). Returns 0 or -1. */
+int sconed_dp_apply(sconed_dp *dp, sconed_config *c);
+
+/* Opts the subscriber entry holding addr in or out: a copy of the running
+ * config with the one flag changed, swapped in as a reload is. Returns 1
+ * changed, 0 already so, -1 no subscriber entry holds addr, -2 out of
+ * memory. */
+int sconed_dp_set_optin(sconed_dp *dp, int family, const uint8_t *addr,
+                        int opt_in);
 
 /* Loads dp->config_path and swaps it in (takes the lock for the swap
  * only). Returns 0, or -1 with "FILE:LINE: reason" in err. */

@@ -191,8 +191,12 @@ static void apply(loop *l, size_t i, const sconed_verdict *v) {
 static void judge(loop *l, scone_tstamp now) {
   if (!l->n)
     return;
-  sconed_engine_process_ip_batch(l->dp->engine, l->pkt, l->len, l->n, now,
-                                 l->v);
+  if (l->dp->process)
+    for (size_t i = 0; i < l->n; i++)
+      l->dp->process(l->dp->hook_arg, l->pkt[i], l->len[i], now, &l->v[i]);
+  else
+    sconed_engine_process_ip_batch(l->dp->engine, l->pkt, l->len, l->n, now,
+                                   l->v);
   for (size_t i = 0; i < l->n; i++)
     apply(l, i, &l->v[i]);
   /* Only this batch's queues can hold an open run, so closing them here
@@ -284,14 +288,30 @@ static void loop_free(loop *l) {
   free(l->v);
 }
 
-/* On the way out: forward what the shaper holds and what is already
- * queued, since closing the socket makes the kernel drop its queue. */
+/* On the way out nothing queued may be lost, since closing the socket
+ * makes the kernel drop its queue: the queues first stop taking packets
+ * (with fail-open new ones pass untouched), then what the shaper holds
+ * goes out and every packet still queued is judged, until the queue has
+ * been quiet for a moment (at most DRAIN_MAX_MS in all). */
+#define DRAIN_QUIET_MS 50
+#define DRAIN_MAX_MS 3000
 static void drain(loop *l) {
   sconed_dp_lock_pkt(l->dp);
   l->draining = 1;
+  if (sconed_nfq_stop_queueing(&l->s, l->lo, l->hi) < 0)
+    sconed_dp_log("nfqueue: cannot stop queueing: %s", strerror(errno));
   release_due(l, UINT64_MAX);
-  for (int i = 0; i < 64 && receive_batch(l, sconed_dp_now()) > 0; i++)
-    ;
+  flush(l);
+  scone_tstamp end = sconed_dp_now() + DRAIN_MAX_MS * SCONE_MILLISECONDS;
+  struct pollfd pfd = {l->s.fd, POLLIN, 0};
+  while (sconed_dp_now() < end) {
+    if (receive_batch(l, sconed_dp_now()) > 0) {
+      flush(l);
+      continue;
+    }
+    if (poll(&pfd, 1, DRAIN_QUIET_MS) <= 0)
+      break;
+  }
   flush(l);
   sconed_dp_unlock_pkt(l->dp);
 }

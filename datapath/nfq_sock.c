@@ -127,6 +127,21 @@ int sconed_nfq_open(sconed_nfq_sock *s, uint16_t lo, uint16_t hi,
   return 0;
 }
 
+int sconed_nfq_stop_queueing(sconed_nfq_sock *s, uint16_t lo, uint16_t hi) {
+  int r = 0;
+  for (unsigned q = lo; q <= hi; q++) {
+    uint8_t buf[128];
+    struct nlmsghdr *nlh = nfq_nlmsg_put((char *)buf, NFQNL_MSG_CONFIG, (int)q);
+    nfq_nlmsg_cfg_put_qmaxlen(nlh, 0);
+    nlh->nlmsg_seq = ++s->seq;
+    /* No ack asked: the packets queued before it still come in and the
+     * receive loop judges them. */
+    if (mnl_socket_sendto(s->nl, nlh, nlh->nlmsg_len) < 0)
+      r = -1;
+  }
+  return r;
+}
+
 void sconed_nfq_close(sconed_nfq_sock *s) {
   if (s->nl)
     mnl_socket_close(s->nl);

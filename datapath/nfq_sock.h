@@ -29,6 +29,10 @@ typedef struct sconed_nfq_sock {
  * Returns 0, or -1 with the reason on stderr. */
 int sconed_nfq_open(sconed_nfq_sock *s, uint16_t lo, uint16_t hi,
                     uint32_t queue_maxlen, size_t rcvbuf);
+/* Makes queues lo..hi take no more packets: with fail-open the kernel
+ * passes new ones through untouched, and what is queued stays to be
+ * judged. Returns 0, or -1 when a message could not be sent. */
+int sconed_nfq_stop_queueing(sconed_nfq_sock *s, uint16_t lo, uint16_t hi);
 void sconed_nfq_close(sconed_nfq_sock *s);
 
 /* Appends a verdict for one packet; payload (len bytes) replaces the

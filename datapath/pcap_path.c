@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct writer {
   pcap_dumper_t *d;
@@ -49,19 +51,32 @@ static int file_is_nano(const char *path) {
          be == 0x0a0d0d0aU; /* pcapng may hold any resolution: lose none */
 }
 
-static void engine_ip(void *arg, uint8_t *ip, size_t len, scone_tstamp now,
+/* Would writing out destroy the input rd reads? The same inode, however
+ * it is named (the same path, a hard link, a symbolic link, "-" for a
+ * standard stream that is redirected to it): opening the output truncates
+ * it before a packet is read. */
+static int overwrites_input(pcap_t *rd, const char *out) {
+  FILE *f = pcap_file(rd);
+  struct stat si, so;
+  if (!f || fstat(fileno(f), &si) != 0)
+    return 0;
+  int r = strcmp(out, "-") == 0 ? fstat(STDOUT_FILENO, &so) : stat(out, &so);
+  return r == 0 && si.st_dev == so.st_dev && si.st_ino == so.st_ino;
+}
+
+static void engine_fn(void *arg, uint8_t *ip, size_t len, scone_tstamp now,
                       sconed_verdict *v) {
   sconed_engine_process_ip(arg, ip, len, now, v);
 }
 
 int sconed_pcap_run(sconed_engine *e, const char *in, const char *out,
                     sconed_pcap_counts *c, char *err, size_t errlen) {
-  return sconed_pcap_run_with(engine_ip, e, in, out, c, err, errlen);
+  return sconed_pcap_run_fn(engine_fn, e, in, out, c, err, errlen);
 }
 
-int sconed_pcap_run_with(sconed_pcap_ip_fn fn, void *arg, const char *in,
-                         const char *out, sconed_pcap_counts *c, char *err,
-                         size_t errlen) {
+int sconed_pcap_run_fn(sconed_process_fn fn, void *arg, const char *in,
+                       const char *out, sconed_pcap_counts *c, char *err,
+                       size_t errlen) {
   char ebuf[PCAP_ERRBUF_SIZE] = "";
   memset(c, 0, sizeof(*c));
   pcap_t *rd = pcap_open_offline_with_tstamp_precision(
@@ -78,6 +93,12 @@ int sconed_pcap_run_with(sconed_pcap_ip_fn fn, void *arg, const char *in,
              in,
              pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt)
                                             : "?");
+    pcap_close(rd);
+    return -1;
+  }
+  if (overwrites_input(rd, out)) {
+    snprintf(err, errlen, "%s: is the input %s; refusing to overwrite it", out,
+             in);
     pcap_close(rd);
     return -1;
   }

@@ -8,6 +8,7 @@
 #ifndef SCONED_PCAP_PATH_H
 #define SCONED_PCAP_PATH_H
 
+#include "dp.h"
 #include "engine.h"
 
 #include <stdint.h>
@@ -31,14 +32,12 @@ typedef struct sconed_pcap_counts {
  * link type, unwritable output). */
 int sconed_pcap_run(sconed_engine *e, const char *in, const char *out,
                     sconed_pcap_counts *counts, char *err, size_t errlen);
-
-/* The same run with another datapath in the engine's place (the XDP
- * program under BPF_PROG_TEST_RUN): fn handles one IP packet in place and
- * fills v as sconed_engine_process_ip does. */
-typedef void (*sconed_pcap_ip_fn)(void *arg, uint8_t *ip, size_t len,
-                                  scone_tstamp now, sconed_verdict *v);
-int sconed_pcap_run_with(sconed_pcap_ip_fn fn, void *arg, const char *in,
-                         const char *out, sconed_pcap_counts *counts,
-                         char *err, size_t errlen);
+/* The same run with another element or datapath in the engine's place
+ * (the legacy DPI element; the XDP program under BPF_PROG_TEST_RUN): fn
+ * handles one IP packet in place and fills v as sconed_engine_process_ip
+ * does. */
+int sconed_pcap_run_fn(sconed_process_fn fn, void *arg, const char *in,
+                       const char *out, sconed_pcap_counts *counts, char *err,
+                       size_t errlen);
 
 #endif

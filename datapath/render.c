@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 typedef struct sbuf {
   char *p;
@@ -249,6 +250,54 @@ static const family reload_families[] = {
        "Failed config reloads."),
 };
 
+/* Counts, never identities: which entries opted in is the carrier's. */
+static void optin_metrics(sbuf *b, size_t in, size_t out, uint64_t changes) {
+  sb_printf(b,
+            "# HELP sconed_optin_subscribers Subscriber entries of the "
+            "running config by opt-in.\n# TYPE sconed_optin_subscribers "
+            "gauge\nsconed_optin_subscribers{state=\"in\"} %zu\n"
+            "sconed_optin_subscribers{state=\"out\"} %zu\n",
+            in, out);
+  one(b, "sconed_optin_changes_total", "counter",
+      "Opt-in changes made through POST /optin.", "", changes);
+}
+
+static void policy_metrics(sbuf *b, sconed_policy_store *ps) {
+  sconed_policy_stats s;
+  sconed_policy_store_stats(ps, &s);
+  one(b, "sconed_policy_store_up", "gauge",
+      "1: connected to the policy store and following its changes.", "",
+      (uint64_t)s.up);
+  one(b, "sconed_policy_store_reconnects_total", "counter",
+      "Connections to the policy store lost or refused, then retried.", "",
+      s.reconnects);
+  one(b, "sconed_policy_full_syncs_total", "counter",
+      "Whole reads of the policy store.", "", s.full_syncs);
+  one(b, "sconed_policy_updates_applied_total", "counter",
+      "Configs from the policy store swapped in.", "", s.updates_applied);
+  one(b, "sconed_policy_updates_rejected_total", "counter",
+      "Store snapshots that did not build; the running policy stayed.", "",
+      s.updates_rejected);
+  one(b, "sconed_policy_entries_rejected_total", "counter",
+      "Malformed store entries left out.", "", s.entries_rejected);
+  sb_printf(b,
+            "# HELP sconed_policy_version NS:version at the last read, -1: "
+            "none.\n# TYPE sconed_policy_version gauge\n"
+            "sconed_policy_version %lld\n",
+            (long long)s.version);
+  sb_printf(b,
+            "# HELP sconed_policy_sync_age_seconds Since the element was "
+            "last known in step with the store, -1: never.\n# TYPE "
+            "sconed_policy_sync_age_seconds gauge\n"
+            "sconed_policy_sync_age_seconds %.3f\n",
+            s.sync_age_s);
+  one(b, "sconed_policy_store_subscribers", "gauge",
+      "Subscriber entries the store holds for this element.", "",
+      s.subscribers);
+  one(b, "sconed_policy_store_opted_in", "gauge", "Of them, opted in.", "",
+      s.opted_in);
+}
+
 char *sconed_render_metrics(sconed_dp *dp, size_t *len) {
   plan_rows rows = {0};
   sconed_engine_stats st;
@@ -260,6 +309,8 @@ char *sconed_render_metrics(sconed_dp *dp, size_t *len) {
   const sconed_config *cfg = sconed_engine_config(dp->engine);
   scone_duration period = sconed_config_period(cfg);
   int lab_period = sconed_config_lab_period(cfg);
+  size_t opted_in = 0, opted_out = 0;
+  sconed_config_optin_counts(cfg, &opted_in, &opted_out);
   c = dp->c;
   held = dp->held;
   sconed_dp_unlock_ctl(dp);
@@ -274,6 +325,16 @@ char *sconed_render_metrics(sconed_dp *dp, size_t *len) {
       "1: a lab's period shorter than the draft's 67 s (lab_short_period), "
       "not draft-conforming.",
       "", (uint64_t)lab_period);
+  /* The element's own cost (user + system, every thread): what a lab
+   * divides by the bytes it carried to compare SCONE with enforcement. */
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) == 0)
+    sb_printf(&b,
+              "# HELP sconed_cpu_seconds_total CPU time sconed used, user "
+              "and system (getrusage).\n# TYPE sconed_cpu_seconds_total "
+              "counter\nsconed_cpu_seconds_total %.6f\n",
+              (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                  (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
   plan_metrics(&b, &rows);
   free(rows.row);
   char lbl[64];
@@ -283,6 +344,9 @@ char *sconed_render_metrics(sconed_dp *dp, size_t *len) {
   one(&b, "sconed_datapath_held", "gauge", "Packets held for the shaper now.",
       lbl, held);
   families(&b, reload_families, COUNT(reload_families), &c, "");
+  optin_metrics(&b, opted_in, opted_out, c.optin_changes);
+  if (dp->policy)
+    policy_metrics(&b, dp->policy);
   if (b.oom) {
     free(b.p);
     return NULL;

@@ -16,6 +16,7 @@ sconed_config *sconed_config_new_empty(void) {
   c->initial_rewrites = SCONED_DEFAULT_INITIAL_REWRITES;
   c->rewrites_per_period = SCONED_DEFAULT_REWRITES_PER_PERIOD;
   c->announce_grace = SCONED_DEFAULT_ANNOUNCE_GRACE_PACKETS;
+  c->dpi_max_packets = SCONED_DEFAULT_DPI_MAX_PACKETS;
   sconed_lpm_init(&c->lpm);
   return c;
 }
@@ -26,6 +27,7 @@ void sconed_config_free(sconed_config *c) {
   free(c->plans);
   free(c->caps);
   free(c->subs);
+  free(c->dpi_sni);
   sconed_lpm_free(&c->lpm);
   free(c);
 }
@@ -119,4 +121,84 @@ scone_duration sconed_config_period(const sconed_config *c) {
 
 int sconed_config_lab_period(const sconed_config *c) {
   return c->period < SCONED_MIN_PERIOD;
+}
+
+size_t sconed_config_dpi_sni_count(const sconed_config *c) {
+  return c->ndpi_sni;
+}
+
+const char *sconed_config_dpi_sni(const sconed_config *c, size_t i) {
+  return i < c->ndpi_sni ? c->dpi_sni[i] : NULL;
+}
+
+uint32_t sconed_config_dpi_max_packets(const sconed_config *c) {
+  return c->dpi_max_packets;
+}
+
+void sconed_config_set_announce_grace(sconed_config *c, uint32_t packets) {
+  c->announce_grace = packets > SCONED_MAX_ANNOUNCE_GRACE_PACKETS
+                          ? SCONED_MAX_ANNOUNCE_GRACE_PACKETS
+                          : packets;
+}
+
+void sconed_config_optin_counts(const sconed_config *c, size_t *in,
+                                size_t *out) {
+  size_t n = 0;
+  for (size_t i = 0; i < c->nsubs; i++)
+    n += c->subs[i].opt_in != 0;
+  *in = n;
+  *out = c->nsubs - n;
+}
+
+static void *dup_array(const void *p, size_t n, size_t elem, int *bad) {
+  if (!n)
+    return NULL;
+  void *d = malloc(n * elem);
+  if (!d)
+    *bad = 1;
+  else
+    memcpy(d, p, n * elem);
+  return d;
+}
+
+sconed_config *sconed_config_clone(const sconed_config *c) {
+  sconed_config *d = malloc(sizeof(*d));
+  if (!d)
+    return NULL;
+  *d = *c;
+  int bad = 0;
+  d->plans = dup_array(c->plans, c->nplans, sizeof(*c->plans), &bad);
+  d->caps = dup_array(c->caps, c->ncaps, sizeof(*c->caps), &bad);
+  d->subs = dup_array(c->subs, c->nsubs, sizeof(*c->subs), &bad);
+  d->plans_cap = c->nplans;
+  d->caps_cap = c->ncaps;
+  d->subs_cap = c->nsubs;
+  d->lpm.e = dup_array(c->lpm.e, c->lpm.n, sizeof(*c->lpm.e), &bad);
+  d->lpm.cap = c->lpm.n;
+  if (bad) {
+    sconed_config_free(d);
+    return NULL;
+  }
+  return d;
+}
+
+int sconed_config_set_optin(sconed_config *c, int family, const uint8_t *addr,
+                            int opt_in) {
+  uint32_t v;
+  unsigned plen;
+  if (sconed_lpm_lookup(&c->lpm, family, addr, &v, &plen) < 0 ||
+      v >= c->nsubs)
+    return -1;
+  uint8_t want = opt_in ? 1 : 0;
+  if (c->subs[v].opt_in == want)
+    return 0;
+  c->subs[v].opt_in = want;
+  return 1;
+}
+
+int sconed_config_prefix_valid(const char *s) {
+  int family;
+  uint8_t addr[16];
+  unsigned plen;
+  return sconed_prefix_parse(s, &family, addr, &plen) == 0;
 }

@@ -85,6 +85,40 @@ size_t sconed_config_subscriber_count(const sconed_config *c);
 scone_duration sconed_config_period(const sconed_config *c);
 int sconed_config_lab_period(const sconed_config *c);
 
+/* The [dpi] section, which only the legacy DPI element (sconed
+ * --legacy-dpi, legacy/) reads: server names (or suffixes after a dot)
+ * whose flows count as video besides nDPI's own categories, and how many
+ * packets of a flow go to nDPI before it gives up. */
+#define SCONED_DPI_SNI_MAX 256 /* a DNS name, its NUL included */
+#define SCONED_DPI_MAX_SNI 1024
+#define SCONED_DEFAULT_DPI_MAX_PACKETS 8
+#define SCONED_MAX_DPI_MAX_PACKETS 64
+size_t sconed_config_dpi_sni_count(const sconed_config *c);
+const char *sconed_config_dpi_sni(const sconed_config *c, size_t i);
+uint32_t sconed_config_dpi_max_packets(const sconed_config *c);
+/* An element that does not know SCONE grants announced flows no grace:
+ * the legacy element sets 0 on the configs it runs. */
+void sconed_config_set_announce_grace(sconed_config *c, uint32_t packets);
+
+/* Subscriber entries opted in and out (counts only, for metrics). */
+void sconed_config_optin_counts(const sconed_config *c, size_t *in,
+                                size_t *out);
+
+/* A deep copy, for a change that is built beside the running config and
+ * then swapped in whole (run-time opt-in). NULL when out of memory. */
+sconed_config *sconed_config_clone(const sconed_config *c);
+
+/* Sets the opt-in of the subscriber entry whose prefix holds addr (family
+ * 4 or 6, 4 or 16 bytes): the entry, not just the address, since the
+ * entry is the subscriber. Returns 1 when it changed, 0 when it already
+ * was so, -1 when no entry holds addr. */
+int sconed_config_set_optin(sconed_config *c, int family, const uint8_t *addr,
+                            int opt_in);
+
+/* 1 when s is a prefix the config file takes ("10.0.0.0/8",
+ * "2001:db8::/32", a bare address), else 0. */
+int sconed_config_prefix_valid(const char *s);
+
 const char *sconed_enforce_name(sconed_enforce e);
 /* Returns 0 and sets *out, or -1 for anything but none/police/shape. */
 int sconed_enforce_parse(const char *s, sconed_enforce *out);

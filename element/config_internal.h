@@ -65,6 +65,11 @@ struct sconed_config {
   sconed_subscriber *subs;
   size_t nsubs, subs_cap;
   sconed_lpm lpm; /* address -> index into subs */
+  /* [dpi]: read by the legacy DPI element only (legacy/), which throttles
+   * flows by their server name; sconed's own engine ignores it. */
+  char (*dpi_sni)[SCONED_DPI_SNI_MAX];
+  size_t ndpi_sni;
+  uint32_t dpi_max_packets;
 };
 
 /* The config with global defaults and nothing else. */

@@ -30,7 +30,8 @@ enum {
   G_RPP = 8,
   G_GRACE = 16,
   G_LAB = 32,
-  G_TEID = 64
+  G_TEID = 64,
+  G_DPI_MAXPKT = 128
 };
 
 typedef struct pending_plan {
@@ -400,6 +401,47 @@ static int on_subscriber(parser *p, const char *k, const char *v) {
   return 1;
 }
 
+/* [dpi]: "sni = NAME" (repeatable: a server name, or with a leading dot
+ * every name under it) and "max_packets = N". */
+static int on_dpi(parser *p, const char *k, const char *v) {
+  sconed_config *c = p->c;
+  if (!strcmp(k, "max_packets")) {
+    uint64_t x;
+    if (!once(p, &p->global_seen, G_DPI_MAXPKT, k))
+      return 0;
+    if (sconed_parse_uint(v, SCONED_MAX_DPI_MAX_PACKETS, &x) || x < 1)
+      return fail(p, p->lineno, "max_packets '%s': 1 to %d", v,
+                  SCONED_MAX_DPI_MAX_PACKETS);
+    c->dpi_max_packets = (uint32_t)x;
+    return 1;
+  }
+  if (strcmp(k, "sni"))
+    return fail(p, p->lineno,
+                "unknown key '%s' in [dpi] (expected sni or max_packets)", k);
+  size_t n = strlen(v);
+  if (n == 0 || n >= SCONED_DPI_SNI_MAX)
+    return fail(p, p->lineno, "sni '%s': a name of 1 to %d characters", v,
+                SCONED_DPI_SNI_MAX - 1);
+  for (size_t i = 0; i < n; i++) {
+    unsigned char ch = (unsigned char)v[i];
+    if (!(ch == '.' || ch == '-' || (ch >= '0' && ch <= '9') ||
+          (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')))
+      return fail(p, p->lineno, "sni '%s': letters, digits, '-' and '.' only",
+                  v);
+  }
+  if (c->ndpi_sni >= SCONED_DPI_MAX_SNI)
+    return fail(p, p->lineno, "more than %d sni names", SCONED_DPI_MAX_SNI);
+  void *nb = realloc(c->dpi_sni, (c->ndpi_sni + 1) * sizeof(*c->dpi_sni));
+  if (!nb)
+    return fail(p, p->lineno, "out of memory");
+  c->dpi_sni = nb;
+  for (size_t i = 0; i <= n; i++) /* names compare case-blind */
+    c->dpi_sni[c->ndpi_sni][i] =
+        (char)((v[i] >= 'A' && v[i] <= 'Z') ? v[i] + 32 : v[i]);
+  c->ndpi_sni++;
+  return 1;
+}
+
 static int handler(void *user, const char *section, const char *k,
                    const char *v) {
   parser *p = user;
@@ -413,11 +455,13 @@ static int handler(void *user, const char *section, const char *k,
     return on_capacity(p, section + 9, k, v);
   if (!strcmp(section, "subscribers"))
     return on_subscriber(p, k, v);
+  if (!strcmp(section, "dpi"))
+    return on_dpi(p, k, v);
   if (!*section)
     return fail(p, p->lineno, "key '%s' before any [section]", k);
   return fail(p, p->lineno,
               "unknown section [%s] (expected [global], [plan NAME], "
-              "[capacity NAME] or [subscribers])",
+              "[capacity NAME], [subscribers] or [dpi])",
               section);
 }
 

@@ -5,9 +5,11 @@
  */
 #include "config.h"
 #include "engine.h"
+#include "legacy.h"
 #include "options.h"
 #include "pcap_path.h"
 #include "runner.h"
+#include "store.h"
 #include "summary.h"
 #include "xdp_run.h"
 
@@ -39,10 +41,78 @@ static int check_config(const char *path) {
   return 0;
 }
 
+/* --legacy-dpi: the legacy element in front of the engine. */
+static void legacy_fn(void *arg, uint8_t *pkt, size_t len, scone_tstamp now,
+                      sconed_verdict *v) {
+  legacy_dpi_process_ip(arg, pkt, len, now, v);
+}
+
+static int legacy_set_config(void *arg, sconed_config *c) {
+  return legacy_dpi_set_config(arg, c);
+}
+
+/* The legacy element's own counters, after the engine's summary (which
+ * counts only the video flows it was given). */
+static void legacy_print(const legacy_dpi *l, int json) {
+  legacy_dpi_stats s;
+  legacy_dpi_stats_get(l, &s);
+  printf(
+      json ? "{\"dpi\":{\"packets\":%llu,\"untracked\":%llu,"
+             "\"scone_packets\":%llu,\"dpi_packets\":%llu,"
+             "\"enforced_packets\":%llu,\"flows\":%llu,"
+             "\"flows_classified\":%llu,\"video_flows\":%llu,"
+             "\"sni_matches\":%llu,\"gave_up\":%llu}}\n"
+           : "dpi: %llu packets (%llu untracked, %llu SCONE untouched, "
+             "%llu inspected, %llu enforced); %llu flows: %llu "
+             "classified, %llu video (%llu by sni), %llu given up\n",
+      (unsigned long long)s.packets, (unsigned long long)s.untracked,
+      (unsigned long long)s.scone_packets, (unsigned long long)s.dpi_packets,
+      (unsigned long long)s.enforced_packets, (unsigned long long)s.flows_total,
+      (unsigned long long)s.flows_classified, (unsigned long long)s.video_flows,
+      (unsigned long long)s.sni_matches, (unsigned long long)s.gave_up);
+}
+
+static int run_offline_legacy(sconed_engine *e, legacy_dpi *l,
+                              const sconed_options *o) {
+  char err[512];
+  sconed_pcap_counts counts;
+  if (sconed_pcap_run_fn(legacy_fn, l, o->pcap_in, o->pcap_out, &counts, err,
+                         sizeof(err))) {
+    fprintf(stderr, "sconed: %s\n", err);
+    return 1;
+  }
+  sconed_summary_print(stdout, e, &counts, o->json);
+  legacy_print(l, o->json);
+  return 0;
+}
+
+static int apply_offline(void *arg, sconed_config *c) {
+  return sconed_engine_set_config(arg, c);
+}
+
+static void log_policy(void *arg, const char *msg) {
+  (void)arg;
+  fprintf(stderr, "sconed: %s\n", msg);
+}
+
 static int run_offline(sconed_engine *e, const sconed_options *o) {
   if (o->datapath_xdp)
     return sconed_xdp_offline(e, o);
   char err[512];
+  if (o->policy_store) {
+    /* One read of the store: a capture has no "later" to follow. */
+    sconed_policy_store_settings ps = {
+        .url = o->policy_store, .ns = o->policy_ns,
+        .config_path = o->config, .apply = apply_offline,
+        .log = log_policy, .arg = e};
+    sconed_policy_store *st = sconed_policy_store_new(&ps, err, sizeof(err));
+    int r = st ? sconed_policy_store_sync(st, err, sizeof(err)) : -1;
+    sconed_policy_store_free(st);
+    if (r < 0) {
+      fprintf(stderr, "sconed: %s\n", err);
+      return 1;
+    }
+  }
   sconed_pcap_counts counts;
   if (sconed_pcap_run(e, o->pcap_in, o->pcap_out, &counts, err, sizeof(err))) {
     fprintf(stderr, "sconed: %s\n", err);
@@ -61,9 +131,12 @@ int main(int argc, char **argv) {
     return check_config(o.check_config);
 
   char err[512];
-  sconed_config *cfg = o.config
-                           ? sconed_config_load(o.config, err, sizeof(err))
-                           : sconed_config_default(o.advice_bps, o.enforce);
+  /* With a store and no file, nobody is a subscriber until the store
+   * says who is: the built-in "everyone" plan would advise strangers. */
+  sconed_config *cfg =
+      o.config         ? sconed_config_load(o.config, err, sizeof(err))
+      : o.policy_store ? sconed_config_parse("", "<store>", err, sizeof(err))
+                       : sconed_config_default(o.advice_bps, o.enforce);
   if (!cfg) {
     fprintf(stderr, "%s\n", o.config ? err : "sconed: out of memory");
     return 1;
@@ -71,7 +144,23 @@ int main(int argc, char **argv) {
   quiet = o.quiet;
   o.engine.log = log_stderr;
   sconed_engine *e = sconed_engine_new(&o.engine);
-  if (!e || sconed_engine_set_config(e, cfg)) {
+  legacy_dpi *l = NULL;
+  if (e && o.legacy_dpi) {
+    legacy_dpi_settings ls;
+    legacy_dpi_settings_default(&ls);
+    ls.max_flows = o.engine.max_flows;
+    if (o.engine.seed_source == SCONED_SEED_FIXED)
+      ls.seed = o.engine.seed;
+    l = legacy_dpi_new(&ls, e);
+    if (!l) {
+      fprintf(stderr, "sconed: cannot start nDPI (memory)\n");
+      sconed_config_free(cfg);
+      sconed_engine_free(e);
+      return 1;
+    }
+  }
+  if (!e ||
+      (l ? legacy_dpi_set_config(l, cfg) : sconed_engine_set_config(e, cfg))) {
     fprintf(stderr, "sconed: cannot create the engine (memory, or no "
                     "random source)\n");
     if (!e)
@@ -79,9 +168,15 @@ int main(int argc, char **argv) {
     sconed_engine_free(e);
     return 1;
   }
-  rc = o.mode == SCONED_MODE_OFFLINE ? run_offline(e, &o)
-       : o.mode == SCONED_MODE_XDP    ? sconed_xdp_live(e, &o)
-                                      : sconed_runner_run(e, &o);
+  if (l)
+    rc = o.mode == SCONED_MODE_OFFLINE
+             ? run_offline_legacy(e, l, &o)
+             : sconed_runner_run_with(e, &o, legacy_fn, legacy_set_config, l);
+  else
+    rc = o.mode == SCONED_MODE_OFFLINE ? run_offline(e, &o)
+         : o.mode == SCONED_MODE_XDP    ? sconed_xdp_live(e, &o)
+                                        : sconed_runner_run(e, &o);
+  legacy_dpi_free(l);
   sconed_engine_free(e);
   return rc;
 }

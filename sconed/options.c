@@ -20,6 +20,7 @@ enum {
   OPT_SEED,
   OPT_CHECK_CONFIG,
   OPT_QUIET,
+  OPT_LEGACY_DPI,
   OPT_HELP,
   OPT_NFQUEUE,
   OPT_NFQ_BATCH,
@@ -29,9 +30,12 @@ enum {
   OPT_RELAY_IDLE,
   OPT_CONTROL,
   OPT_CONTROL_ANY,
+  OPT_CONTROL_TOKEN_FILE,
   OPT_DATAPATH,
   OPT_XDP,
   OPT_XDP_GENERIC,
+  OPT_POLICY_STORE,
+  OPT_POLICY_NS,
 };
 
 static const char usage[] =
@@ -47,6 +51,10 @@ static const char usage[] =
     "  --config FILE       subscribers, plans, capacities (docs/sconed.md);\n"
     "                      without it every flow initiator is an opted-in\n"
     "                      subscriber of one plan\n"
+    "  --policy-store redis://HOST:PORT  plans, subscribers, opt-ins and\n"
+    "                      capacities from a shared store, followed live, on\n"
+    "                      top of --config if given (docs/fleet.md)\n"
+    "  --policy-ns NS      the store's key namespace (default scone)\n"
     "  --advice BPS        downlink advice of that built-in plan (default 5M)\n"
     "  --enforce MODE      police|shape flows that do not follow advice or do\n"
     "                      not speak SCONE (built-in plan; default: off)\n"
@@ -60,6 +68,10 @@ static const char usage[] =
     "                      live runs draw a random key)\n"
     "  --log-addresses     log messages may show IP addresses\n"
     "  --quiet             no per-flow log lines\n"
+    "  --legacy-dpi        today's element instead: nDPI finds video flows\n"
+    "                      (and the config's [dpi] sni names), which are\n"
+    "                      policed or shaped at the plan rate; SCONE packets\n"
+    "                      pass untouched (offline and --nfqueue only)\n"
     "  --check-config FILE parse FILE, print FILE:LINE: reason on error\n"
     "  --help\n"
     "\n"
@@ -73,9 +85,12 @@ static const char usage[] =
     "  --upstream HOST:PORT    ... and forward to this server\n"
     "  --relay-idle SEC        forget a silent relay client (default 60)\n"
     "  --control ADDR:PORT|PATH  HTTP control: GET /metrics, GET /state,\n"
-    "                          POST /capacity?name=X&bps=N, POST /reload;\n"
+    "                          POST /capacity?name=X&bps=N, POST /reload,\n"
+    "                          POST /optin?addr=A&state=in|out;\n"
     "                          loopback only unless --control-any; a PATH\n"
     "                          is a Unix socket\n"
+    "  --control-token-file F  every control request must carry\n"
+    "                          Authorization: Bearer <F's first line>\n"
     "  --xdp IFACE[,IFACE...]  XDP fast path on these interfaces (native\n"
     "                          mode; --xdp-generic: skb mode); detaches\n"
     "                          when sconed exits (docs/xdp.md)\n"
@@ -114,9 +129,11 @@ static int settle_mode(sconed_options *o, int have_plan_options, int nfqueue) {
     o->mode = SCONED_MODE_CHECK_CONFIG;
     return 0;
   }
-  if (o->config && have_plan_options)
+  if ((o->config || o->policy_store) && have_plan_options)
     return bad("--advice and --enforce set the built-in plan; with "
-               "--config, set them in the file");
+               "--config or --policy-store, set them in the file or store");
+  if (o->policy_ns && !o->policy_store)
+    return bad("--policy-ns needs --policy-store");
   int offline = o->pcap_in || o->pcap_out;
   int relay = o->relay.listen || o->relay.upstream;
   if (offline && (!o->pcap_in || !o->pcap_out))
@@ -127,8 +144,12 @@ static int settle_mode(sconed_options *o, int have_plan_options, int nfqueue) {
     return bad("--nfqueue and --relay are separate modes");
   if (!o->relay.listen != !o->relay.upstream)
     return bad("--relay and --upstream go together");
+  if (o->control_token_file && !o->control)
+    return bad("--control-token-file needs --control");
   if (o->control && !nfqueue && !relay)
     return bad("--control needs --nfqueue or --relay");
+  if (o->legacy_dpi && (relay || o->xdp_ifaces || o->datapath_xdp))
+    return bad("--legacy-dpi runs offline or with --nfqueue, not --relay or XDP");
   if (o->xdp_ifaces && (offline || nfqueue || relay || o->control))
     return bad("--xdp is a live mode of its own");
   if (o->datapath_xdp && !offline)
@@ -162,6 +183,7 @@ int sconed_options_parse(sconed_options *o, int argc, char **argv) {
       {"seed", required_argument, 0, OPT_SEED},
       {"check-config", required_argument, 0, OPT_CHECK_CONFIG},
       {"quiet", no_argument, 0, OPT_QUIET},
+      {"legacy-dpi", no_argument, 0, OPT_LEGACY_DPI},
       {"help", no_argument, 0, OPT_HELP},
       {"nfqueue", required_argument, 0, OPT_NFQUEUE},
       {"nfqueue-batch", required_argument, 0, OPT_NFQ_BATCH},
@@ -171,9 +193,12 @@ int sconed_options_parse(sconed_options *o, int argc, char **argv) {
       {"relay-idle", required_argument, 0, OPT_RELAY_IDLE},
       {"control", required_argument, 0, OPT_CONTROL},
       {"control-any", no_argument, 0, OPT_CONTROL_ANY},
+      {"control-token-file", required_argument, 0, OPT_CONTROL_TOKEN_FILE},
       {"datapath", required_argument, 0, OPT_DATAPATH},
       {"xdp", required_argument, 0, OPT_XDP},
       {"xdp-generic", no_argument, 0, OPT_XDP_GENERIC},
+      {"policy-store", required_argument, 0, OPT_POLICY_STORE},
+      {"policy-ns", required_argument, 0, OPT_POLICY_NS},
       {0, 0, 0, 0}};
   memset(o, 0, sizeof(*o));
   sconed_engine_settings_default(&o->engine);
@@ -239,6 +264,9 @@ int sconed_options_parse(sconed_options *o, int argc, char **argv) {
     case OPT_QUIET:
       o->quiet = 1;
       break;
+    case OPT_LEGACY_DPI:
+      o->legacy_dpi = 1;
+      break;
     case OPT_HELP:
       fputs(usage, stdout);
       o->mode = SCONED_MODE_HELP;
@@ -280,6 +308,9 @@ int sconed_options_parse(sconed_options *o, int argc, char **argv) {
     case OPT_CONTROL_ANY:
       o->control_any = 1;
       break;
+    case OPT_CONTROL_TOKEN_FILE:
+      o->control_token_file = optarg;
+      break;
     case OPT_DATAPATH:
       if (strcmp(optarg, "xdp") && strcmp(optarg, "engine"))
         return bad("--datapath wants engine or xdp");
@@ -290,6 +321,12 @@ int sconed_options_parse(sconed_options *o, int argc, char **argv) {
       break;
     case OPT_XDP_GENERIC:
       o->xdp_generic = 1;
+      break;
+    case OPT_POLICY_STORE:
+      o->policy_store = optarg;
+      break;
+    case OPT_POLICY_NS:
+      o->policy_ns = optarg;
       break;
     default:
       fputs(usage, stderr);

@@ -32,6 +32,9 @@ typedef struct sconed_options {
   const char *pcap_in, *pcap_out;
   int json;  /* offline summary as JSON */
   int quiet; /* no per-flow log lines */
+  /* Today's DPI-targeted video throttling (legacy/) in front of the
+   * engine's enforcement instead of SCONE: offline and NFQUEUE only. */
+  int legacy_dpi;
   /* Seed source, flow and subscriber budgets and log_addresses are set
    * here; the log callback is the caller's. */
   sconed_engine_settings engine;
@@ -39,9 +42,13 @@ typedef struct sconed_options {
   sconed_relay_settings relay;
   const char *control; /* ADDR:PORT or a Unix socket path; NULL: none */
   int control_any;     /* a non-loopback control address is allowed */
+  const char *control_token_file; /* bearer token for the control; NULL */
   int datapath_xdp;    /* --datapath xdp: offline through the XDP program */
   const char *xdp_ifaces; /* --xdp: attach to these */
   int xdp_generic;        /* --xdp-generic: skb mode instead of native */
+  /* redis://HOST:PORT of the shared policy store, and its namespace
+   * (NULL: "scone"); NULL: none (docs/fleet.md). */
+  const char *policy_store, *policy_ns;
 } sconed_options;
 
 /* Parses argv into o. Returns 0 (o->mode says what to run), or 2 for a

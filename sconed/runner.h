@@ -7,11 +7,17 @@
 #ifndef SCONED_RUNNER_H
 #define SCONED_RUNNER_H
 
+#include "dp.h"
 #include "engine.h"
 #include "options.h"
 
 /* Runs o->mode (SCONED_MODE_NFQUEUE or SCONED_MODE_RELAY) on e, which
  * stays the caller's. Returns a process exit status. */
 int sconed_runner_run(sconed_engine *e, const sconed_options *o);
+/* Same with an element in front of the engine (dp.h's hooks). */
+int sconed_runner_run_with(sconed_engine *e, const sconed_options *o,
+                           sconed_process_fn process,
+                           int (*set_config)(void *arg, sconed_config *c),
+                           void *hook_arg);
 
 #endif

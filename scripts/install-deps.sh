@@ -14,6 +14,9 @@ add libgnutls28-dev libngtcp2-dev libngtcp2-crypto-gnutls-dev libnghttp3-dev
 add libnetfilter-queue-dev libmnl-dev                # sconed's NFQUEUE path
 add libsystemd-dev                                   # sconed's sd_notify (Type=notify)
 add libbpf-dev bpftool clang                         # sconed's XDP fast path (xdp/)
+add libndpi-dev                                      # sconed --legacy-dpi: the DPI baseline
+add libhiredis-dev                                   # sconed --policy-store: Redis client (policy/)
+add redis-server redis-tools                         # tests/policy: a real store; redis-cli, redis-benchmark
 add clang libclang-rt-14-dev llvm                    # make fuzz; llvm-symbolizer
 add valgrind                                         # callgrind gate, make bench
 add python3                                          # CLI tests' JSON checks

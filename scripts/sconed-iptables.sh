@@ -5,6 +5,7 @@
 #                              [--family 4|6|both]
 #   sconed-iptables.sh remove  [--chain NAME] [--family 4|6|both]
 #   sconed-iptables.sh status  [--chain NAME]
+#   sconed-iptables.sh counts  [--chain NAME] [--family 4|6|both]
 #
 # install puts the rules in their own chain of the mangle table and jumps
 # to it from FORWARD (for IPv4 and IPv6), so remove can take out exactly
@@ -19,7 +20,12 @@
 # --queue-bypass lets packets through untouched while no sconed listens
 # (not started yet, restarting, killed), and sconed itself asks the kernel
 # to fail open when its queue is full, so the element never blackholes
-# traffic. --iface limits it to the subscriber-facing interface: packets
+# traffic. counts prints, per family, how many packets the NFQUEUE rule
+# sent toward sconed since install (iptables=iptables packets=N bytes=M):
+# judged ones, and also those that passed unjudged (bypassed while no
+# sconed listened, or failed open on a full queue), which nothing else
+# counts; minus sconed_datapath_received_total (per sconed run) they are
+# the packets that passed untouched. --iface limits it to the subscriber-facing interface: packets
 # in from it (uplink) and out to it (downlink). Needs root.
 set -eu
 
@@ -31,7 +37,7 @@ chain=SCONED
 family=both
 
 usage() {
-	sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -63,6 +69,15 @@ case $family in
 4) tools=iptables ;;
 6) tools=ip6tables ;;
 both) tools="iptables ip6tables" ;;
+counts)
+	for t in $tools; do
+		$t -w -t mangle -L "$chain" -v -x -n 2>/dev/null |
+			awk -v t="$t" '$3 == "NFQUEUE" {
+				p += $1; b += $2; n++ }
+				END { if (n) printf "%s packets=%d bytes=%d\n", t, p, b
+				      else { printf "%s: no NFQUEUE rule\n", t; exit 1 } }' ||
+			exit 1
+	done ;;
 *) usage ;;
 esac
 
@@ -105,6 +120,15 @@ status)
 		echo "== $t"
 		$t -w -t mangle -S FORWARD | grep -- "-j $chain\$" || true
 		$t -w -t mangle -S "$chain" 2>/dev/null || echo "(no chain $chain)"
+	done ;;
+counts)
+	for t in $tools; do
+		$t -w -t mangle -L "$chain" -v -x -n 2>/dev/null |
+			awk -v t="$t" '$3 == "NFQUEUE" {
+				p += $1; b += $2; n++ }
+				END { if (n) printf "%s packets=%d bytes=%d\n", t, p, b
+				      else { printf "%s: no NFQUEUE rule\n", t; exit 1 } }' ||
+			exit 1
 	done ;;
 *) usage ;;
 esac

@@ -11,13 +11,14 @@
 void scone_video_pacer_init(scone_video_pacer *p, int reset_on_decrease) {
   memset(p, 0, sizeof *p);
   scone_budget_init(&p->budget, SCONE_PERIOD, 0);
+  p->period = SCONE_PERIOD;
   p->reset_on_decrease = reset_on_decrease;
 }
 
 void scone_video_pacer_set_cap(scone_video_pacer *p, uint64_t cap_bps) {
   if (p->reset_on_decrease && cap_bps != 0 &&
       (p->cap_bps == 0 || cap_bps < p->cap_bps))
-    scone_budget_init(&p->budget, SCONE_PERIOD, 0);
+    scone_budget_init(&p->budget, p->period ? p->period : SCONE_PERIOD, 0);
   p->cap_bps = cap_bps;
   scone_budget_set_rate(&p->budget, cap_bps);
 }

@@ -265,6 +265,10 @@ int scone_video_player_new(scone_video_player **pp, const scone_video_mpd *mpd,
     return err;
   }
   scone_video_pacer_init(&p->pacer, s.reset_on_decrease);
+  if (s.budget_period != 0) {
+    p->pacer.period = s.budget_period;
+    scone_budget_init(&p->pacer.budget, s.budget_period, 0);
+  }
   for (uint32_t i = 0; i < p->ntracks; i++) {
     track *t = &p->tracks[i];
     t->media =

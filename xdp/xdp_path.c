@@ -214,7 +214,7 @@ static void xdp_ip(void *arg, uint8_t *ip, size_t len, scone_tstamp now,
 int sconed_xdp_pcap_run(sconed_xdp *x, const char *in, const char *out,
                         sconed_pcap_counts *counts, char *err, size_t errlen) {
   x->last_now = 0;
-  int rc = sconed_pcap_run_with(xdp_ip, x, in, out, counts, err, errlen);
+  int rc = sconed_pcap_run_fn(xdp_ip, x, in, out, counts, err, errlen);
   sconed_xdp_set_now(x, 0);
   return rc;
 }

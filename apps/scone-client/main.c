@@ -53,6 +53,10 @@ static void usage(FILE *f) {
              "                        retransmissions) or off\n"
              "  --output FILE         append response bodies to FILE\n"
              "  --quiet               no per-response lines on stderr\n"
+             "  --sni NAME            TLS server name to send (default: the "
+             "URL's host if\n"
+             "                        a name), e.g. a video CDN's, as DPI "
+             "sees it\n"
              "  -h, --help            this help\n"
              "DUR: 10s, 500ms, 2m, ...; a bare number is seconds.\n");
 }
@@ -138,6 +142,7 @@ enum {
   OPT_INDICATION,
   OPT_OUTPUT,
   OPT_QUIET,
+  OPT_SNI,
 };
 
 int main(int argc, char **argv) {
@@ -156,6 +161,7 @@ int main(int argc, char **argv) {
       {"indication", required_argument, NULL, OPT_INDICATION},
       {"output", required_argument, NULL, OPT_OUTPUT},
       {"quiet", no_argument, NULL, OPT_QUIET},
+      {"sni", required_argument, NULL, OPT_SNI},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
@@ -215,6 +221,9 @@ int main(int argc, char **argv) {
       break;
     case OPT_QUIET:
       app.quiet = 1;
+      break;
+    case OPT_SNI:
+      cfg.sni = optarg;
       break;
     case 'h':
       usage(stdout);

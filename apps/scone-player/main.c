@@ -46,6 +46,10 @@ static void usage(FILE *f) {
       "  --stop-on-missing     end at the first missing segment (default: "
       "skip it)\n"
       "  --max-buffer DUR      buffer ahead at most this much (default 30s)\n"
+      "  --budget-period DUR   the advice budget's window (default the "
+      "draft's 67s);\n"
+      "                        for labs whose element runs a shorter "
+      "period\n"
       "  -h, --help            print this and exit\n"
       "stdout: a line per segment (time, rung, size, buffer, throughput, "
       "advice),\n"
@@ -91,6 +95,7 @@ enum {
   OPT_CONN_TIMEOUT,
   OPT_STOP_MISSING,
   OPT_MAX_BUFFER,
+  OPT_BUDGET_PERIOD,
 };
 
 int main(int argc, char **argv) {
@@ -110,6 +115,7 @@ int main(int argc, char **argv) {
       {"connect-timeout", required_argument, NULL, OPT_CONN_TIMEOUT},
       {"stop-on-missing", no_argument, NULL, OPT_STOP_MISSING},
       {"max-buffer", required_argument, NULL, OPT_MAX_BUFFER},
+      {"budget-period", required_argument, NULL, OPT_BUDGET_PERIOD},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
@@ -179,6 +185,11 @@ int main(int argc, char **argv) {
     case OPT_MAX_BUFFER:
       bad = args_duration(optarg, &o.ps.buffer.max) != 0 ||
             o.ps.buffer.max < o.ps.buffer.startup;
+      break;
+    case OPT_BUDGET_PERIOD:
+      /* At least a second: the budget's 67 buckets need some width. */
+      bad = args_duration(optarg, &o.ps.budget_period) != 0 ||
+            o.ps.budget_period < SCONE_SECONDS;
       break;
     case 'h':
       usage(stdout);

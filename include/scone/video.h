@@ -348,6 +348,7 @@ typedef struct scone_video_pacer {
   scone_budget budget;
   uint64_t cap_bps; /* 0: no advice, no limit */
   int reset_on_decrease;
+  scone_duration period; /* the budget's window; 0: SCONE_PERIOD */
 } scone_video_pacer;
 
 void scone_video_pacer_init(scone_video_pacer *p, int reset_on_decrease);
@@ -402,6 +403,11 @@ typedef struct scone_video_player_settings {
   /* A segment that fails all its retries: 0 (default) skips it as a 404
    * is; 1 ends the session with SCONE_VIDEO_ERR_FAILED. */
   int stop_on_failure;
+  /* The advice budget's window: 0 (default) is the draft's 67 s. A lab
+   * whose element runs a shortened period (sconed's lab_short_period)
+   * gives the same here, or the player's bursts within 67 s would look
+   * non-conforming over the element's shorter periods. */
+  scone_duration budget_period;
 } scone_video_player_settings;
 
 void scone_video_player_settings_default(scone_video_player_settings *s);

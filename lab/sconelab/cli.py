@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 
+from . import results as qoe
 from . import scenario, topo
 from .session import run_session
 from .topo import LabError
@@ -20,7 +21,8 @@ REPO = os.path.dirname(HERE)
 # and PREFIX/sbin and the rules helper is PREFIX/libexec/scone.
 IN_TREE = os.path.exists(os.path.join(REPO, "scripts", "sconed-iptables.sh"))
 PREFIX = os.path.dirname(os.path.dirname(REPO))
-PROGRAMS = ("scone-link", "sconed", "scone-server", "scone-client")
+PROGRAMS = ("scone-link", "sconed", "scone-server", "scone-client",
+            "scone-player", "scone-video-content")
 
 
 def find_programs(bindir):
@@ -109,11 +111,15 @@ def describe(sc):
             f"{el['action']}, "
             + (f"cell capacity {_mbit(el['capacity'])} Mbit/s"
                if el["capacity"] else "no cell capacity")
-            + f", period {sc.period:g} s")
+            + f", period {sc.period:g} s"
+            + (" (shortened: not draft-conforming)"
+               if sc.period < scenario.PERIOD_DRAFT else ""))
     cl = sc.client
+    what = (("follows advice" if cl["follow_advice"] else
+              "ignores advice") if cl["program"] == "scone-player" else
+             f"GET {cl['path']} x{cl['repeat']}")
     lines.append(f"  client: {cl['program']} "
-                 f"{'SCONE' if cl['scone'] else 'no SCONE'}, GET "
-                 f"{cl['path']} x{cl['repeat']}; seeds "
+                 f"{'SCONE' if cl['scone'] else 'no SCONE'}, {what}; seeds "
                  f"{' '.join(map(str, sc.seeds))}; at most "
                  f"{sc.duration:g} s each")
     for e in sc.events:
@@ -126,19 +132,43 @@ def load(path):
         return scenario.parse(f.read(), path)
 
 
-def cmd_run(a):
-    sc = load(a.scenario)
-    if a.seeds:
-        try:
+def _override(sc, a):
+    """The command line's --seeds, --duration and --period."""
+    try:
+        if a.seeds:
             sc.seeds = scenario.seeds(a.seeds)
-        except ValueError as e:
-            raise scenario.ScenarioError(f"--seeds: {e}") from None
+        if a.duration:
+            sc.duration = scenario.duration(a.duration)
+        if a.period:
+            sc.period = scenario.duration(a.period)
+    except ValueError as e:
+        raise scenario.ScenarioError(f"{sc.path}: {e}") from None
+    if not scenario.PERIOD_LAB_MIN <= sc.period <= 3600 or \
+            sc.period != int(sc.period):
+        raise scenario.ScenarioError(f"--period: whole seconds from 1 s to "
+                                     "3600 s")
+    for e in sc.events:
+        if e.at >= sc.duration:
+            raise scenario.ScenarioError(
+                f"{sc.path}:{e.line}: the event comes after the session's "
+                f"duration ({sc.duration:g} s)")
+
+
+def cmd_run(a):
+    scs = [load(p) for p in a.scenario]
+    for sc in scs:
+        _override(sc, a)
     why = topo.can_run()
     if why:
         print(f"scone-lab: SKIP: {why}", file=sys.stderr)
         return 77
     progs, dirs = find_programs(a.bin)
-    for prog in PROGRAMS:
+    need = set(PROGRAMS[:3])
+    for sc in scs:
+        need |= ({"scone-player", "scone-video-content"}
+                 if sc.client["program"] == "scone-player" else
+                 {"scone-client"})
+    for prog in sorted(need):
         if prog not in progs:
             print(f"scone-lab: {prog} missing in {', '.join(dirs)}"
                   + (" (run make)" if IN_TREE and not a.bin else ""),
@@ -147,15 +177,46 @@ def cmd_run(a):
     iptables = (os.path.join(REPO, "scripts", "sconed-iptables.sh")
                 if IN_TREE else
                 os.path.join(PREFIX, "libexec", "scone", "sconed-iptables"))
-    out_dir = a.out or (os.path.join(REPO, "build", "lab") if IN_TREE
-                        else "scone-lab-results")
-    out = os.path.abspath(os.path.join(out_dir, sc.name))
-    os.makedirs(out, exist_ok=True)
-    print(describe(sc), flush=True)
-    net = topo.Topology()
-    results, status = [], 0
+    out_dir = os.path.abspath(a.out or (
+        os.path.join(REPO, "build", "lab") if IN_TREE
+        else "scone-lab-results"))
+    status, table, plots = 0, [], []
     for sig in STOP_SIGNALS:
         signal.signal(sig, _on_signal)
+    try:
+        for sc in scs:
+            st, results, png = run_one(sc, a, progs, iptables, out_dir)
+            status = max(status, st)
+            if results and sc.client["program"] == "scone-player":
+                table.append((sc.name, results))
+                if png:
+                    plots.append(png)
+            if st == 130:
+                break
+    finally:
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_DFL)
+    if table:
+        md = qoe.write_tables(out_dir, table)
+        print("\nQoE, median (min-max) over seeds:\n" + md)
+        print(f"table: {os.path.join(out_dir, 'qoe.md')} and "
+              f"{os.path.join(out_dir, 'qoe.csv')}")
+        for p in plots:
+            print(f"plot: {p}")
+    return status
+
+
+def run_one(sc, a, progs, iptables, out_dir):
+    """One scenario's sessions: (status, results, plot path)."""
+    out = os.path.join(out_dir, sc.name)
+    os.makedirs(out, exist_ok=True)
+    print(describe(sc), flush=True)
+    if sc.period < scenario.PERIOD_DRAFT:
+        print(f"  NOTE: sconed's monitoring period is shortened to "
+              f"{sc.period:g} s for this run (the draft's is 67 s): not "
+              "draft-conforming", flush=True)
+    net = topo.Topology()
+    results, status = [], 0
     try:
         print(f"  namespaces {net.tag}-{{c,l,r,s}}; results in {out}",
               flush=True)
@@ -181,13 +242,23 @@ def cmd_run(a):
         for sig in STOP_SIGNALS:
             signal.signal(sig, signal.SIG_IGN)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, _on_signal)
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump(results, f, indent=1, sort_keys=True)
-    if results:
+    png = None
+    if results and sc.client["program"] == "scone-player":
+        print(qoe.header())
+        print(qoe.row(sc.name, results))
+        try:
+            png = qoe.plot(sc, results[0], out, sc.element["plan"])
+        except (RuntimeError, OSError) as e:
+            print(f"scone-lab: plot: {e}", file=sys.stderr)
+    elif results:
         print(SUMMARY_HEAD)
         for r in results:
             print(summary_line(r))
-    return status
+    return status, results, png
 
 
 def cmd_check(a):
@@ -221,7 +292,7 @@ def main(argv=None):
                    "too")
     sub = p.add_subparsers(dest="cmd")
     r = sub.add_parser("run", help="run a scenario's sessions (root)")
-    r.add_argument("scenario")
+    r.add_argument("scenario", nargs="+")
     r.add_argument("--bin",
                    help="where the programs are (default: build/bin in "
                    "the source tree, else the installed ones)")
@@ -229,6 +300,11 @@ def main(argv=None):
                    help="results go to OUT/<scenario>/ (default: build/lab "
                    "in the source tree, else ./scone-lab-results)")
     r.add_argument("--seeds", help="instead of the scenario's: 1,2,3")
+    r.add_argument("--duration", help="instead of the scenario's: 30s")
+    r.add_argument("--period",
+                   help="sconed's monitoring period instead of the "
+                   "scenario's; below 67 s it is a lab's shortened period, "
+                   "not draft-conforming (said in the output): 10s")
     c = sub.add_parser("check", help="parse scenarios, print what they do")
     c.add_argument("scenario", nargs="+")
     a = p.parse_args(argv)

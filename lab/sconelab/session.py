@@ -7,9 +7,10 @@ import json
 import os
 import re
 import socket
+import subprocess
 import time
 
-from . import topo
+from . import scenario, topo
 from .procs import Proc
 from .topo import LabError
 
@@ -62,7 +63,11 @@ def sconed_config(sc):
         with open(el["config"]) as f:
             return f.read()
     lines = ["; written by scone-lab for scenario " + sc.name,
-             "[global]", f"period = {int(sc.period)}s", "", "[plan lab]"]
+             "[global]", f"period = {int(sc.period)}s"]
+    if sc.period < scenario.PERIOD_DRAFT:
+        # Not draft-conforming: sconed takes it only when told it is a lab.
+        lines.append("lab_short_period = yes")
+    lines += ["", "[plan lab]"]
     # The action always: a plan section with no key would not exist.
     lines.append(f"action = {el['action']}")
     if el["plan"] and el["advice"]:
@@ -148,6 +153,94 @@ def key_values(path):
     return out
 
 
+WINDOW = 67.0  # the draft's period: the issue's per-window byte counts
+
+_SEGMENT = re.compile(r"^t=([0-9.]+) (video|audio) #\d+ rung (\d+) (\d+)k "
+                      r"([0-9.]+)kB in ([0-9.]+)s buf ([0-9.]+)s")
+
+
+def make_content(progs, root, seconds):
+    """Synthetic DASH content (the video tests' kind: the real ladder's
+    segment sizes, sparse files) of at least seconds, made once per
+    results folder."""
+    d = os.path.join(root, f"content-{seconds}s")
+    if not os.path.exists(os.path.join(d, "manifest.mpd")):
+        tmp = d + ".tmp"
+        subprocess.run(["rm", "-rf", tmp], check=True)
+        r = subprocess.run([progs["scone-video-content"], "synth", tmp,
+                            "--duration", str(seconds), "--seed", "1"],
+                           stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True)
+        if r.returncode != 0:
+            raise LabError(f"scone-video-content synth: {r.stderr.strip()}")
+        os.rename(tmp, d)
+    return d
+
+
+def player_result(out_path, json_path):
+    """The player's QoE record and its per-segment lines."""
+    res = {"qoe": None, "segments": []}
+    with open(out_path, errors="replace") as f:
+        for line in f:
+            m = _SEGMENT.match(line)
+            if m:
+                res["segments"].append({
+                    "t": float(m.group(1)), "media": m.group(2),
+                    "rung": int(m.group(3)), "kbps": int(m.group(4)),
+                    "bytes": int(float(m.group(5)) * 1000),
+                    "dl_s": float(m.group(6)), "buf_s": float(m.group(7))})
+            elif line.startswith("{"):
+                try:
+                    res["qoe"] = json.loads(line)
+                except ValueError:
+                    pass
+    if res["qoe"] is None and os.path.exists(json_path):
+        with open(json_path) as f:
+            res["qoe"] = json.load(f)
+    return res
+
+
+def _sum(m, name):
+    return sum(v for k, v in m.items()
+               if k == name or k.startswith(name + "{"))
+
+
+def sample(sock, t):
+    """What sconed's /metrics says now, summed over plans."""
+    _, text = control(sock, "GET", "/metrics")
+    m = metrics(text)
+    return {"t": round(t, 3),
+            "bytes": _sum(m, "sconed_bytes_total"),
+            "drops": _sum(m, "sconed_drops_total"),
+            "delays": _sum(m, "sconed_delays_total"),
+            "nonconforming": _sum(m, "sconed_flows_nonconforming"),
+            "transitions": _sum(m, "sconed_nonconforming_transitions_total"),
+            "cpu_s": m.get("sconed_cpu_seconds_total")}
+
+
+def windows(samples, length):
+    """Bytes the element saw in each whole window [k*length, (k+1)*length)
+    from the session's start (the last one partial), and the most in any
+    window of that length sliding over the samples."""
+    if not samples:
+        return [], 0
+    b0 = samples[0]["bytes"]
+    fixed, k = [], 1
+    prev = b0
+    for s in samples:
+        while s["t"] >= k * length:
+            fixed.append(s["bytes"] - prev)
+            prev = s["bytes"]
+            k += 1
+    fixed.append(samples[-1]["bytes"] - prev)
+    most, j = 0, 0
+    for i, s in enumerate(samples):
+        while samples[j]["t"] < s["t"] - length:
+            j += 1
+        most = max(most, s["bytes"] - samples[j]["bytes"])
+    return [int(x) for x in fixed], int(most)
+
+
 def run_session(sc, net, progs, out, seed, log=print):
     """Runs one session; returns its results (also in out/session.json).
     Everything it starts is stopped before it returns or raises."""
@@ -176,12 +269,17 @@ def run_session(sc, net, progs, out, seed, log=print):
             el = start("sconed", "r", [
                 progs["sconed"], "--nfqueue",
                 str(topo.NFQUEUE), "--control", sock, "--config", cfg,
-                "--quiet"])
+                "--quiet"] + sc.element["args"])
             el.wait_for(r"nfqueue: serving", 15)
             el.wait_for(r"control: listening", 15)
         srv_args = [progs["scone-server"], "--listen",
                     f"{topo.SERVER}:{SERVER_PORT}", "--state-dir",
                     os.path.join(out, "..", "server-state")]
+        player = sc.client["program"] == "scone-player"
+        if player:
+            srv_args += ["--root", make_content(
+                progs, os.path.dirname(os.path.abspath(out)),
+                int(sc.duration) + 10)]
         if not sc.server["scone"]:
             srv_args.append("--no-scone")
         if sc.server["scone_interval"]:
@@ -191,23 +289,25 @@ def run_session(sc, net, progs, out, seed, log=print):
         server.wait_for("listening on port", 30)
 
         cl = sc.client
-        cli_args = [progs["scone-client"],
-                    f"https://{topo.SERVER}:{SERVER_PORT}{cl['path']}",
-                    "--insecure", "--repeat", str(cl["repeat"]),
-                    "--interval", _interval(cl["interval"]),
-                    "--output", "/dev/null",
-                    "--timeout", _interval(sc.duration)]
-        if not cl["scone"]:
-            cli_args.append("--no-scone")
-        if cl["scone_interval"]:
-            cli_args += ["--scone-interval", _interval(cl["scone_interval"])]
+        if player:
+            cli_args = player_args(sc, progs, out, seed)
+        else:
+            cli_args = client_args(sc, progs)
         cpu0 = el.cpu_seconds() if el else None
+        samples = []
         t0 = time.monotonic()
         client = start("client", "c", cli_args)
         log(f"  seed {seed}: session running (client pid {client.p.pid})")
         pending = list(sc.events)
-        while client.running() and time.monotonic() - t0 < sc.duration:
+        # The player plays duration of media: startup and stalls add to
+        # that, so it gets some grace before it is stopped.
+        limit = sc.duration + (60 if player else 0)
+        next_sample = 0.0
+        while client.running() and time.monotonic() - t0 < limit:
             now = time.monotonic() - t0
+            if el and now >= next_sample:
+                samples.append(sample(sock, now))
+                next_sample += 1.0
             while pending and pending[0].at <= now:
                 e = pending.pop(0)
                 st, body = control(sock, "POST",
@@ -220,10 +320,16 @@ def run_session(sc, net, progs, out, seed, log=print):
                     raise LabError(f"POST /capacity: {st} {body.strip()}")
             time.sleep(0.05)
         wall = time.monotonic() - t0
+        if el:
+            samples.append(sample(sock, wall))
         timed_out = client.running()
         res["client"] = {"exit": client.stop(), "timed_out": timed_out,
-                         "wall_s": round(wall, 3)}
-        res["client"].update(client_result(client.out, client.err))
+                         "wall_s": round(wall, 3), "program": cl["program"]}
+        if player:
+            res["client"].update(player_result(
+                client.out, os.path.join(out, "qoe.json")))
+        else:
+            res["client"].update(client_result(client.out, client.err))
         if el:
             cpu1 = el.cpu_seconds()
             _, text = control(sock, "GET", "/metrics")
@@ -231,7 +337,26 @@ def run_session(sc, net, progs, out, seed, log=print):
                 "cpu_s": (cpu1 - cpu0) if cpu0 is not None and
                 cpu1 is not None else None,
                 "metrics": {k: v for k, v in metrics(text).items()
-                            if k.startswith("sconed_")}}
+                            if k.startswith("sconed_")},
+                "samples": samples}
+            c0, c1 = samples[0]["cpu_s"], samples[-1]["cpu_s"]
+            if c0 is not None and c1 is not None:
+                # sconed's own getrusage over the session.
+                res["element"]["cpu_s"] = c1 - c0
+            res["element"]["windows_67s"], res["element"]["max_67s"] = \
+                windows(samples, WINDOW)
+            res["element"]["max_period"] = windows(samples, sc.period)[1]
+            det = [s["t"] for s in samples
+                   if s["nonconforming"] > 0 or s["transitions"] > 0]
+            res["element"]["detected_s"] = det[0] if det else None
+            if det and player:
+                # What enforcement leaves the flow: each segment fetched
+                # after detection, at the rate it arrived.
+                rates = [g["bytes"] * 8 / g["dl_s"]
+                         for g in res["client"]["segments"]
+                         if g["t"] - g["dl_s"] > det[0] and g["dl_s"] > 0]
+                res["element"]["after_detection_bps"] = (
+                    sorted(rates)[len(rates) // 2] if rates else None)
         server.stop()
         if el and el.stop() != 0:
             raise LabError(f"sconed exit status {el.rc}:\n{el.tail()}")
@@ -245,3 +370,37 @@ def run_session(sc, net, progs, out, seed, log=print):
     with open(os.path.join(out, "session.json"), "w") as f:
         json.dump(res, f, indent=1, sort_keys=True)
     return res
+
+
+def player_args(sc, progs, out, seed):
+    cl = sc.client
+    a = [progs["scone-player"],
+         f"https://{topo.SERVER}:{SERVER_PORT}/manifest.mpd", "--insecure",
+         "--seed", str(seed), "--duration", f"{sc.duration:g}s",
+         "--json", os.path.join(out, "qoe.json")]
+    if not cl["scone"]:
+        a.append("--no-scone")
+    elif not cl["follow_advice"]:
+        a.append("--ignore-advice")
+    if cl["max_buffer"]:
+        a += ["--max-buffer", _interval(cl["max_buffer"])]
+    if cl["budget_period"]:
+        # The draft's 67 s unless the scenario says: a window much
+        # shorter than the buffer makes the budget's burst-then-wait
+        # pacing run the buffer dry (docs/lab.md).
+        a += ["--budget-period", f"{cl['budget_period']:g}s"]
+    return a
+
+
+def client_args(sc, progs):
+    cl = sc.client
+    a = [progs["scone-client"],
+         f"https://{topo.SERVER}:{SERVER_PORT}{cl['path']}",
+         "--insecure", "--repeat", str(cl["repeat"]),
+         "--interval", _interval(cl["interval"]), "--output", "/dev/null",
+         "--timeout", _interval(sc.duration)]
+    if not cl["scone"]:
+        a.append("--no-scone")
+    if cl["scone_interval"]:
+        a += ["--scone-interval", _interval(cl["scone_interval"])]
+    return a

@@ -262,6 +262,10 @@ static int run_client(const args *a) {
       return 2;
     }
   }
+  /* Room for a burst the element releases at once (a stalled sconed's
+   * queue): only the element may lose packets, not this socket. */
+  int sz = 4 << 20;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
   if (connect(fd, (struct sockaddr *)&to.ss, to.len) < 0) {
     perror("client connect");
     return 2;

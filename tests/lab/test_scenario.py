@@ -143,7 +143,11 @@ class Refusals(unittest.TestCase):
         self.refused("[link]\n[link]\n", 2, "again")
         self.refused("[scenario]\nseeds = 1 x\n", 2, "not a whole number")
         self.refused("[scenario]\nseeds = 1 1\n", 2, "repeated")
-        self.refused("[scenario]\nperiod = 10s\n", 2, "engine change")
+        self.refused("[scenario]\nperiod = 500ms\n", 2, "at least 1 s")
+        # A shortened period is written with sconed's lab switch.
+        cfg = sconed_config(parse("[scenario]\nperiod = 10s\n"))
+        self.assertIn("period = 10s\nlab_short_period = yes\n", cfg)
+        self.assertNotIn("lab_short_period", sconed_config(parse("")))
         self.refused("[scenario]\nperiod = 2h\n", 2, "not a duration")
         self.refused("[scenario]\nperiod = 61min\n", 2, "up to 3600 s")
         self.assertEqual(parse("[scenario]\nperiod = 2min\n").period, 120)
@@ -159,8 +163,15 @@ class Refusals(unittest.TestCase):
                      4, "TIME = capacity RATE")
         self.refused("[scenario]\nduration = 10s\n[element]\ncapacity = 5M\n"
                      "[events]\n20s = capacity 1M\n", 6, "after the session")
-        self.refused("[client]\nprogram = scone-player\n", 2, "not built")
         self.refused("[client]\nfollow_advice = no\n", 2, "player setting")
+        self.refused("[client]\nprogram = scone-player\npath = /x\n", 3,
+                     "scone-client's")
+        sc = parse("[client]\nprogram = scone-player\nfollow_advice = no\n"
+                   "[element]\nargs = --foo 'a b'\n")
+        self.assertFalse(sc.client["follow_advice"])
+        self.assertEqual(sc.element["args"], ["--foo", "a b"])
+        self.refused("[element]\nargs = 'open\n", 2, "args")
+        self.refused("[element]\nsconed = no\nargs = -q\n", 3, "no element")
         self.refused("[client]\npath = bytes\n", 2, "URL path")
         self.refused("[element]\nplan = 1M\naction = police\nburst = lots\n",
                      4, "size in bytes")

@@ -140,6 +140,8 @@ echo "ok: reload counters 1 good, 2 refused"
 grep -q '^sconed_monitoring_period_seconds 67.000$' "$work/m" ||
 	fail "sconed_monitoring_period_seconds not 67"
 grep -q '^sconed_lab_short_period 0$' "$work/m" || fail "lab period shown"
+grep -Eq '^sconed_cpu_seconds_total [0-9]+\.[0-9]{6}$' "$work/m" ||
+	fail "sconed_cpu_seconds_total missing"
 # Only plans of this config and earlier ones that counted: not the
 # engine's built-in default it runs until its first config.
 grep -q 'plan="default"' "$work/m" &&

@@ -9,6 +9,7 @@
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef DLT_LINUX_SLL2
@@ -388,10 +389,73 @@ static void enforcement_offline(void **state) {
   rmdir(dir);
 }
 
+static long file_size(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* An output that names the input however it is spelled (the same path, a
+ * hard link, a symbolic link, stdout redirected to it) is refused before
+ * anything is written, and the input keeps every byte. */
+static void output_never_overwrites_input(void **state) {
+  (void)state;
+  trace tr;
+  build_trace(&tr);
+  char dir[] = "/tmp/sconed-same-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char in[128], hard[128], sym[128], copy[128], sum[128], other[128];
+  snprintf(in, sizeof(in), "%s/in.pcap", dir);
+  snprintf(hard, sizeof(hard), "%s/hard.pcap", dir);
+  snprintf(sym, sizeof(sym), "%s/sym.pcap", dir);
+  snprintf(copy, sizeof(copy), "%s/copy.pcap", dir);
+  snprintf(sum, sizeof(sum), "%s/sum.txt", dir);
+  snprintf(other, sizeof(other), "%s/other.pcap", dir);
+  write_pcap(in, DLT_RAW, &tr, 0);
+  long size = file_size(in);
+  assert_true(size > 100);
+  assert_int_equal(link(in, hard), 0);
+  assert_int_equal(symlink(in, sym), 0);
+  char cp[512];
+  snprintf(cp, sizeof(cp), "cp %s %s", in, copy);
+  assert_int_equal(system(cp), 0);
+  const char *outs[] = {in, hard, sym};
+  char args[512];
+  for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++) {
+    snprintf(args, sizeof(args), "--pcap-in %s --pcap-out %s", in, outs[i]);
+    assert_int_equal(run_sconed(args, sum), 1);
+    assert_non_null(strstr(slurp(sum), "refusing to overwrite"));
+    assert_int_equal(file_size(in), size);
+    /* Read through the link, written to the file itself. */
+    snprintf(args, sizeof(args), "--pcap-in %s --pcap-out %s", outs[i], in);
+    assert_int_equal(run_sconed(args, sum), 1);
+    assert_int_equal(file_size(in), size);
+  }
+  char cmd[1024];
+  snprintf(cmd, sizeof(cmd), "%s --pcap-in %s --pcap-out - --quiet >> %s 2>%s",
+           SCONED_BIN, in, in, sum);
+  /* Appended to, not truncated by the shell: stdout is the input. */
+  int rc = system(cmd);
+  assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 1);
+  assert_non_null(strstr(slurp(sum), "refusing to overwrite"));
+  assert_int_equal(file_size(in), size);
+  /* A separate file with the same bytes is fine. */
+  snprintf(args, sizeof(args), "--pcap-in %s --pcap-out %s", copy, other);
+  assert_int_equal(run_sconed(args, sum), 0);
+  assert_true(file_size(other) > 0);
+  unlink(in);
+  unlink(hard);
+  unlink(sym);
+  unlink(copy);
+  unlink(other);
+  unlink(sum);
+  rmdir(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(golden_all_linktypes),
       cmocka_unit_test(enforcement_offline),
+      cmocka_unit_test(output_never_overwrites_input),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

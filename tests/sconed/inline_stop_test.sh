@@ -1,0 +1,144 @@
+#!/bin/bash
+# Stopping an inline sconed loses nothing: client -- router -- server in
+# network namespaces, sconed on the router behind scripts/sconed-iptables.sh,
+# a numbered UDP stream counted at both ends. sconed is stopped (SIGSTOP)
+# for long enough that its kernel queue fills (what does not fit passes
+# through: fail-open), then told to exit (SIGTERM) and continued: it stops
+# the queue taking packets and judges every packet still queued before it
+# closes its socket (closing drops what is queued), so every datagram
+# arrives. Then, with no sconed at all, a stream passes by the bypass and
+# sconed-iptables.sh counts it. With RELIA_KILL=1 it also measures SIGKILL (the kernel drops
+# what was queued; the count is printed, not asserted).
+#
+# usage: inline_stop_test.sh SCONED SCONE_SENDER SCONED_IPTABLES
+#        [COUNT INTERVAL_US STOP_MS]
+# Needs root (network namespaces, iptables); exits 77 (skip) without.
+set -u
+SCONED=$1 SENDER=$2 IPT=$3
+COUNT=${4:-20000} INTERVAL=${5:-100} STOP_MS=${6:-400}
+. "$(dirname "$0")/lib.sh"
+
+if [ "$(id -u)" != 0 ]; then
+	echo "SKIP: needs root for network namespaces and NFQUEUE"
+	exit 77
+fi
+for t in ip iptables ethtool sysctl; do
+	command -v $t >/dev/null || { echo "SKIP: no $t"; exit 77; }
+done
+
+tag=${SCT_NETNS_PREFIX:-sct-stop}-$$
+C=$tag-c R=$tag-r S=$tag-s
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done
+	ip netns exec $R sh "$IPT" remove >/dev/null 2>&1
+	for n in $C $R $S; do ip netns del $n 2>/dev/null; done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+ip netns add $C && ip netns add $R && ip netns add $S ||
+	{ echo "SKIP: cannot create network namespaces"; exit 77; }
+for n in $C $R $S; do ip -n $n link set lo up; done
+ip -n $R link add r0 type veth peer name c0 netns $C
+ip -n $R link add r1 type veth peer name s0 netns $S
+ip -n $C addr add 10.78.1.2/24 dev c0
+ip -n $R addr add 10.78.1.1/24 dev r0
+ip -n $R addr add 10.78.2.1/24 dev r1
+ip -n $S addr add 10.78.2.2/24 dev s0
+for p in "$C c0" "$R r0" "$R r1" "$S s0"; do
+	set -- $p
+	ip -n $1 link set $2 up
+	ip netns exec $1 ethtool -K $2 tx off >/dev/null
+done
+ip -n $C route add default via 10.78.1.1
+ip -n $S route add default via 10.78.2.1
+ip netns exec $R sysctl -qw net.ipv4.ip_forward=1
+ip netns exec $R sh "$IPT" install --queue 5 --iface r0 ||
+	fail "sconed-iptables.sh install"
+
+start_sconed() {
+	FAIL_LOG=$1
+	ip netns exec $R "$SCONED" --nfqueue 5 --advice 2M 2>"$FAIL_LOG" &
+	sconed_pid=$!
+	pids+=($sconed_pid)
+	wait_for "$FAIL_LOG" "nfqueue: serving" 10 $sconed_pid ||
+		fail "sconed did not start"
+}
+
+# run NAME PORT SIGNAL...: the stream, with the signals sent to sconed
+# (each after STOP_MS) from a third of the way in.
+run() {
+	name=$1 port=$2
+	shift 2
+	ip netns exec $S "$SENDER" server --listen 10.78.2.2:$port \
+		--idle-ms 2000 --timeout-ms 120000 >"$work/$name.srv" &
+	spid=$!
+	pids+=($spid)
+	wait_for "$work/$name.srv" "ready=1" 10 || fail "server did not start"
+	ip netns exec $C "$SENDER" client --to 10.78.2.2:$port --count $COUNT \
+		--interval-us $INTERVAL --wait-ms 3000 >"$work/$name.cli" &
+	cpid=$!
+	pids+=($cpid)
+	sleep "$(awk "BEGIN{print $COUNT*$INTERVAL/3e6}")"
+	for sig in "$@"; do
+		kill -$sig $sconed_pid
+		sleep "$(awk "BEGIN{print $STOP_MS/1000}")"
+	done
+	wait_gone $cpid 60 || fail "client did not finish"
+	wait_gone $spid 60 || fail "server did not finish"
+	if [ -n "${RELIA_DEBUG:-}" ]; then
+		for n in $C $S; do ip netns exec $n grep Udp: /proc/net/snmp; done
+		ip netns exec $R cat /proc/net/netfilter/nfnetlink_queue
+		ip netns exec $R iptables -t mangle -L SCONED -v -x
+	fi
+}
+
+start_sconed "$work/term.log"
+# STOP, then TERM and CONT together: the queue is full when sconed exits.
+run term 4450 ${RELIA_SIGS:-STOP TERM CONT}
+kill -TERM $sconed_pid 2>/dev/null
+wait_gone $sconed_pid 10 || fail "sconed did not exit after SIGTERM"
+srx=$(value rx "$work/term.srv")
+crx=$(value rx "$work/term.cli")
+echo "sigterm: $COUNT sent each way every ${INTERVAL} us;" \
+	"server got $srx, client got $crx"
+expect "$work/term.srv" rx -eq $COUNT "SIGTERM after SIGSTOP: server"
+expect "$work/term.cli" rx -eq $COUNT "SIGTERM after SIGSTOP: client"
+grep -q "cannot stop queueing" "$work/term.log" && fail "queue not stopped"
+
+# No sconed now: the stream passes by the rule's bypass, and is counted
+# there (sconed-iptables.sh counts), since no sconed can count it.
+before=$(ip netns exec $R sh "$IPT" counts --family 4) ||
+	fail "sconed-iptables.sh counts: $before"
+before=${before#*packets=} before=${before%% *}
+C0=$COUNT
+COUNT=2000
+run bypass 4453
+COUNT=$C0
+expect "$work/bypass.srv" rx -eq 2000 "bypassed, no sconed: server"
+expect "$work/bypass.cli" rx -eq 2000 "bypassed, no sconed: client"
+after=$(ip netns exec $R sh "$IPT" counts --family 4)
+after=${after#*packets=} after=${after%% *}
+[ $((after - before)) -ge 4000 ] ||
+	fail "bypassed packets counted $before -> $after, expected +4000"
+echo "ok: bypassed while no sconed ran: counted $((after - before))" \
+	"(4000 sent)"
+
+if [ "${RELIA_KILL:-0}" = 1 ]; then
+	start_sconed "$work/kill.log"
+	run kill 4451 KILL
+	srx=$(value rx "$work/kill.srv")
+	crx=$(value rx "$work/kill.cli")
+	echo "sigkill: $COUNT sent each way every ${INTERVAL} us;" \
+		"lost $((COUNT - srx)) uplink, $((COUNT - crx)) downlink"
+	start_sconed "$work/kill2.log"
+	run stopkill 4452 STOP KILL
+	srx=$(value rx "$work/stopkill.srv")
+	crx=$(value rx "$work/stopkill.cli")
+	echo "sigstop+sigkill: lost $((COUNT - srx)) uplink," \
+		"$((COUNT - crx)) downlink"
+fi
+echo "PASS"
