@@ -1,5 +1,6 @@
 #include "xdp_run.h"
 
+#include "config.h"
 #include "summary.h"
 #include "xdp_path.h"
 
@@ -54,15 +55,34 @@ int sconed_xdp_offline(sconed_engine *e, const sconed_options *o) {
   return 0;
 }
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig) {
-  (void)sig;
-  stop = 1;
+/* SIGHUP: the config file again, its advice published; a file that does
+ * not parse is reported and the running config stays. */
+static void reload(sconed_engine *e, sconed_xdp *x, const sconed_options *o) {
+  char err[512];
+  if (!o->config) {
+    fprintf(stderr, "sconed: reload: no config file (started without one)\n");
+    return;
+  }
+  sconed_config *c = sconed_config_load(o->config, err, sizeof(err));
+  if (!c) {
+    fprintf(stderr, "sconed: reload failed: %s\n", err);
+    return;
+  }
+  if (sconed_engine_set_config(e, c) || sconed_xdp_publish(x, e))
+    fprintf(stderr, "sconed: reload failed: cannot publish the advice\n");
+  else
+    fprintf(stderr, "sconed: reloaded %s\n", o->config);
 }
 
 int sconed_xdp_live(sconed_engine *e, const sconed_options *o) {
   char err[512];
+  /* Signals are taken synchronously (sigwaitinfo), blocked from here on. */
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  sigprocmask(SIG_BLOCK, &set, NULL);
   sconed_xdp *x = sconed_xdp_open(e, max_flows(o), err, sizeof(err));
   if (!x) {
     fprintf(stderr, "sconed: %s\n", err);
@@ -73,16 +93,19 @@ int sconed_xdp_live(sconed_engine *e, const sconed_options *o) {
     sconed_xdp_close(x);
     return 1;
   }
-  struct sigaction sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_handler = on_signal;
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
   fprintf(stderr, "sconed: xdp fast path on %s (%s mode)\n", o->xdp_ifaces,
           o->xdp_generic ? "generic" : "native");
   fflush(stderr);
-  while (!stop)
-    pause();
+  for (;;) {
+    siginfo_t si;
+    int sig = sigwaitinfo(&set, &si);
+    if (sig == SIGHUP) {
+      reload(e, x, o);
+      fflush(stderr);
+    } else if (sig == SIGINT || sig == SIGTERM) {
+      break;
+    }
+  }
   sconed_xdp_counts c;
   sconed_xdp_counts_get(x, &c);
   fprintf(stderr,

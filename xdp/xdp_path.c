@@ -120,23 +120,33 @@ void sconed_xdp_close(sconed_xdp *x) {
   free(x);
 }
 
+static void prefix_key(const sconed_engine_prefix *p, struct xdp_sub_key *k) {
+  memset(k, 0, sizeof(*k));
+  if (p->family == 4) {
+    k->addr[10] = k->addr[11] = 0xff;
+    memcpy(k->addr + 12, p->addr, 4);
+    k->prefixlen = 96U + p->plen;
+  } else {
+    memcpy(k->addr, p->addr, 16);
+    k->prefixlen = p->plen;
+  }
+}
+
 int sconed_xdp_publish(sconed_xdp *x, const sconed_engine *e) {
   int fd = bpf_map__fd(x->skel->maps.subs);
   size_t n = sconed_engine_prefix_count(e);
+  struct xdp_sub_key *keys = calloc(n ? n : 1, sizeof(*keys));
+  if (!keys)
+    return -1;
+  /* New and changed prefixes first, stale ones removed after, so no
+   * subscriber of both configs is ever missing from the trie. */
   for (size_t i = 0; i < n; i++) {
     sconed_engine_prefix p;
-    if (sconed_engine_prefix_get(e, i, &p))
+    if (sconed_engine_prefix_get(e, i, &p)) {
+      free(keys);
       return -1;
-    struct xdp_sub_key k;
-    memset(&k, 0, sizeof(k));
-    if (p.family == 4) {
-      k.addr[10] = k.addr[11] = 0xff;
-      memcpy(k.addr + 12, p.addr, 4);
-      k.prefixlen = 96U + p.plen;
-    } else {
-      memcpy(k.addr, p.addr, 16);
-      k.prefixlen = p.plen;
     }
+    prefix_key(&p, &keys[i]);
     struct xdp_sub v;
     memset(&v, 0, sizeof(v));
     memcpy(v.sig, p.sig, 2);
@@ -146,9 +156,35 @@ int sconed_xdp_publish(sconed_xdp *x, const sconed_engine *e) {
     v.burst = p.burst > 0 ? (uint32_t)p.burst : 0;
     v.rate_fp[0] = p.rate_fp[0];
     v.rate_fp[1] = p.rate_fp[1];
-    if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
+    if (bpf_map_update_elem(fd, &keys[i], &v, BPF_ANY)) {
+      free(keys);
       return -1;
+    }
   }
+  struct xdp_sub_key cur, next, *stale = NULL;
+  size_t nstale = 0, cap = 0;
+  int more = bpf_map_get_next_key(fd, NULL, &next) == 0;
+  while (more) {
+    cur = next;
+    more = bpf_map_get_next_key(fd, &cur, &next) == 0;
+    int keep = 0;
+    for (size_t i = 0; i < n && !keep; i++)
+      keep = memcmp(&keys[i], &cur, sizeof(cur)) == 0;
+    if (keep)
+      continue;
+    if (nstale == cap) {
+      cap = cap ? cap * 2 : 16;
+      struct xdp_sub_key *ns = realloc(stale, cap * sizeof(*ns));
+      if (!ns)
+        break;
+      stale = ns;
+    }
+    stale[nstale++] = cur;
+  }
+  for (size_t i = 0; i < nstale; i++)
+    bpf_map_delete_elem(fd, &stale[i]);
+  free(stale);
+  free(keys);
   return 0;
 }
 

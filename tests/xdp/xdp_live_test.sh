@@ -63,7 +63,7 @@ ip netns exec $R sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 start_sconed() {
 	FAIL_LOG=$1
 	shift
-	ip netns exec $R "$SCONED" --xdp r0,r1 --advice 2000000 "$@" \
+	ip netns exec $R "$SCONED" --xdp r0,r1 "$@" \
 		2>"$FAIL_LOG" &
 	sconed_pid=$!
 	pids+=($sconed_pid)
@@ -82,12 +82,12 @@ exchange() {
 	fam=$1 addr=$2 port=$3 count=$4 interval=$5
 	srv=$work/server$fam.$port cli=$work/client$fam.$port
 	ip netns exec $S "$SENDER" server --listen "$addr:$port" --capture s0 \
-		--idle-ms 1000 --timeout-ms 30000 >"$srv" &
+		--idle-ms 500 --timeout-ms 30000 >"$srv" &
 	spid=$!
 	pids+=($spid)
 	wait_for "$srv" "ready=1" 10 || fail "server did not start"
 	ip netns exec $C "$SENDER" client --to "$addr:$port" --count "$count" \
-		--interval-us "$interval" --wait-ms 1000 --capture c0 >"$cli" &
+		--interval-us "$interval" --wait-ms 500 --capture c0 >"$cli" &
 	cpid=$!
 	pids+=($cpid)
 }
@@ -104,9 +104,9 @@ xdp_attached() {
 for mode in native generic; do
 	echo "== $mode"
 	if [ $mode = native ]; then
-		start_sconed "$work/sconed-$mode.log"
+		start_sconed "$work/sconed-$mode.log" --advice 2000000
 	else
-		start_sconed "$work/sconed-$mode.log" --xdp-generic
+		start_sconed "$work/sconed-$mode.log" --advice 2000000 --xdp-generic
 	fi
 	xdp_attached r0 && xdp_attached r1 || fail "no XDP program on r0/r1"
 	for fam in 4 6; do
@@ -148,4 +148,32 @@ for mode in native generic; do
 	done
 	echo "ok: $mode: no XDP program left after SIGKILL"
 done
+# Reload: SIGHUP publishes the new config's advice; a new flow gets it.
+cfg=$work/sconed.ini
+write_config() {
+	cat >"$cfg" <<INI
+[plan p]
+downlink = $1
+
+[subscribers]
+subscriber = 10.79.1.0/24 p opt-in
+INI
+}
+write_config 2M
+start_sconed "$work/sconed-reload.log" --config "$cfg"
+write_config 500k
+kill -HUP $sconed_pid
+wait_for "$work/sconed-reload.log" "reloaded" 10 $sconed_pid ||
+	fail "no reload after SIGHUP"
+exchange 4 10.79.2.2 5100 100 2000
+finish
+cli=$work/client4.5100
+expect "$cli" rx -eq 100 "after reload"
+expect "$cli" sig_26 -eq 0 "after reload: not the old advice"
+low=$(sed -n 's/^sig_\([0-9]*\)=.*/\1/p' "$cli" | sort -n | head -n 1)
+[ -n "$low" ] && [ "$low" -lt 26 ] ||
+	fail "after reload: lowest signal ${low:-none}, expected below 26"
+echo "ok: after SIGHUP the new advice: signal $low"
+kill -TERM $sconed_pid
+wait_gone $sconed_pid 10 || fail "sconed did not exit on SIGTERM"
 echo "PASS"
