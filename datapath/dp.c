@@ -51,9 +51,18 @@ void sconed_dp_destroy(sconed_dp *dp) {
   pthread_mutex_destroy(&dp->lock);
 }
 
+/* Every config change goes in here, under the lock: through the element
+ * in front of the engine when there is one (it takes what it needs, as
+ * the legacy element's server names, and hands the rest on), so a change
+ * from the store or the control reaches it as a reload does. */
+static int swap_locked(sconed_dp *dp, sconed_config *c) {
+  return dp->set_config ? dp->set_config(dp->hook_arg, c)
+                        : sconed_engine_set_config(dp->engine, c);
+}
+
 int sconed_dp_apply(sconed_dp *dp, sconed_config *c) {
   sconed_dp_lock_ctl(dp);
-  int r = sconed_engine_set_config(dp->engine, c);
+  int r = swap_locked(dp, c);
   sconed_dp_unlock_ctl(dp);
   return r;
 }
@@ -67,7 +76,7 @@ int sconed_dp_set_optin(sconed_dp *dp, int family, const uint8_t *addr,
   if (r == 1) {
     /* The flows re-resolve on their next packet, so the entry's advice
      * starts or stops with the flows' next SCONE packets. */
-    if (sconed_engine_set_config(dp->engine, c) < 0)
+    if (swap_locked(dp, c) < 0)
       r = -2;
     else
       dp->c.optin_changes++;
@@ -88,7 +97,7 @@ int sconed_dp_set_optin_prefixes(sconed_dp *dp, const char *const *prefixes,
     if (sconed_config_set_optin_prefix(c, prefixes[i], opt_in[i]) < 0)
       r = -1;
   if (r == 0)
-    r = sconed_engine_set_config(dp->engine, c);
+    r = swap_locked(dp, c);
   else
     sconed_config_free(c);
   sconed_dp_unlock_ctl(dp);
@@ -96,29 +105,15 @@ int sconed_dp_set_optin_prefixes(sconed_dp *dp, const char *const *prefixes,
 }
 
 int sconed_dp_reload(sconed_dp *dp, char *err, size_t errlen) {
-  if (dp->policy) {
-    sconed_config *c = sconed_policy_store_build(dp->policy, err, errlen);
-    sconed_dp_lock_ctl(dp);
-    int ret = c ? sconed_engine_set_config(dp->engine, c) : -1;
-    if (ret == 0)
-      dp->c.reloads++;
-    else
-      dp->c.reload_errors++;
-    sconed_dp_unlock_ctl(dp);
-    return ret;
-  }
-  if (!dp->config_path) {
+  sconed_config *c = NULL;
+  if (dp->policy)
+    c = sconed_policy_store_build(dp->policy, err, errlen);
+  else if (dp->config_path)
+    c = sconed_config_load(dp->config_path, err, errlen);
+  else
     snprintf(err, errlen, "no config file to reload (started without one)");
-    sconed_dp_lock_ctl(dp);
-    dp->c.reload_errors++;
-    sconed_dp_unlock_ctl(dp);
-    return -1;
-  }
-  sconed_config *c = sconed_config_load(dp->config_path, err, errlen);
   sconed_dp_lock_ctl(dp);
-  int ret = !c               ? -1
-            : dp->set_config ? dp->set_config(dp->hook_arg, c)
-                             : sconed_engine_set_config(dp->engine, c);
+  int ret = c ? swap_locked(dp, c) : -1;
   if (ret == 0)
     dp->c.reloads++;
   else

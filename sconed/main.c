@@ -54,8 +54,6 @@ static int legacy_set_config(void *arg, sconed_config *c) {
   return legacy_dpi_set_config(arg, c);
 }
 
-/* The legacy element's own counters, after the engine's summary (which
- * counts only the video flows it was given). */
 /* The legacy element's own counters after the engine's summary (which
  * counts only the video flows it was given); with --json, as a "dpi"
  * member of the same object. */
@@ -160,26 +158,30 @@ static void log_policy(void *arg, const char *msg) {
   fprintf(stderr, "sconed: %s\n", msg);
 }
 
+/* Offline, one read of the store before the capture (a capture has no
+ * "later" to follow), swapped in through apply as the live paths do. */
+static int read_store_once(const sconed_options *o,
+                           int (*apply)(void *arg, sconed_config *c),
+                           void *arg) {
+  char err[512];
+  sconed_policy_store_settings ps = {.url = o->policy_store,
+                                     .ns = o->policy_ns,
+                                     .config_path = o->config,
+                                     .apply = apply,
+                                     .log = log_policy,
+                                     .arg = arg};
+  sconed_policy_store *st = sconed_policy_store_new(&ps, err, sizeof(err));
+  int r = st ? sconed_policy_store_sync(st, err, sizeof(err)) : -1;
+  sconed_policy_store_free(st);
+  if (r < 0)
+    fprintf(stderr, "sconed: %s\n", err);
+  return r;
+}
+
 static int run_offline(sconed_engine *e, const sconed_options *o) {
   if (o->datapath_xdp)
     return sconed_xdp_offline(e, o);
   char err[512];
-  if (o->policy_store) {
-    /* One read of the store: a capture has no "later" to follow. */
-    sconed_policy_store_settings ps = {.url = o->policy_store,
-                                       .ns = o->policy_ns,
-                                       .config_path = o->config,
-                                       .apply = apply_offline,
-                                       .log = log_policy,
-                                       .arg = e};
-    sconed_policy_store *st = sconed_policy_store_new(&ps, err, sizeof(err));
-    int r = st ? sconed_policy_store_sync(st, err, sizeof(err)) : -1;
-    sconed_policy_store_free(st);
-    if (r < 0) {
-      fprintf(stderr, "sconed: %s\n", err);
-      return 1;
-    }
-  }
   sconed_pcap_counts counts;
   if (sconed_pcap_run(e, o->pcap_in, o->pcap_out, &counts, err, sizeof(err))) {
     fprintf(stderr, "sconed: %s\n", err);
@@ -235,15 +237,19 @@ int main(int argc, char **argv) {
     sconed_engine_free(e);
     return 1;
   }
-  if (l)
+  if (o.mode == SCONED_MODE_OFFLINE && o.policy_store &&
+      read_store_once(&o, l ? legacy_set_config : apply_offline,
+                      l ? (void *)l : (void *)e) < 0)
+    rc = 1;
+  else if (l)
     rc = o.mode == SCONED_MODE_OFFLINE
              ? run_offline_legacy(e, l, &o)
              : sconed_runner_run_with(e, &o, legacy_fn, legacy_set_config,
                                       legacy_metrics, l);
   else
     rc = o.mode == SCONED_MODE_OFFLINE ? run_offline(e, &o)
-         : o.mode == SCONED_MODE_XDP    ? sconed_xdp_live(e, &o)
-                                        : sconed_runner_run(e, &o);
+         : o.mode == SCONED_MODE_XDP   ? sconed_xdp_live(e, &o)
+                                       : sconed_runner_run(e, &o);
   legacy_dpi_free(l);
   sconed_engine_free(e);
   return rc;

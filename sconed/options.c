@@ -149,9 +149,14 @@ static int settle_mode(sconed_options *o, int have_plan_options, int nfqueue) {
   if (o->control && !nfqueue && !relay)
     return bad("--control needs --nfqueue or --relay");
   if (o->legacy_dpi && (relay || o->xdp_ifaces || o->datapath_xdp))
-    return bad("--legacy-dpi runs offline or with --nfqueue, not --relay or XDP");
+    return bad(
+        "--legacy-dpi runs offline or with --nfqueue, not --relay or XDP");
   if (o->xdp_ifaces && (offline || nfqueue || relay || o->control))
     return bad("--xdp is a live mode of its own");
+  /* The XDP path publishes advice when it starts and on SIGHUP only: a
+   * store's live changes would never reach the program's maps. */
+  if (o->xdp_ifaces && o->policy_store)
+    return bad("--xdp does not follow a --policy-store yet (docs/xdp.md)");
   if (o->datapath_xdp && !offline)
     return bad("--datapath xdp is for --pcap-in (live: --xdp IFACE)");
   if (o->xdp_ifaces)
