@@ -56,8 +56,8 @@ void sconed_dp_destroy(sconed_dp *dp) {
  * the legacy element's server names, and hands the rest on), so a change
  * from the store or the control reaches it as a reload does. */
 static int swap_locked(sconed_dp *dp, sconed_config *c) {
-  return dp->set_config ? dp->set_config(dp->hook_arg, c)
-                        : sconed_engine_set_config(dp->engine, c);
+  return dp->hooks ? dp->hooks->set_config(dp->hooks->arg, c)
+                   : sconed_engine_set_config(dp->engine, c);
 }
 
 int sconed_dp_apply(sconed_dp *dp, sconed_config *c) {

@@ -32,6 +32,31 @@
 typedef void (*sconed_process_fn)(void *arg, uint8_t *pkt, size_t len,
                                   scone_tstamp now, sconed_verdict *v);
 
+/* A /metrics family read as a uint64_t at off in a stats struct (every
+ * field of the stats structs is one): one table line per exported field. */
+typedef struct sconed_counter_family {
+  const char *name, *type, *help;
+  size_t off;
+} sconed_counter_family;
+
+/* The most uint64_t fields an element's stats may have. */
+#define SCONED_DP_HOOK_STATS_MAX 32
+
+/* Another element in front of the engine (sconed --legacy-dpi). */
+typedef struct sconed_dp_hooks {
+  /* Packets go here instead of the engine. */
+  sconed_process_fn process;
+  /* Every config change goes here (it owns c, as sconed_engine_set_config
+   * does). */
+  int (*set_config)(void *arg, sconed_config *c);
+  /* Its counters (under the lock, into at most SCONED_DP_HOOK_STATS_MAX
+   * uint64_t), shown on /metrics as these families. */
+  void (*stats)(void *arg, uint64_t *out);
+  const sconed_counter_family *families;
+  size_t nfamilies;
+  void *arg;
+} sconed_dp_hooks;
+
 /* The datapath's own counters; written only with the lock held. */
 typedef struct sconed_dp_counters {
   uint64_t rx;             /* packets or datagrams received */
@@ -63,15 +88,8 @@ typedef struct sconed_dp {
   /* The service manager's view of the run (the sconed program hands these
    * to systemd); NULL: nobody asks. */
   void (*notify)(const char *state);
-  /* Another element in front of the engine (sconed --legacy-dpi): when
-   * set, packets go to process and reloaded configs to set_config (which
-   * owns them, as sconed_engine_set_config does), with hook_arg. */
-  sconed_process_fn process;
-  int (*set_config)(void *arg, sconed_config *c);
-  /* Its own /metrics lines (Prometheus text, under the lock): the length
-   * written into out, at most cap - 1. */
-  size_t (*metrics)(void *arg, char *out, size_t cap);
-  void *hook_arg;
+  /* NULL: the engine alone. */
+  const sconed_dp_hooks *hooks;
   /* The shared store the config follows (docs/fleet.md), or NULL; a
    * reload then builds the file and the store's snapshot together. */
   sconed_policy_store *policy;

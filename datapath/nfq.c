@@ -191,9 +191,10 @@ static void apply(loop *l, size_t i, const sconed_verdict *v) {
 static void judge(loop *l, scone_tstamp now) {
   if (!l->n)
     return;
-  if (l->dp->process)
+  const sconed_dp_hooks *h = l->dp->hooks;
+  if (h)
     for (size_t i = 0; i < l->n; i++)
-      l->dp->process(l->dp->hook_arg, l->pkt[i], l->len[i], now, &l->v[i]);
+      h->process(h->arg, l->pkt[i], l->len[i], now, &l->v[i]);
   else
     sconed_engine_process_ip_batch(l->dp->engine, l->pkt, l->len, l->n, now,
                                    l->v);

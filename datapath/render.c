@@ -82,10 +82,7 @@ static void collect(const sconed_plan_metrics *m, void *arg) {
 /* A metric family read as a uint64_t (every field of the stats structs is
  * one) at off in its struct, so that each exported field is one table line
  * rather than one call. */
-typedef struct family {
-  const char *name, *type, *help;
-  size_t off;
-} family;
+typedef sconed_counter_family family;
 
 #define FAM(st, n, t, field, h)                                                \
   { n, t, h, offsetof(st, field) }
@@ -354,13 +351,12 @@ char *sconed_render_metrics(sconed_dp *dp, size_t *len) {
   optin_metrics(&b, opted_in, opted_out, c.optin_changes);
   if (dp->policy)
     policy_metrics(&b, dp->policy);
-  if (dp->metrics) {
-    char extra[4096];
+  if (dp->hooks) {
+    uint64_t hs[SCONED_DP_HOOK_STATS_MAX] = {0};
     sconed_dp_lock_ctl(dp);
-    size_t n = dp->metrics(dp->hook_arg, extra, sizeof(extra));
+    dp->hooks->stats(dp->hooks->arg, hs);
     sconed_dp_unlock_ctl(dp);
-    if (n)
-      sb_printf(&b, "%s", extra);
+    families(&b, dp->hooks->families, dp->hooks->nfamilies, hs, "");
   }
   if (b.oom) {
     free(b.p);

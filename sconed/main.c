@@ -81,50 +81,41 @@ static void legacy_print(const legacy_dpi *l, const char *summary, int json) {
       (unsigned long long)s.sni_matches, (unsigned long long)s.gave_up);
 }
 
-static size_t legacy_metrics(void *arg, char *out, size_t cap) {
+static void legacy_stats(void *arg, uint64_t *out) {
+  _Static_assert(sizeof(legacy_dpi_stats) <=
+                     SCONED_DP_HOOK_STATS_MAX * sizeof(uint64_t),
+                 "legacy_dpi_stats fits the datapath's stats buffer");
   legacy_dpi_stats s;
   legacy_dpi_stats_get(arg, &s);
-  static const struct {
-    const char *name, *type, *help;
-    size_t off;
-  } f[] = {
-#define DF(n, t, field, h) {n, t, h, offsetof(legacy_dpi_stats, field)}
-      DF("sconed_dpi_packets_total", "counter", packets,
-         "Packets the legacy element was offered."),
-      DF("sconed_dpi_untracked_total", "counter", untracked,
-         "Passed untouched: no TCP/UDP flow, or no free slot."),
-      DF("sconed_dpi_scone_packets_total", "counter", scone_packets,
-         "Datagrams led by a SCONE packet, passed untouched."),
-      DF("sconed_dpi_inspected_packets_total", "counter", dpi_packets,
-         "Packets nDPI looked at."),
-      DF("sconed_dpi_enforced_packets_total", "counter", enforced_packets,
-         "Packets of video flows given to the enforcement."),
-      DF("sconed_dpi_flows_total", "counter", flows_total, "Flows seen."),
-      DF("sconed_dpi_flows_classified_total", "counter", flows_classified,
-         "Flows nDPI named."),
-      DF("sconed_dpi_video_flows_total", "counter", video_flows,
-         "Flows decided video (and throttled)."),
-      DF("sconed_dpi_sni_matches_total", "counter", sni_matches,
-         "Of them, by the [dpi] sni list alone."),
-      DF("sconed_dpi_gave_up_total", "counter", gave_up,
-         "Flows still unknown after max_packets."),
-      DF("sconed_dpi_flows", "gauge", flows,
-         "Slots holding a flow (an idle one until reused)."),
-#undef DF
-  };
-  size_t n = 0;
-  for (size_t i = 0; i < sizeof(f) / sizeof(f[0]) && n < cap; i++) {
-    uint64_t v;
-    memcpy(&v, (const char *)&s + f[i].off, sizeof(v));
-    int k = snprintf(out + n, cap - n, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n",
-                     f[i].name, f[i].help, f[i].name, f[i].type, f[i].name,
-                     (unsigned long long)v);
-    if (k < 0 || (size_t)k >= cap - n)
-      break;
-    n += (size_t)k;
-  }
-  return n;
+  memcpy(out, &s, sizeof(s));
 }
+
+#define DF(n, t, field, h)                                                     \
+  { n, t, h, offsetof(legacy_dpi_stats, field) }
+static const sconed_counter_family legacy_families[] = {
+    DF("sconed_dpi_packets_total", "counter", packets,
+       "Packets the legacy element was offered."),
+    DF("sconed_dpi_untracked_total", "counter", untracked,
+       "Passed untouched: no TCP/UDP flow, or no free slot."),
+    DF("sconed_dpi_scone_packets_total", "counter", scone_packets,
+       "Datagrams led by a SCONE packet, passed untouched."),
+    DF("sconed_dpi_inspected_packets_total", "counter", dpi_packets,
+       "Packets nDPI looked at."),
+    DF("sconed_dpi_enforced_packets_total", "counter", enforced_packets,
+       "Packets of video flows given to the enforcement."),
+    DF("sconed_dpi_flows_total", "counter", flows_total, "Flows seen."),
+    DF("sconed_dpi_flows_classified_total", "counter", flows_classified,
+       "Flows nDPI named."),
+    DF("sconed_dpi_video_flows_total", "counter", video_flows,
+       "Flows decided video (and throttled)."),
+    DF("sconed_dpi_sni_matches_total", "counter", sni_matches,
+       "Of them, by the [dpi] sni list alone."),
+    DF("sconed_dpi_gave_up_total", "counter", gave_up,
+       "Flows still unknown after max_packets."),
+    DF("sconed_dpi_flows", "gauge", flows,
+       "Slots holding a flow (an idle one until reused)."),
+};
+#undef DF
 
 static int run_offline_legacy(sconed_engine *e, legacy_dpi *l,
                               const sconed_options *o) {
@@ -244,8 +235,12 @@ int main(int argc, char **argv) {
   else if (l)
     rc = o.mode == SCONED_MODE_OFFLINE
              ? run_offline_legacy(e, l, &o)
-             : sconed_runner_run_with(e, &o, legacy_fn, legacy_set_config,
-                                      legacy_metrics, l);
+             : sconed_runner_run_with(
+                   e, &o,
+                   &(const sconed_dp_hooks){
+                       legacy_fn, legacy_set_config, legacy_stats,
+                       legacy_families,
+                       sizeof(legacy_families) / sizeof(*legacy_families), l});
   else
     rc = o.mode == SCONED_MODE_OFFLINE ? run_offline(e, &o)
          : o.mode == SCONED_MODE_XDP   ? sconed_xdp_live(e, &o)

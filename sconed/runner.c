@@ -61,14 +61,11 @@ static void notify_systemd(const char *state) {
 }
 
 int sconed_runner_run(sconed_engine *e, const sconed_options *o) {
-  return sconed_runner_run_with(e, o, NULL, NULL, NULL, NULL);
+  return sconed_runner_run_with(e, o, NULL);
 }
 
 int sconed_runner_run_with(sconed_engine *e, const sconed_options *o,
-                           sconed_process_fn process,
-                           int (*set_config)(void *arg, sconed_config *c),
-                           size_t (*metrics)(void *arg, char *out, size_t cap),
-                           void *hook_arg) {
+                           const sconed_dp_hooks *hooks) {
   int nfqueue = o->mode == SCONED_MODE_NFQUEUE;
   if (!nfqueue && o->mode != SCONED_MODE_RELAY)
     return 2;
@@ -76,10 +73,7 @@ int sconed_runner_run_with(sconed_engine *e, const sconed_options *o,
   sconed_dp_init(&dp, e, o->config);
   dp.mode = nfqueue ? "nfqueue" : "relay";
   dp.notify = notify_systemd;
-  dp.process = process;
-  dp.set_config = set_config;
-  dp.metrics = metrics;
-  dp.hook_arg = hook_arg;
+  dp.hooks = hooks;
   /* Before the control thread exists, so that it inherits the mask and
    * every signal reaches the packet thread's signalfd. */
   if (sconed_dp_signals_open(&dp) < 0) {

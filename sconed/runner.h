@@ -14,11 +14,8 @@
 /* Runs o->mode (SCONED_MODE_NFQUEUE or SCONED_MODE_RELAY) on e, which
  * stays the caller's. Returns a process exit status. */
 int sconed_runner_run(sconed_engine *e, const sconed_options *o);
-/* Same with an element in front of the engine (dp.h's hooks). */
+/* Same with an element in front of the engine (NULL: none). */
 int sconed_runner_run_with(sconed_engine *e, const sconed_options *o,
-                           sconed_process_fn process,
-                           int (*set_config)(void *arg, sconed_config *c),
-                           size_t (*metrics)(void *arg, char *out, size_t cap),
-                           void *hook_arg);
+                           const sconed_dp_hooks *hooks);
 
 #endif

@@ -216,6 +216,22 @@ dr=$(metric 'sconed_drops_total{plan="metered"}')
 echo "ok: policed: $dr dropped, none delayed"
 stop_sconed
 
+# Today's element on the same policing plan (--legacy-dpi): a flow nDPI
+# does not find to be video passes whole, the element's counters are on
+# /metrics, and a reload goes through it.
+start_sconed "$work/sconed-legacy.log" --config "$cfg" --legacy-dpi
+exchange 4 10.77.2.2 4442 2000 100 --no-scone
+expect "$work/client4.4442" rx -ge 1950 "not video, not policed"
+[ "$(metric sconed_dpi_packets_total)" -ge 2000 ] ||
+	fail "sconed_dpi_packets_total: the legacy element saw too few packets"
+[ "$(metric sconed_dpi_flows_total)" -ge 1 ] || fail "sconed_dpi_flows_total"
+[ "$(metric sconed_dpi_video_flows_total)" = 0 ] ||
+	fail "a plain UDP flow was taken for video"
+kill -HUP $sconed_pid
+wait_for "$FAIL_LOG" "reloaded" 5 $sconed_pid || fail "SIGHUP reload (legacy)"
+echo "ok: legacy DPI element: the flow passed, its counters on /metrics"
+stop_sconed
+
 # SIGKILL mid-stream: the rules stay, nobody listens, --queue-bypass lets
 # the packets through. (This sconed runs the one-at-a-time loop.)
 start_sconed "$work/sconed-kill.log" --advice 2000000 --nfqueue-batch 1
