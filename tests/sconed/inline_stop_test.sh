@@ -26,36 +26,7 @@ for t in ip iptables ethtool sysctl; do
 	command -v $t >/dev/null || { echo "SKIP: no $t"; exit 77; }
 done
 
-tag=${SCT_NETNS_PREFIX:-sct-stop}-$$
-C=$tag-c R=$tag-r S=$tag-s
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done
-	ip netns exec $R sh "$IPT" remove >/dev/null 2>&1
-	for n in $C $R $S; do ip netns del $n 2>/dev/null; done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-ip netns add $C && ip netns add $R && ip netns add $S ||
-	{ echo "SKIP: cannot create network namespaces"; exit 77; }
-for n in $C $R $S; do ip -n $n link set lo up; done
-ip -n $R link add r0 type veth peer name c0 netns $C
-ip -n $R link add r1 type veth peer name s0 netns $S
-ip -n $C addr add 10.78.1.2/24 dev c0
-ip -n $R addr add 10.78.1.1/24 dev r0
-ip -n $R addr add 10.78.2.1/24 dev r1
-ip -n $S addr add 10.78.2.2/24 dev s0
-for p in "$C c0" "$R r0" "$R r1" "$S s0"; do
-	set -- $p
-	ip -n $1 link set $2 up
-	ip netns exec $1 ethtool -K $2 tx off >/dev/null
-done
-ip -n $C route add default via 10.78.1.1
-ip -n $S route add default via 10.78.2.1
-ip netns exec $R sysctl -qw net.ipv4.ip_forward=1
+router_topology 78 sct-stop
 ip netns exec $R sh "$IPT" install --queue 5 --iface r0 ||
 	fail "sconed-iptables.sh install"
 

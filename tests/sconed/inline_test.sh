@@ -25,45 +25,7 @@ for t in ip iptables ip6tables ethtool sysctl; do
 	command -v $t >/dev/null || { echo "SKIP: no $t"; exit 77; }
 done
 
-# SCT_NETNS_PREFIX lets a caller keep its namespaces apart (and findable).
-tag=${SCT_NETNS_PREFIX:-sct-inl}-$$
-C=$tag-c R=$tag-r S=$tag-s
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-	ip netns exec $R sh "$IPT" remove >/dev/null 2>&1
-	for n in $C $R $S; do ip netns del $n 2>/dev/null; done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-ip netns add $C && ip netns add $R && ip netns add $S ||
-	{ echo "SKIP: cannot create network namespaces"; exit 77; }
-for n in $C $R $S; do ip -n $n link set lo up; done
-ip -n $R link add r0 type veth peer name c0 netns $C
-ip -n $R link add r1 type veth peer name s0 netns $S
-ip -n $C addr add 10.77.1.2/24 dev c0
-ip -n $C addr add fd77:1::2/64 dev c0 nodad
-ip -n $R addr add 10.77.1.1/24 dev r0
-ip -n $R addr add fd77:1::1/64 dev r0 nodad
-ip -n $R addr add 10.77.2.1/24 dev r1
-ip -n $R addr add fd77:2::1/64 dev r1 nodad
-ip -n $S addr add 10.77.2.2/24 dev s0
-ip -n $S addr add fd77:2::2/64 dev s0 nodad
-for p in "$C c0" "$R r0" "$R r1" "$S s0"; do
-	set -- $p
-	ip -n $1 link set $2 up
-	# Full checksums on the wire: with offload they stay partial and a
-	# wrong incremental update would go unnoticed.
-	ip netns exec $1 ethtool -K $2 tx off >/dev/null
-done
-ip -n $C route add default via 10.77.1.1
-ip -n $C -6 route add default via fd77:1::1
-ip -n $S route add default via 10.77.2.1
-ip -n $S -6 route add default via fd77:2::1
-ip netns exec $R sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+router_topology 77 sct-inl
 
 ip netns exec $R sh "$IPT" install --queue 3:4 --iface r0 ||
 	fail "sconed-iptables.sh install"

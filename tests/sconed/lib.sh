@@ -74,3 +74,58 @@ wait_gone() {
 	done
 	wait "$1" 2>/dev/null
 }
+
+# router_topology NET TAG: client -- router -- server network namespaces
+# $C $R $S joined by veths (c0-r0, r1-s0): 10.NET.1.0/24 and fdNET:1::/64
+# on the client's side (.2 the client, .1 the router), 10.NET.2.0/24 and
+# fdNET:2::/64 on the server's, the router forwarding. Sets $work and $pids;
+# however the script ends, the processes (continued first, in case they
+# were stopped), $IPT's rules when IPT is set, the namespaces and $work go.
+# SCT_NETNS_PREFIX (else TAG) names the namespaces, so a caller can keep
+# them apart and find them. Exits 77 when namespaces cannot be made.
+router_topology() {
+	local net=$1 p
+	tag=${SCT_NETNS_PREFIX:-$2}-$$
+	C=$tag-c R=$tag-r S=$tag-s
+	work=$(mktemp -d)
+	pids=()
+	trap router_topology_cleanup EXIT
+	trap 'exit 1' INT TERM
+	ip netns add $C && ip netns add $R && ip netns add $S ||
+		{ echo "SKIP: cannot create network namespaces"; exit 77; }
+	for p in $C $R $S; do ip -n $p link set lo up; done
+	ip -n $R link add r0 type veth peer name c0 netns $C
+	ip -n $R link add r1 type veth peer name s0 netns $S
+	ip -n $C addr add 10.$net.1.2/24 dev c0
+	ip -n $C addr add fd$net:1::2/64 dev c0 nodad
+	ip -n $R addr add 10.$net.1.1/24 dev r0
+	ip -n $R addr add fd$net:1::1/64 dev r0 nodad
+	ip -n $R addr add 10.$net.2.1/24 dev r1
+	ip -n $R addr add fd$net:2::1/64 dev r1 nodad
+	ip -n $S addr add 10.$net.2.2/24 dev s0
+	ip -n $S addr add fd$net:2::2/64 dev s0 nodad
+	for p in "$C c0" "$R r0" "$R r1" "$S s0"; do
+		set -- $p
+		ip -n $1 link set $2 up
+		# Full checksums on the wire: with offload they stay partial and
+		# a wrong incremental update would go unnoticed.
+		ip netns exec $1 ethtool -K $2 tx off >/dev/null
+	done
+	ip -n $C route add default via 10.$net.1.1
+	ip -n $C -6 route add default via fd$net:1::1
+	ip -n $S route add default via 10.$net.2.1
+	ip -n $S -6 route add default via fd$net:2::1
+	ip netns exec $R sysctl -qw net.ipv4.ip_forward=1 \
+		net.ipv6.conf.all.forwarding=1
+}
+
+router_topology_cleanup() {
+	local p n
+	for p in "${pids[@]}"; do
+		kill -CONT "$p" 2>/dev/null
+		kill -9 "$p" 2>/dev/null
+	done
+	[ -n "${IPT:-}" ] && ip netns exec $R sh "$IPT" remove >/dev/null 2>&1
+	for n in $C $R $S; do ip netns del $n 2>/dev/null; done
+	rm -rf "$work"
+}

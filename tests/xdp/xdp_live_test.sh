@@ -22,42 +22,7 @@ for t in ip ethtool sysctl; do
 	command -v $t >/dev/null || { echo "SKIP: no $t"; exit 77; }
 done
 
-tag=${SCT_NETNS_PREFIX:-sct-xdp}-$$
-C=$tag-c R=$tag-r S=$tag-s
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-	for n in $C $R $S; do ip netns del $n 2>/dev/null; done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-ip netns add $C && ip netns add $R && ip netns add $S ||
-	{ echo "SKIP: cannot create network namespaces"; exit 77; }
-for n in $C $R $S; do ip -n $n link set lo up; done
-ip -n $R link add r0 type veth peer name c0 netns $C
-ip -n $R link add r1 type veth peer name s0 netns $S
-ip -n $C addr add 10.79.1.2/24 dev c0
-ip -n $C addr add fd79:1::2/64 dev c0 nodad
-ip -n $R addr add 10.79.1.1/24 dev r0
-ip -n $R addr add fd79:1::1/64 dev r0 nodad
-ip -n $R addr add 10.79.2.1/24 dev r1
-ip -n $R addr add fd79:2::1/64 dev r1 nodad
-ip -n $S addr add 10.79.2.2/24 dev s0
-ip -n $S addr add fd79:2::2/64 dev s0 nodad
-for p in "$C c0" "$R r0" "$R r1" "$S s0"; do
-	set -- $p
-	ip -n $1 link set $2 up
-	# Full checksums on the wire: a wrong incremental update shows.
-	ip netns exec $1 ethtool -K $2 tx off >/dev/null
-done
-ip -n $C route add default via 10.79.1.1
-ip -n $C -6 route add default via fd79:1::1
-ip -n $S route add default via 10.79.2.1
-ip -n $S -6 route add default via fd79:2::1
-ip netns exec $R sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+router_topology 79 sct-xdp
 
 # start_sconed LOG ARGS...: sconed's XDP path on the router's veths.
 start_sconed() {
