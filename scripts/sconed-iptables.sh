@@ -25,8 +25,9 @@
 # judged ones, and also those that passed unjudged (bypassed while no
 # sconed listened, or failed open on a full queue), which nothing else
 # counts; minus sconed_datapath_received_total (per sconed run) they are
-# the packets that passed untouched. --iface limits it to the subscriber-facing interface: packets
-# in from it (uplink) and out to it (downlink). Needs root.
+# the packets that passed untouched. --iface limits it to the
+# subscriber-facing interface: packets in from it (uplink) and out to it
+# (downlink). Needs root.
 set -eu
 
 cmd=${1:-}
@@ -69,15 +70,6 @@ case $family in
 4) tools=iptables ;;
 6) tools=ip6tables ;;
 both) tools="iptables ip6tables" ;;
-counts)
-	for t in $tools; do
-		$t -w -t mangle -L "$chain" -v -x -n 2>/dev/null |
-			awk -v t="$t" '$3 == "NFQUEUE" {
-				p += $1; b += $2; n++ }
-				END { if (n) printf "%s packets=%d bytes=%d\n", t, p, b
-				      else { printf "%s: no NFQUEUE rule\n", t; exit 1 } }' ||
-			exit 1
-	done ;;
 *) usage ;;
 esac
 
