@@ -168,7 +168,10 @@ def plot(sc, r, out_dir, plan_bps):
 set terminal pngcairo size 1100,720 font 'sans,10'
 set output '{png}'
 set multiplot layout 2,1 title "{title}"
-set lmargin 10
+# Fixed margins: the key outside takes the right margin, and both panels
+# must share one time axis so a buffer dip lines up with its throughput.
+set lmargin at screen 0.07
+set rmargin at screen 0.76
 set grid
 set key outside right top
 set xrange [0:{end:.1f}]
