@@ -137,8 +137,7 @@ def plot(sc, r, out_dir, plan_bps):
     d = os.path.join(out_dir, f"seed-{r['seed']}")
     c = r.get("client") or {}
     segs = [s for s in c.get("segments", []) if s["media"] == "video"]
-    _write(os.path.join(d, "bitrate.dat"),
-           [(s["t"], s["kbps"] / 1000, s["buf_s"]) for s in segs])
+    bitrate = [(s["t"], s["kbps"] / 1000, s["buf_s"]) for s in segs]
     samples = (r.get("element") or {}).get("samples", [])
     tput = []
     for a, b in zip(samples, samples[1:]):
@@ -146,6 +145,17 @@ def plot(sc, r, out_dir, plan_bps):
             tput.append((b["t"], (b["bytes"] - a["bytes"]) * 8 /
                          (b["t"] - a["t"]) / 1e6))
     _write(os.path.join(d, "throughput.dat"), tput)
+    # The player records a point per segment fetched; after the last one
+    # it plays out what it holds (nothing is fetched, so nothing can
+    # stall), one second of buffer a second, until the session ends or
+    # the buffer is empty. Without this point the lines stop at the last
+    # fetch, which reads as if playback had stopped there.
+    span = max([t for t, *_ in tput] + [0])
+    if bitrate and span > bitrate[-1][0]:
+        t, mbps, buf = bitrate[-1]
+        out = min(span, t + buf)
+        bitrate.append((out, mbps, buf - (out - t)))
+    _write(os.path.join(d, "bitrate.dat"), bitrate)
     q = c.get("qoe") or {}
     adv = [(a["t"], (a["bps"] or 0) / 1e6)
            for a in q.get("advice_timeline", [])]
