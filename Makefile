@@ -65,11 +65,13 @@ bench: all
 demo: all
 	./scripts/lab-demo.sh $(BUILD)/bin $(BUILD)/demo
 
-# The full QoE lab (docs/lab.md): every scenario s1-s6, both plans, three
-# seeds, the draft's 67 s period; about 4 hours. LAB_SCENARIOS picks some.
-LAB_SCENARIOS ?= $(sort $(wildcard lab/scenarios/s[0-9]*.ini))
+# The full QoE lab (docs/lab.md): every scenario s1-s6 and the DPI-targeted
+# variant, both plans, three seeds, the draft's 67 s period. LAB_SCENARIOS
+# picks some; LAB_JOBS sessions run side by side (docs/lab.md, "--jobs").
+LAB_SCENARIOS ?= $(sort $(wildcard lab/scenarios/s[0-9]*.ini lab/scenarios/dpi-*.ini))
+LAB_JOBS ?= 3
 lab: all
-	./lab/scone-lab run --bin $(BUILD)/bin --out $(BUILD)/lab $(LAB_SCENARIOS)
+	./lab/scone-lab run --jobs $(LAB_JOBS) --bin $(BUILD)/bin --out $(BUILD)/lab $(LAB_SCENARIOS)
 
 # The DASH presentation (scripts/scone-content), made once with ffmpeg into
 # $(BUILD)/content and reused; CONTENT_ARGS passes e.g. --duration 60.

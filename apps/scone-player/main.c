@@ -37,6 +37,11 @@ static void usage(FILE *f) {
       "  --quiet               no per-segment lines\n"
       "  --insecure            do not verify the server certificate\n"
       "  --ca FILE             trust this PEM CA instead of the system store\n"
+      "  --sni NAME            TLS server name to send (default: the URL's "
+      "host if\n"
+      "                        a name), e.g. a video CDN's, as DPI sees it; "
+      "the\n"
+      "                        player still connects to the URL's address\n"
       "  --qlog FILE           write the connection's qlog\n"
       "  --cmcd MODE           headers (default), query or none\n"
       "  --request-timeout DUR give up on a transfer without progress "
@@ -96,6 +101,7 @@ enum {
   OPT_STOP_MISSING,
   OPT_MAX_BUFFER,
   OPT_BUDGET_PERIOD,
+  OPT_SNI,
 };
 
 int main(int argc, char **argv) {
@@ -116,6 +122,7 @@ int main(int argc, char **argv) {
       {"stop-on-missing", no_argument, NULL, OPT_STOP_MISSING},
       {"max-buffer", required_argument, NULL, OPT_MAX_BUFFER},
       {"budget-period", required_argument, NULL, OPT_BUDGET_PERIOD},
+      {"sni", required_argument, NULL, OPT_SNI},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
@@ -164,6 +171,10 @@ int main(int argc, char **argv) {
       break;
     case OPT_CA:
       o.ca_file = optarg;
+      break;
+    case OPT_SNI:
+      o.sni = optarg;
+      bad = *optarg == '\0';
       break;
     case OPT_QLOG:
       o.qlog = optarg;

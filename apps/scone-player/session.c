@@ -417,6 +417,7 @@ int session_run(const session_opts *o, session_result *r) {
   cfg.port = o->port;
   cfg.insecure = o->insecure;
   cfg.ca_file = o->ca_file;
+  cfg.sni = o->sni;
   cfg.quic.qlog_path = o->qlog;
   cfg.quic.scone_capable = o->scone_capable;
   cfg.quic.flow_type = "video";

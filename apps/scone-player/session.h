@@ -17,6 +17,7 @@ typedef struct session_opts {
   const char *url;                /* the whole MPD URL, as given */
   int insecure;
   const char *ca_file;
+  const char *sni; /* TLS server name; NULL: the host when it is a name */
   const char *qlog;
   int scone_capable; /* 0: plain QUIC (--no-scone) */
   scone_video_player_settings ps;

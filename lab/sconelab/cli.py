@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import sys
+import time
 
 from . import results as qoe
 from . import scenario, topo
@@ -120,6 +121,8 @@ def describe(sc):
     what = (("follows advice" if cl["follow_advice"] else
               "ignores advice") if cl["program"] == "scone-player" else
              f"GET {cl['path']} x{cl['repeat']}")
+    if cl["sni"]:
+        what += f", SNI {cl['sni']}"
     lines.append(f"  client: {cl['program']} "
                  f"{'SCONE' if cl['scone'] else 'no SCONE'}, {what}; seeds "
                  f"{' '.join(map(str, sc.seeds))}; at most "
@@ -157,6 +160,8 @@ def _override(sc, a):
 
 
 def cmd_run(a):
+    if a.jobs < 1:
+        raise scenario.ScenarioError("--jobs: at least 1")
     scs = [load(p) for p in a.scenario]
     for sc in scs:
         _override(sc, a)
@@ -186,8 +191,11 @@ def cmd_run(a):
     for sig in STOP_SIGNALS:
         signal.signal(sig, _on_signal)
     try:
-        for sc in scs:
-            st, results, png = run_one(sc, a, progs, iptables, out_dir)
+        if a.jobs > 1:
+            done = run_parallel(scs, a.jobs, progs, iptables, out_dir)
+        else:
+            done = (run_one(sc, a, progs, iptables, out_dir) for sc in scs)
+        for sc, (st, results, png) in zip(scs, done):
             status = max(status, st)
             if results and sc.client["program"] == "scone-player":
                 table.append((sc.name, results))
@@ -195,7 +203,12 @@ def cmd_run(a):
                     plots.append(png)
             if st == 130:
                 break
+    except Interrupted as e:
+        print(f"scone-lab: {e}: stopping", file=sys.stderr)
+        status = 130
     finally:
+        if a.jobs > 1:
+            done.close()
         for sig in STOP_SIGNALS:
             signal.signal(sig, signal.SIG_DFL)
     if table:
@@ -246,6 +259,11 @@ def run_one(sc, a, progs, iptables, out_dir):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
         for sig in STOP_SIGNALS:
             signal.signal(sig, _on_signal)
+    return status, results, finish_scenario(sc, out, results)
+
+
+def finish_scenario(sc, out, results):
+    """results.json, the scenario's row or summary, its plot's path."""
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump(results, f, indent=1, sort_keys=True)
     png = None
@@ -260,7 +278,139 @@ def run_one(sc, a, progs, iptables, out_dir):
         print(SUMMARY_HEAD)
         for r in results:
             print(summary_line(r))
-    return status, results, png
+    return png
+
+
+def _session_child(sc, progs, iptables, out, seed):
+    """In a child process (--jobs): one session in namespaces of its own
+    (their names carry this process's pid, so they never collide), torn
+    down whatever happens. Its result is out/session.json; the exit status
+    says how it went (0, 1 failed, 130 interrupted)."""
+    status = 0
+    os.makedirs(out, exist_ok=True)
+    log = open(os.path.join(out, "runner.log"), "w", buffering=1)
+    net = topo.Topology()
+    try:
+        net.up(iptables, sc.element["sconed"])
+        r = run_session(sc, net, progs, out, seed,
+                        log=lambda s: print(s, file=log))
+        if r["client"]["exit"] != 0 or r["client"]["timed_out"]:
+            status = 1
+    except Interrupted as e:
+        print(f"scone-lab: {e}: tearing down", file=log)
+        status = 130
+    except (LabError, OSError) as e:
+        print(f"scone-lab: {e}", file=log)
+        status = 1
+    finally:
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        net.down()
+    return status
+
+
+def run_parallel(scs, jobs, progs, iptables, out_dir):
+    """Every (scenario, seed) session as a child process, at most jobs at
+    a time, in the order given; yields each scenario's (status, results,
+    plot) in order, as soon as its sessions are done. A stop signal stops
+    the children (each tears its namespaces down) before it goes on."""
+    queue = []
+    for i, sc in enumerate(scs):
+        out = os.path.join(out_dir, sc.name)
+        os.makedirs(out, exist_ok=True)
+        print(describe(sc), flush=True)
+        if sc.period < scenario.PERIOD_DRAFT:
+            print(f"  NOTE: sconed's monitoring period is shortened to "
+                  f"{sc.period:g} s for this run (the draft's is 67 s): not "
+                  "draft-conforming", flush=True)
+        for seed in sc.seeds:
+            # The session's folder is made fresh: an old session.json
+            # must not stand in for one that failed to write its own.
+            path = os.path.join(out, f"seed-{seed}", "session.json")
+            if os.path.exists(path):
+                os.unlink(path)
+            queue.append((i, seed))
+    print(f"  {len(queue)} sessions, {jobs} at a time; each one's runner "
+          "lines in OUT/<scenario>/seed-N/runner.log", flush=True)
+    running = {}  # pid -> (scenario index, seed, start)
+    status = [0] * len(scs)
+    left = [len(sc.seeds) for sc in scs]
+    next_out = 0
+    t0 = time.monotonic()
+    try:
+        while queue or running:
+            while queue and len(running) < jobs:
+                i, seed = queue.pop(0)
+                sc = scs[i]
+                out = os.path.join(out_dir, sc.name, f"seed-{seed}")
+                sys.stdout.flush()
+                sys.stderr.flush()
+                pid = os.fork()
+                if pid == 0:
+                    code = 1
+                    try:
+                        code = _session_child(sc, progs, iptables, out, seed)
+                    finally:
+                        os._exit(code)
+                running[pid] = (i, seed, time.monotonic())
+                print(f"  [{time.monotonic() - t0:6.0f} s] {sc.name} seed "
+                      f"{seed}: started", flush=True)
+            pid, st = os.wait()
+            if pid not in running:
+                continue
+            i, seed, start = running.pop(pid)
+            code = os.waitstatus_to_exitcode(st)
+            code = 1 if code < 0 else code
+            status[i] = max(status[i], code)
+            left[i] -= 1
+            print(f"  [{time.monotonic() - t0:6.0f} s] {scs[i].name} seed "
+                  f"{seed}: {'done' if code == 0 else f'exit {code}'} in "
+                  f"{time.monotonic() - start:.0f} s", flush=True)
+            while next_out < len(scs) and left[next_out] == 0:
+                yield _collect(scs[next_out], out_dir, status[next_out])
+                next_out += 1
+    except Interrupted as e:
+        print(f"scone-lab: {e}: stopping {len(running)} session(s)",
+              file=sys.stderr)
+        _stop_children(running)
+        # The scenarios that had finished are in results.json already.
+        if next_out < len(scs):
+            yield 130, [], None
+    finally:
+        # Also when the caller stops early (a signal while it tabled).
+        _stop_children(running)
+
+
+def _stop_children(running):
+    """Each child tears its own namespaces down on SIGTERM."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        for pid in running:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for pid in list(running):
+            os.waitpid(pid, 0)
+            del running[pid]
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+
+def _collect(sc, out_dir, status):
+    """A scenario's sessions, read back from their session.json."""
+    out = os.path.join(out_dir, sc.name)
+    results = []
+    for seed in sc.seeds:
+        path = os.path.join(out, f"seed-{seed}", "session.json")
+        try:
+            with open(path) as f:
+                results.append(json.load(f))
+        except (OSError, ValueError):
+            print(f"scone-lab: {sc.name} seed {seed}: no session record; "
+                  f"see {os.path.dirname(path)}/runner.log", file=sys.stderr)
+            status = max(status, 1)
+    print(f"{sc.name}: {len(results)} session(s)", flush=True)
+    return status, results, finish_scenario(sc, out, results)
 
 
 def cmd_check(a):
@@ -333,6 +483,9 @@ def main(argv=None):
                    help="sconed's monitoring period instead of the "
                    "scenario's; below 67 s it is a lab's shortened period, "
                    "not draft-conforming (said in the output): 10s")
+    r.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="run up to N sessions (of any scenario and seed) "
+                   "at once, each in namespaces of its own (default 1)")
     c = sub.add_parser("check", help="parse scenarios, print what they do")
     c.add_argument("scenario", nargs="+")
     t = sub.add_parser("table", help="the QoE table again from results "

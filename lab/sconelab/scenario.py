@@ -243,7 +243,7 @@ def _schema(base_dir):
             "scone_interval": (duration, None),
             "max_buffer": (duration, None),
             "budget_period": (duration, None),
-            # The TLS server name the client sends (scone-client --sni),
+            # The TLS server name the client or player sends (--sni),
             # e.g. a video CDN's, for the DPI to find.
             "sni": (optional(text), None),
         },
@@ -453,6 +453,3 @@ def _check(sc, lines, path):
             if ("client", k) in lines:
                 refuse("client", k, f"{k} is scone-client's (the player "
                        "plays the lab's content)")
-        if ("client", "sni") in lines:
-            refuse("client", "sni", "sni is scone-client's (scone-player "
-                   "has no --sni yet)")

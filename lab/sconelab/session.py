@@ -176,7 +176,9 @@ def make_content(progs, root, seconds):
     results folder."""
     d = os.path.join(root, f"content-{seconds}s")
     if not os.path.exists(os.path.join(d, "manifest.mpd")):
-        tmp = d + ".tmp"
+        # Sessions running side by side (--jobs) may make it at once: each
+        # in its own folder, the first rename wins.
+        tmp = f"{d}.tmp{os.getpid()}"
         subprocess.run(["rm", "-rf", tmp], check=True)
         r = subprocess.run([progs["scone-video-content"], "synth", tmp,
                             "--duration", str(seconds), "--seed", "1"],
@@ -184,7 +186,12 @@ def make_content(progs, root, seconds):
                            stderr=subprocess.PIPE, text=True)
         if r.returncode != 0:
             raise LabError(f"scone-video-content synth: {r.stderr.strip()}")
-        os.rename(tmp, d)
+        try:
+            os.rename(tmp, d)
+        except OSError:
+            if not os.path.exists(os.path.join(d, "manifest.mpd")):
+                raise
+            subprocess.run(["rm", "-rf", tmp], check=True)
     return d
 
 
@@ -287,9 +294,11 @@ def run_session(sc, net, progs, out, seed, log=print):
                               else []) + sc.element["args"])
             el.wait_for(r"nfqueue: serving", 15)
             el.wait_for(r"control: listening", 15)
+        # The server's certificate is made per session: servers side by
+        # side (--jobs) would race to write one shared folder.
         srv_args = [progs["scone-server"], "--listen",
                     f"{topo.SERVER}:{SERVER_PORT}", "--state-dir",
-                    os.path.join(out, "..", "server-state")]
+                    os.path.join(out, "server-state")]
         player = sc.client["program"] == "scone-player"
         if player:
             srv_args += ["--root", make_content(
@@ -412,6 +421,8 @@ def player_args(sc, progs, out, seed):
         # shorter than the buffer makes the budget's burst-then-wait
         # pacing run the buffer dry (docs/lab.md).
         a += ["--budget-period", f"{cl['budget_period']:g}s"]
+    if cl["sni"]:
+        a += ["--sni", cl["sni"]]
     return a
 
 

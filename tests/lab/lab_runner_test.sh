@@ -10,7 +10,7 @@
 # Exits 77 (skip) where scone-lab cannot run (not root, no tools).
 set -u
 LAB=$1 BIN=$2
-. "$(dirname "$0")/../netns/lib.sh"
+. "$(dirname "$0")/../sconed/lib.sh"
 work=$(mktemp -d)
 runner=
 trap '[ -n "$runner" ] && kill -9 $runner 2>/dev/null
@@ -67,6 +67,39 @@ check(rw >= 1, f"sconed rewrote {rw:.0f} SCONE packets")
 check(el["cpu_s"] is not None, f"sconed CPU {el['cpu_s']} s")
 PY
 [ "$(ls "$work/out/smoke/seed-1")" ] || fail "no session files"
+
+# --jobs: two seeds side by side, each in namespaces of its own, both
+# with the results a session alone has; their namespaces gone after.
+"$LAB/scone-lab" run "$LAB/scenarios/smoke.ini" --bin "$BIN" --seeds 1,2 \
+	--jobs 2 --out "$work/par" >"$work/par.txt" 2>&1 &
+runner=$!
+wait_for "$work/par.txt" "smoke seed 2: started" 30 $runner ||
+	{ cat "$work/par.txt" >&2; fail "--jobs 2: second session not started"; }
+sleep 2
+kids=$(pgrep -P $runner)
+[ "$(echo $kids | wc -w)" = 2 ] || fail "--jobs 2: sessions at once: $kids"
+for k in $kids; do
+	[ "$(leftovers $k)" = 4 ] || fail "--jobs 2: session $k's namespaces"
+done
+wait $runner
+rc=$?
+runner=
+cat "$work/par.txt"
+[ $rc = 0 ] || fail "--jobs 2: exit status $rc"
+for k in $kids; do
+	[ "$(leftovers $k)" = 0 ] || fail "--jobs 2: session $k's namespaces left"
+done
+python3 - "$work/par/smoke/results.json" <<'PY' || fail "--jobs 2 results"
+import json, sys
+rs = json.load(open(sys.argv[1]))
+ok = [r["seed"] for r in rs if r["client"]["exit"] == 0 and
+      r["client"]["bytes"] == 4000000 and r["events"][0]["status"] == 200 and
+      r["element"]["cpu_s"] is not None and r["link"]["down_tx"] > 2700]
+print(("ok: " if ok == [1, 2] else "FAIL: ") +
+      f"--jobs 2: complete sessions for seeds {ok}")
+sys.exit(ok != [1, 2])
+PY
+grep -q "^| 2 | 2/0 | 4.00 |" "$work/par.txt" || fail "--jobs 2: no table row"
 
 # A run interrupted mid-session tears down and says so.
 cat >"$work/long.ini" <<INI

@@ -20,7 +20,7 @@
 # Needs root; exits 77 (skip) without.
 set -u
 LINK=$1 UDP=$2 MODE=${3:-test}
-. "$(dirname "$0")/../netns/lib.sh"
+. "$(dirname "$0")/../sconed/lib.sh"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "SKIP: needs root for network namespaces and AF_PACKET"

@@ -16,7 +16,7 @@ LAB = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else None
 sys.path.insert(0, LAB or ".")
 from sconelab import scenario  # noqa: E402
 from sconelab.scenario import ScenarioError  # noqa: E402
-from sconelab.session import link_args, sconed_config  # noqa: E402
+from sconelab.session import link_args, player_args, sconed_config  # noqa: E402
 
 GOOD = """; a comment
 [scenario]
@@ -115,6 +115,17 @@ class Meaning(unittest.TestCase):
         cfg = sconed_config(sc)
         self.assertIn("[dpi]\nsni = a.example\nsni = .b.example\n", cfg)
         self.assertEqual(sc.client["sni"], "a.example")
+        # The player sends the scenario's SNI too, and connects to the
+        # server's address all the same.
+        sc = parse("[element]\nplan = 1.5M\nadvice = no\naction = shape\n"
+                   "legacy_dpi = yes\n[client]\nprogram = scone-player\n"
+                   "scone = no\nsni = v.example\n[server]\nscone = no\n")
+        progs = {"scone-player": "/p"}
+        a = player_args(sc, progs, "/o", 1)
+        self.assertEqual(a[a.index("--sni") + 1], "v.example")
+        self.assertTrue(a[1].startswith("https://10.70.2.2:"))
+        self.assertNotIn("--sni", player_args(parse(
+            "[client]\nprogram = scone-player\n"), progs, "/o", 1))
 
     def test_shipped_scenarios_parse(self):
         d = os.path.join(LAB, "scenarios")
