@@ -77,8 +77,9 @@ static int setup(void **state) {
   pcap_dump_close(d);
   d = pcap_dump_open(p, in_tcp);
   assert_non_null(d);
-  /* Ephemeral ports: nDPI 4.2 names a TCP flow on 5001 (iperf's) from
-   * its handshake alone, before any ClientHello. */
+  /* Ephemeral ports: nDPI 4.2 names a TCP flow on port 5001 Targus
+   * Dataspeed (a speed test) from its SYN alone, before any ClientHello,
+   * and it is never video. */
   tcp_flow(d, "rr3---sn-4g5e6nsz.googlevideo.com", 45001, 0);
   tcp_flow(d, "www.example.org", 45002, 2000000);
   pcap_dump_close(d);
