@@ -1360,3 +1360,66 @@ void sconed_engine_process_udp(sconed_engine *e, const sconed_tuple *t,
   if (!handle_fast(e, in, fp, src_is_a, &f, fast_state(e, now, FAST_RECHECK)))
     handle_slow(e, &p, fp, src_is_a, f ? f - e->t.flows : -1, v);
 }
+
+/* The tuple of a whole IPv4/IPv6 TCP packet (no IPv6 extension headers)
+ * into *p, with an empty payload: the engine's QUIC and SCONE logic then
+ * sees nothing to read, and the flow is enforced as one that is not QUIC.
+ * Returns 1, or 0 when it passes (counted). */
+static int parse_tcp(sconed_engine *e, uint8_t *pkt, size_t len,
+                     sconed_pkt *p) {
+  size_t hl, tot;
+  if (len >= 20 && (pkt[0] >> 4) == 4) {
+    hl = (size_t)(pkt[0] & 15) * 4;
+    tot = sconed_be16(pkt + 2);
+    if (pkt[9] != IPPROTO_TCP || (pkt[6] & 0x3f) || pkt[7]) {
+      e->st.not_udp++;
+      return 0;
+    }
+    p->ipv6 = 0;
+    p->src = pkt + 12;
+    p->dst = pkt + 16;
+  } else if (len >= 40 && (pkt[0] >> 4) == 6) {
+    hl = 40;
+    tot = 40 + (size_t)sconed_be16(pkt + 4);
+    if (pkt[6] != IPPROTO_TCP) {
+      e->st.not_udp++;
+      return 0;
+    }
+    p->ipv6 = 1;
+    p->src = pkt + 8;
+    p->dst = pkt + 24;
+  } else {
+    e->st.malformed++;
+    return 0;
+  }
+  if (hl < 20 || tot < hl + 20 || tot > len) {
+    e->st.malformed++;
+    return 0;
+  }
+  const uint8_t *th = pkt + hl;
+  p->sport = (uint16_t)sconed_be16(th);
+  p->dport = (uint16_t)sconed_be16(th + 2);
+  p->payload = pkt + hl;
+  p->plen = 0;
+  p->ip = pkt;
+  p->iplen = tot;
+  p->outer_udp = NULL;
+  p->sub_salt = 0;
+  return 1;
+}
+
+void sconed_engine_process_tcp(sconed_engine *e, uint8_t *pkt, size_t len,
+                               scone_tstamp now, sconed_verdict *v) {
+  verdict_init(e, v);
+  sconed_pkt p;
+  if (!pkt || !parse_tcp(e, pkt, len, &p))
+    return;
+  p.now = now;
+  int src_is_a;
+  uint64_t fp = sconed_fingerprint(e->t.key, p.ipv6, p.src, p.dst,
+                                   htons(p.sport), htons(p.dport), &src_is_a);
+  /* Never the fingerprint of a UDP flow on the same tuple, nor of a
+   * tunnel's (tunnel_fingerprint keys the other way round). */
+  fp = sconed_mix(fp ^ e->t.key[5], e->t.key[4]) | 1;
+  handle_slow(e, &p, fp, src_is_a, -1, v);
+}

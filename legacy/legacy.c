@@ -381,7 +381,10 @@ void legacy_dpi_process_ip(legacy_dpi *l, uint8_t *pkt, size_t len,
   }
   if (f->cls == CLS_VIDEO) {
     l->st.enforced_packets++;
-    sconed_engine_process_ip(l->e, pkt, len, now, v);
+    if (t.proto == IPPROTO_TCP)
+      sconed_engine_process_tcp(l->e, pkt, len, now, v);
+    else
+      sconed_engine_process_ip(l->e, pkt, len, now, v);
   }
 }
 

@@ -7,7 +7,8 @@
  * video category, or whose server name (the SNI of its QUIC Initial or TLS
  * ClientHello) is on the config's [dpi] list, is enforced at its
  * subscriber's plan rate by the sconed engine's own policer or shaper (the
- * engine given at creation, fed only those flows' packets); everything
+ * engine given at creation, fed only those flows' packets; TCP ones
+ * through its TCP entry, never rewritten); everything
  * else passes untouched, and so does every datagram led by a SCONE packet.
  *
  * Sans-I/O as the engine is: packets and their time in, verdicts out. Not

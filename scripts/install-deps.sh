@@ -30,6 +30,7 @@ add tshark                                           # the Wireshark dissector's
 add golang-github-prometheus-client-golang-dev       # promlint, for the metrics test
 add chromium                                         # tests/browser: headless player (puppeteer-core)
 add gnuplot-nox                                      # tests/browser, scone-lab: the QoE plots
+add openssl curl                                     # tests/legacy: TLS over TCP through sconed --legacy-dpi
 # tests/browser's npm modules (make deps runs npm ci): node and npm, unless
 # a node is there already (NodeSource's nodejs carries its own npm and
 # conflicts with Debian's).

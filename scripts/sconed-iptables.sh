@@ -2,7 +2,7 @@
 # Sends a router's forwarded UDP through sconed's NFQUEUE datapath.
 #
 #   sconed-iptables.sh install [--queue N[:M]] [--iface IF] [--chain NAME]
-#                              [--family 4|6|both]
+#                              [--family 4|6|both] [--tcp]
 #   sconed-iptables.sh remove  [--chain NAME] [--family 4|6|both]
 #   sconed-iptables.sh status  [--chain NAME]
 #   sconed-iptables.sh counts  [--chain NAME] [--family 4|6|both]
@@ -27,7 +27,9 @@
 # counts; minus sconed_datapath_received_total (per sconed run) they are
 # the packets that passed untouched. --iface limits it to the
 # subscriber-facing interface: packets in from it (uplink) and out to it
-# (downlink). Needs root.
+# (downlink). --tcp queues forwarded TCP as well, the same way (for sconed
+# --legacy-dpi, whose nDPI classifies and throttles TLS-over-TCP video;
+# sconed's own engine passes TCP untouched). Needs root.
 set -eu
 
 cmd=${1:-}
@@ -36,6 +38,7 @@ queue=0
 iface=
 chain=SCONED
 family=both
+protos=udp
 
 usage() {
 	sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -48,6 +51,7 @@ while [ $# -gt 0 ]; do
 	--iface) iface=${2:?}; shift 2 ;;
 	--chain) chain=${2:?}; shift 2 ;;
 	--family) family=${2:?}; shift 2 ;;
+	--tcp) protos="udp tcp"; shift ;;
 	*) usage ;;
 	esac
 done
@@ -92,19 +96,22 @@ install_one() {
 	remove_one "$t"
 	$t -w -t mangle -N "$chain"
 	# shellcheck disable=SC2086
-	$t -w -t mangle -A "$chain" -p udp -j NFQUEUE $target
-	if [ -n "$iface" ]; then
-		$t -w -t mangle -I FORWARD -p udp -i "$iface" -j "$chain"
-		$t -w -t mangle -I FORWARD -p udp -o "$iface" -j "$chain"
-	else
-		$t -w -t mangle -I FORWARD -p udp -j "$chain"
-	fi
+	for p in $protos; do
+		# shellcheck disable=SC2086
+		$t -w -t mangle -A "$chain" -p $p -j NFQUEUE $target
+		if [ -n "$iface" ]; then
+			$t -w -t mangle -I FORWARD -p $p -i "$iface" -j "$chain"
+			$t -w -t mangle -I FORWARD -p $p -o "$iface" -j "$chain"
+		else
+			$t -w -t mangle -I FORWARD -p $p -j "$chain"
+		fi
+	done
 }
 
 case $cmd in
 install)
 	for t in $tools; do install_one "$t"; done
-	echo "sconed-iptables: forwarded UDP${iface:+ via $iface} -> NFQUEUE $queue (chain $chain)" ;;
+	echo "sconed-iptables: forwarded $(echo "$protos" | tr 'a-z ' 'A-Z/')${iface:+ via $iface} -> NFQUEUE $queue (chain $chain)" ;;
 remove)
 	for t in $tools; do remove_one "$t"; done ;;
 status)

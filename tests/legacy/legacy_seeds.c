@@ -1,9 +1,12 @@
 /*
  * Seeds for fuzz_legacy_packet: records [ctl][len hi][len lo][IP packet]
  * of flows opening with the client's real Initials (initials.h), then
- * server datagrams, some led by a SCONE packet.
+ * server datagrams, some led by a SCONE packet; and TLS-over-TCP flows
+ * (tls_tcp.h): handshake, GnuTLS's ClientHello (whole or in two
+ * segments), server segments.
  */
 #include "initials.h"
+#include "tls_tcp.h"
 
 #include <scone/scone.h>
 
@@ -52,6 +55,33 @@ static int seed(const char *dir, const char *name, const char *sni, int split,
   return 0;
 }
 
+static int seed_tcp(const char *dir, const char *name, const char *sni,
+                    size_t cut) {
+  uint8_t ch[TLS_TCP_HELLO_MAX], pkt[TLS_TCP_HELLO_MAX + 64];
+  int n = tls_client_hello(sni, ch, sizeof(ch));
+  if (n < 0 || cut >= (size_t)n)
+    return -1;
+  char path[512];
+  snprintf(path, sizeof(path), "%s/%s", dir, name);
+  FILE *f = fopen(path, "wb");
+  if (!f)
+    return -1;
+  tcp_conn c;
+  tcp_conn_init(&c, 0x0a000001U, 0xc0000201U, 5000);
+  for (int step = 0; step < 3; step++)
+    rec(f, 0, pkt, tcp_conn_syn(&c, step, pkt));
+  size_t at = cut ? cut : (size_t)n;
+  rec(f, 0, pkt, tcp_conn_data(&c, 1, ch, at, pkt));
+  if (cut)
+    rec(f, 0, pkt, tcp_conn_data(&c, 1, ch + at, (size_t)n - at, pkt));
+  uint8_t pl[1200];
+  memset(pl, 0x17, sizeof(pl));
+  for (int i = 0; i < 8; i++)
+    rec(f, 0, pkt, tcp_conn_data(&c, 0, pl, sizeof(pl), pkt));
+  fclose(f);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: legacy_seeds DIR\n");
@@ -62,5 +92,10 @@ int main(int argc, char **argv) {
   rc |= seed(argv[1], "listed-sni", "cdn.video.example", 0, 0);
   rc |= seed(argv[1], "other-sni", "www.example.org", 0, 0);
   rc |= seed(argv[1], "split-hello", "rr3---sn-4g5e6nsz.googlevideo.com", 1, 0);
+  rc |= seed_tcp(argv[1], "tcp-video-sni", "rr3---sn-4g5e6nsz.googlevideo.com",
+                 0);
+  rc |= seed_tcp(argv[1], "tcp-other-sni", "www.example.org", 0);
+  rc |= seed_tcp(argv[1], "tcp-split-hello",
+                 "rr3---sn-4g5e6nsz.googlevideo.com", 100);
   return rc ? 1 : 0;
 }
