@@ -1,7 +1,8 @@
 /*
  * The inline datapath: sconed on a Linux router, fed by NFQUEUE
- * (scripts/sconed-iptables.sh installs the rules). One thread serves
- * queues lo..hi over one netlink socket (nfq.c; the socket is nfq_sock.h).
+ * (scripts/sconed-iptables.sh installs the rules). Queues lo..hi are
+ * served by one thread each, or split over `threads` threads, each with its
+ * own netlink socket (nfq.c; the socket is nfq_sock.h).
  */
 #ifndef SCONED_NFQ_H
 #define SCONED_NFQ_H
@@ -17,6 +18,8 @@ typedef struct sconed_nfq_settings {
                             default 1 (needs batch > 1) */
   unsigned queue_maxlen; /* kernel queue length per queue; default 4096 */
   unsigned max_held;     /* packets the shaper may hold; default 16384 */
+  unsigned threads;      /* 0: one per queue (default); else at most this
+                            many, each serving a contiguous share */
 } sconed_nfq_settings;
 
 void sconed_nfq_settings_default(sconed_nfq_settings *s);
