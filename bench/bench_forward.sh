@@ -11,7 +11,10 @@
 # "forwarded" is the sink's packets per second; "judged" is what sconed's
 # NFQUEUE threads received per second (its /metrics). The queues fail open
 # when full, so forwarded - judged passed untouched: the judged figure is
-# the inline path's rate. Medians of --runs rounds, with the load average.
+# the inline path's rate. "sconed us/pkt" is sconed's own CPU time (user +
+# system, its sconed_cpu_seconds_total, which includes the kernel's work of
+# re-injecting and forwarding each packet in the verdict send) per judged
+# packet. Medians of --runs rounds, with the load average.
 #
 #   bench_forward [--runs N] [--seconds S] [--quick]
 #
@@ -75,10 +78,13 @@ ip netns exec $G ping -c1 -W1 10.88.2.10 >/dev/null 2>&1
 
 sink_rx() { ip netns exec $K cat /sys/class/net/k0/statistics/rx_packets; }
 ctl_port=9199
+# judged: "PACKETS CPU_SECONDS" from sconed's /metrics (empty without).
 judged() {
 	ip netns exec $R bash -c "exec 3<>/dev/tcp/127.0.0.1/$ctl_port &&
 		printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && cat <&3" 2>/dev/null |
-		awk '/^sconed_datapath_received_total\{path="nfqueue"\}/ {print $2}'
+		awk '/^sconed_datapath_received_total\{path="nfqueue"\}/ {p = $2}
+			/^sconed_cpu_seconds_total / {c = $2}
+			END { if (p != "") print p, c }'
 }
 
 # start MODE: sconed as the row wants it; 1 when the row cannot run.
@@ -125,10 +131,11 @@ stop() {
 	esac
 }
 
-# measure MODE: one row of one round into $work/MODE.runs (fwd judged).
+# measure MODE: one row of one round into $work/MODE.runs: forwarded pps,
+# judged pps, sconed's CPU microseconds per judged packet.
 measure() {
 	mode=$1 file=$work/$(echo "$1" | tr / _).runs
-	start "$mode" || { echo "- -" >>"$file"; return; }
+	start "$mode" || { echo "- - -" >>"$file"; return; }
 	ip netns exec $G "$GEN" --dst-net 10.88.2 --dsts 16 \
 		--seconds "$(awk -v s="$secs" 'BEGIN {print s + 1}')" \
 		>"$work/gen.out" &
@@ -144,8 +151,13 @@ measure() {
 	awk -v r0="$r0" -v r1="$r1" -v j0="${j0:-}" -v j1="${j1:-}" \
 		-v t0="$t0" -v t1="$t1" 'BEGIN {
 		d = t1 - t0
-		j = (j0 == "" || j1 == "") ? "-" : sprintf("%.0f", (j1 - j0) / d)
-		printf "%.0f %s\n", (r1 - r0) / d, j }' >>"$file"
+		split(j0, a, " "); split(j1, b, " ")
+		j = "-"; c = "-"
+		if (j0 != "" && j1 != "" && b[1] > a[1]) {
+			j = sprintf("%.0f", (b[1] - a[1]) / d)
+			c = sprintf("%.2f", (b[2] - a[2]) * 1e6 / (b[1] - a[1]))
+		}
+		printf "%.0f %s %s\n", (r1 - r0) / d, j, c }' >>"$file"
 }
 
 modes="bare xdp nfqueue/1 nfqueue/2"
@@ -155,22 +167,23 @@ for r in $(seq "$runs"); do
 done
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 
-median() { # column N of a file of runs
-	awk -v c="$2" '{print $c}' "$1" | grep -v '^-$' | sort -n |
-		awk '{v[NR] = $1} END {
-			if (!NR) print "-"; else printf "%.0f", v[int((NR + 1) / 2)] }'
+median() { # FILE COLUMN [DECIMALS]: the median of a column of runs
+	awk -v c="$2" '{print $c}' "$1" | grep -v '^-$' | sort -g |
+		awk -v d="${3:-0}" '{v[NR] = $1} END {
+			if (!NR) print "-"; else printf "%.*f", d, v[int((NR + 1) / 2)] }'
 }
 echo "bench_forward: 64-byte UDP payloads, 16 destinations, veth router;" \
 	"median of $runs x ${secs} s; $(nproc) CPUs;" \
 	"load average $load0 (start), $load1 (end)"
-printf "%-12s %14s %14s %9s\n" row "forwarded pps" "judged pps" "vs bare"
+printf "%-12s %14s %14s %9s %14s\n" row "forwarded pps" "judged pps" \
+	"vs bare" "sconed us/pkt"
 bare=$(median "$work/bare.runs" 1)
 for m in $modes; do
 	f=$work/$(echo "$m" | tr / _).runs
-	fw=$(median "$f" 1) jd=$(median "$f" 2)
+	fw=$(median "$f" 1) jd=$(median "$f" 2) cpu=$(median "$f" 3 2)
 	ratio=$(awk -v a="$fw" -v b="$bare" 'BEGIN {
 		if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }')
-	printf "%-12s %14s %14s %9s\n" "$m" "$fw" "$jd" "$ratio"
+	printf "%-12s %14s %14s %9s %14s\n" "$m" "$fw" "$jd" "$ratio" "$cpu"
 done
 j1=$(median "$work/nfqueue_1.runs" 2) j2=$(median "$work/nfqueue_2.runs" 2)
 awk -v a="$j1" -v b="$j2" 'BEGIN {
