@@ -7,7 +7,7 @@
 #   bare        the router forwards, no sconed
 #   xdp         sconed --xdp r0,r1 (the XDP program on the router's veths)
 #   nfqueue/1   sconed --nfqueue 0:1 --nfqueue-threads 1 (queue-balance 0:1)
-#   nfqueue/2   sconed --nfqueue 0:1: a thread per queue
+#   nfqueue/2   sconed --nfqueue 0:1 --nfqueue-threads 2: a thread per queue
 # "forwarded" is the sink's packets per second; "judged" is what sconed's
 # NFQUEUE threads received per second (its /metrics). The queues fail open
 # when full, so forwarded - judged passed untouched: the judged figure is

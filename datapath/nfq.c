@@ -1,7 +1,8 @@
 /*
  * The inline NFQUEUE datapath: queues N..M are split into contiguous
- * ranges, one per thread (one thread per queue unless --nfqueue-threads
- * says fewer), each range over its own netlink socket.
+ * ranges, one per thread (a thread per queue, at most one per CPU unless
+ * --nfqueue-threads says how many), each range over its own netlink
+ * socket.
  *
  * Every thread hands its batches to the one engine under the run's lock
  * (dp.h), so a subscriber whose flows the kernel's --queue-balance hashes
@@ -418,7 +419,12 @@ static void *serve_thread(void *arg) {
 
 int sconed_nfq_run(sconed_dp *dp, const sconed_nfq_settings *o) {
   unsigned nq = (unsigned)(o->queue_hi - o->queue_lo) + 1;
-  unsigned nt = o->threads && o->threads < nq ? o->threads : nq;
+  /* By default a thread per queue, but no more threads than CPUs: a wide
+   * range (0:1023) must not start a thousand threads that only take turns
+   * on the lock. */
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  unsigned want = o->threads ? o->threads : cpus > 0 ? (unsigned)cpus : 1;
+  unsigned nt = want < nq ? want : nq;
   loop *ls = calloc(nt, sizeof(*ls));
   int quitfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   int ok = ls && quitfd >= 0;

@@ -56,7 +56,8 @@ INI
 write_config 500k
 
 FAIL_LOG=$work/sconed.log
-ip netns exec $R "$SCONED" --nfqueue 0:1 --control $ctl --config "$cfg" \
+ip netns exec $R "$SCONED" --nfqueue 0:1 --nfqueue-threads 2 \
+	--control $ctl --config "$cfg" \
 	2>"$FAIL_LOG" &
 sconed_pid=$!
 pids+=($sconed_pid)
