@@ -32,6 +32,16 @@ void sconed_dp_notify(sconed_dp *dp, const char *fmt, ...) {
   dp->notify(state);
 }
 
+void sconed_dp_judge(sconed_dp *dp, uint8_t *const *pkts, const size_t *lens,
+                     size_t n, scone_tstamp now, sconed_verdict *v) {
+  const sconed_dp_hooks *h = dp->hooks;
+  if (h)
+    for (size_t i = 0; i < n; i++)
+      h->process(h->arg, pkts[i], lens[i], now, &v[i]);
+  else
+    sconed_engine_process_ip_batch(dp->engine, pkts, lens, n, now, v);
+}
+
 int sconed_dp_init(sconed_dp *dp, sconed_engine *e, const char *config_path) {
   memset(dp, 0, sizeof(*dp));
   dp->engine = e;

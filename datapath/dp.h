@@ -5,9 +5,10 @@
  * the control endpoint call into it; it calls none of them (the sconed
  * program starts them: sconed/runner.c).
  *
- * Serialization: the engine is not thread-safe. The packet thread holds
- * `lock` while it handles one receive batch (engine calls, verdicts) and
- * drops it while it sleeps in poll; the control thread takes it for a
+ * Serialization: the engine is not thread-safe. A packet thread (NFQUEUE
+ * runs one per queue) holds `lock` while it judges one receive batch
+ * (engine calls, verdict planning) and drops it to receive, send and
+ * sleep in poll; the control thread takes it for a
  * capacity change, a config swap or a metrics snapshot. One uncontended
  * mutex per batch costs far less than the per-packet work, a control
  * request waits at most one batch, and (unlike a command queue) a control
@@ -123,6 +124,13 @@ static inline void sconed_dp_lock_pkt(sconed_dp *dp) {
 static inline void sconed_dp_unlock_pkt(sconed_dp *dp) {
   pthread_mutex_unlock(&dp->lock);
 }
+
+/* Judges n packets at now into v, through the hooks' element when there is
+ * one, else the engine's batch call. The caller holds the lock: every
+ * packet thread goes through here, so one subscriber's flows on several
+ * threads meet one engine's state. */
+void sconed_dp_judge(sconed_dp *dp, uint8_t *const *pkts, const size_t *lens,
+                     size_t n, scone_tstamp now, sconed_verdict *v);
 
 /* Initialises dp around e; sigfd and stopfd start at -1. Returns 0. */
 int sconed_dp_init(sconed_dp *dp, sconed_engine *e, const char *config_path);

@@ -1,8 +1,19 @@
 /*
- * The inline NFQUEUE datapath: one thread serves every queue N..M over one
- * netlink socket, because the engine is single-threaded and a second
- * thread would only wait for its lock (a router with spare cores runs one
- * sconed per queue range instead).
+ * The inline NFQUEUE datapath: queues N..M are split into contiguous
+ * ranges, one per thread (a thread per queue, at most one per CPU unless
+ * --nfqueue-threads says how many), each range over its own netlink
+ * socket.
+ *
+ * Every thread hands its batches to the one engine under the run's lock
+ * (dp.h), so a subscriber whose flows the kernel's --queue-balance hashes
+ * onto several queues has one advice budget, one monitoring window, one
+ * verdict and one policer bucket, exactly as with one thread. What runs in
+ * parallel is everything outside the engine, which is most of the cost of
+ * NFQUEUE: the receive (the kernel copies each packet into a netlink
+ * message), the verdict send (the kernel re-injects the packet and
+ * forwards it in that sendmsg) and the delay queue. The lock is held for
+ * the parse, the engine's batch call and the verdict planning only
+ * (docs/scaling.md has the figures and the model for many cores).
  *
  * Per wake-up: recvmmsg takes up to `batch` queued packets, the engine
  * judges them in one batch call, and all verdicts leave in one sendmsg. A
@@ -23,7 +34,9 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <libnetfilter_queue/libnetfilter_queue.h>
 #include <linux/netfilter.h>
@@ -57,6 +70,13 @@ typedef struct loop {
   struct iovec *iov;
   uint8_t *rx;
   sconed_delayq dq;
+  /* Verdict sends that failed outside the lock, added to the run's
+   * counter the next time the lock is held. */
+  uint64_t send_errors, send_errors_pending;
+  int quitfd; /* readable once any thread stops: every thread stops */
+  int main;   /* this thread watches the signals */
+  pthread_t thread;
+  int rc;
   /* The batch being judged: packets point into rx. */
   size_t n, cap;
   uint16_t *queue;
@@ -69,9 +89,10 @@ typedef struct loop {
 static void flush(loop *l) {
   if (sconed_nfq_flush(&l->s, &l->tx) < 0) {
     /* The packets stay queued in the kernel; say so, but not per packet. */
-    if (l->dp->c.send_errors++ % 1000 == 0)
+    l->send_errors_pending++;
+    if (l->send_errors++ % 1000 == 0)
       sconed_dp_log("nfqueue: sending verdicts: %s (%llu so far)",
-                    strerror(errno), (unsigned long long)l->dp->c.send_errors);
+                    strerror(errno), (unsigned long long)l->send_errors);
   }
 }
 
@@ -191,13 +212,7 @@ static void apply(loop *l, size_t i, const sconed_verdict *v) {
 static void judge(loop *l, scone_tstamp now) {
   if (!l->n)
     return;
-  const sconed_dp_hooks *h = l->dp->hooks;
-  if (h)
-    for (size_t i = 0; i < l->n; i++)
-      h->process(h->arg, l->pkt[i], l->len[i], now, &l->v[i]);
-  else
-    sconed_engine_process_ip_batch(l->dp->engine, l->pkt, l->len, l->n, now,
-                                   l->v);
+  sconed_dp_judge(l->dp, l->pkt, l->len, l->n, now, l->v);
   for (size_t i = 0; i < l->n; i++)
     apply(l, i, &l->v[i]);
   /* Only this batch's queues can hold an open run, so closing them here
@@ -227,23 +242,44 @@ static void on_message(loop *l, uint8_t *buf, size_t n, scone_tstamp now) {
   }
 }
 
-/* Receives and judges one batch; returns the number of datagrams read. */
-static int receive_batch(loop *l, scone_tstamp now) {
-  int n = recvmmsg(l->s.fd, l->mm, l->batch, MSG_DONTWAIT, NULL);
-  if (n <= 0)
-    return 0;
+/* The part of one wake-up under the lock: fold in what happened outside
+ * it, release what the shaper holds, and judge the n datagrams received. */
+static void judge_locked(loop *l, int n) {
+  sconed_dp *dp = l->dp;
+  sconed_dp_lock_pkt(dp);
+  dp->c.send_errors += l->send_errors_pending;
+  l->send_errors_pending = 0;
+  scone_tstamp now = sconed_dp_now();
+  release_due(l, now);
   for (int i = 0; i < n; i++)
     on_message(l, l->rx + (size_t)i * RX_BUF, l->mm[i].msg_len, now);
   judge(l, now);
+  sconed_dp_unlock_pkt(dp);
+}
+
+/* One wake-up: receives (when the socket is readable) outside the lock,
+ * judges under it, sends the verdicts outside it. Returns the number of
+ * datagrams read. */
+static int step(loop *l, int readable) {
+  int n = 0;
+  if (readable) {
+    n = recvmmsg(l->s.fd, l->mm, l->batch, MSG_DONTWAIT, NULL);
+    if (n < 0)
+      n = 0;
+  }
+  judge_locked(l, n);
+  flush(l);
   return n;
 }
 
-static int loop_init(loop *l, sconed_dp *dp, const sconed_nfq_settings *o) {
+static int loop_init(loop *l, sconed_dp *dp, const sconed_nfq_settings *o,
+                     uint16_t lo, uint16_t hi) {
   memset(l, 0, sizeof(*l));
   l->dp = dp;
   l->s.fd = -1;
-  l->lo = o->queue_lo;
-  l->hi = o->queue_hi;
+  l->quitfd = -1;
+  l->lo = lo;
+  l->hi = hi;
   l->batch = o->batch ? o->batch : 1;
   l->batch_verdicts = o->batch_verdicts;
   l->q = calloc((size_t)(l->hi - l->lo) + 1, sizeof(*l->q));
@@ -297,23 +333,27 @@ static void loop_free(loop *l) {
 #define DRAIN_QUIET_MS 50
 #define DRAIN_MAX_MS 3000
 static void drain(loop *l) {
-  sconed_dp_lock_pkt(l->dp);
-  l->draining = 1;
+  /* Each thread drains its own queues, taking the lock per batch as it
+   * runs, so the other threads drain theirs at the same time. */
   if (sconed_nfq_stop_queueing(&l->s, l->lo, l->hi) < 0)
     sconed_dp_log("nfqueue: cannot stop queueing: %s", strerror(errno));
+  sconed_dp_lock_pkt(l->dp);
+  l->draining = 1;
   release_due(l, UINT64_MAX);
+  sconed_dp_unlock_pkt(l->dp);
   flush(l);
   scone_tstamp end = sconed_dp_now() + DRAIN_MAX_MS * SCONE_MILLISECONDS;
   struct pollfd pfd = {l->s.fd, POLLIN, 0};
   while (sconed_dp_now() < end) {
-    if (receive_batch(l, sconed_dp_now()) > 0) {
-      flush(l);
+    if (step(l, 1) > 0)
       continue;
-    }
     if (poll(&pfd, 1, DRAIN_QUIET_MS) <= 0)
       break;
   }
   flush(l);
+  sconed_dp_lock_pkt(l->dp);
+  l->dp->c.send_errors += l->send_errors_pending;
+  l->send_errors_pending = 0;
   sconed_dp_unlock_pkt(l->dp);
 }
 
@@ -323,27 +363,24 @@ void sconed_nfq_settings_default(sconed_nfq_settings *s) {
   s->batch_verdicts = 1;
   s->queue_maxlen = 4096;
   s->max_held = 16384;
+  s->threads = 0;
 }
 
-int sconed_nfq_run(sconed_dp *dp, const sconed_nfq_settings *o) {
-  loop l;
-  if (loop_init(&l, dp, o) < 0) {
-    loop_free(&l);
-    return -1;
-  }
-  if (!dp->quiet)
-    sconed_dp_log("nfqueue: serving queues %u..%u (batch %u%s)", l.lo, l.hi,
-                  l.batch, l.batch_verdicts ? ", batch verdicts" : "");
-  sconed_dp_notify(dp, "READY=1\nSTATUS=serving NFQUEUE %u..%u", l.lo, l.hi);
-  struct pollfd pfd[3] = {
-      {l.s.fd, POLLIN, 0}, {dp->sigfd, POLLIN, 0}, {dp->stopfd, POLLIN, 0}};
+/* Serves l's queues until a signal (the main thread), the stop eventfd or
+ * another thread's stop (quitfd) says stop, then drains them. */
+static int serve(loop *l) {
+  sconed_dp *dp = l->dp;
+  struct pollfd pfd[4] = {{l->s.fd, POLLIN, 0},
+                          {l->quitfd, POLLIN, 0},
+                          {l->main ? dp->sigfd : -1, POLLIN, 0},
+                          {l->main ? dp->stopfd : -1, POLLIN, 0}};
   unsigned iter = 0;
   int busy = 0;
   for (;;) {
     int readable = 1;
     if (!busy || ++iter % POLL_EVERY == 0) {
       struct timespec ts, *tsp = NULL;
-      scone_tstamp next = sconed_delayq_next(&l.dq);
+      scone_tstamp next = sconed_delayq_next(&l->dq);
       if (next != UINT64_MAX) {
         scone_tstamp now = sconed_dp_now();
         scone_duration wait = next > now ? next - now : 0;
@@ -351,24 +388,97 @@ int sconed_nfq_run(sconed_dp *dp, const sconed_nfq_settings *o) {
         ts.tv_nsec = (long)(wait % SCONE_SECONDS);
         tsp = &ts;
       }
-      int r = ppoll(pfd, 3, tsp, NULL);
+      int r = ppoll(pfd, 4, tsp, NULL);
       if (r < 0 && errno != EINTR) {
         sconed_dp_log("nfqueue: poll: %s", strerror(errno));
         break;
       }
-      if (r > 0 && ((pfd[1].revents | pfd[2].revents) & POLLIN) &&
+      if (r > 0 && (pfd[1].revents & POLLIN))
+        break;
+      if (r > 0 && ((pfd[2].revents | pfd[3].revents) & POLLIN) &&
           sconed_dp_signals_handle(dp))
         break;
       readable = r > 0 && (pfd[0].revents & POLLIN);
     }
-    sconed_dp_lock_pkt(dp);
-    scone_tstamp now = sconed_dp_now();
-    release_due(&l, now);
-    busy = readable ? receive_batch(&l, now) > 0 : 0;
-    flush(&l);
-    sconed_dp_unlock_pkt(dp);
+    busy = step(l, readable) > 0;
   }
-  drain(&l);
-  loop_free(&l);
+  /* An eventfd left at a non-zero count stays readable for every poll. */
+  uint64_t one = 1;
+  if (write(l->quitfd, &one, sizeof(one)) < 0)
+    sconed_dp_log("nfqueue: cannot stop the other threads: %s",
+                  strerror(errno));
+  drain(l);
+  return 0;
+}
+
+static void *serve_thread(void *arg) {
+  loop *l = arg;
+  l->rc = serve(l);
+  return NULL;
+}
+
+int sconed_nfq_run(sconed_dp *dp, const sconed_nfq_settings *o) {
+  unsigned nq = (unsigned)(o->queue_hi - o->queue_lo) + 1;
+  /* By default a thread per queue, but no more threads than CPUs: a wide
+   * range (0:1023) must not start a thousand threads that only take turns
+   * on the lock. */
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  unsigned want = o->threads ? o->threads : cpus > 0 ? (unsigned)cpus : 1;
+  unsigned nt = want < nq ? want : nq;
+  loop *ls = calloc(nt, sizeof(*ls));
+  int quitfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  int ok = ls && quitfd >= 0;
+  unsigned inited = 0;
+  /* The shaper's hold is shared out, so the run holds what it says. */
+  sconed_nfq_settings per = *o;
+  per.max_held = o->max_held / nt ? o->max_held / nt : 1;
+  /* Thread t serves an equal share of the range, the first nq % nt one
+   * queue more. Every socket is bound before any thread starts, so a
+   * queue that cannot be bound fails the start as one thread did. */
+  for (unsigned t = 0, q = o->queue_lo; ok && t < nt; t++) {
+    unsigned k = nq / nt + (t < nq % nt);
+    ok = loop_init(&ls[t], dp, &per, (uint16_t)q, (uint16_t)(q + k - 1)) == 0;
+    inited = t + 1;
+    ls[t].quitfd = quitfd;
+    ls[t].main = t == 0;
+    q += k;
+  }
+  if (!ok) {
+    if (!ls || quitfd < 0)
+      sconed_dp_log("nfqueue: out of memory");
+    for (unsigned t = 0; t < inited; t++)
+      loop_free(&ls[t]);
+    free(ls);
+    if (quitfd >= 0)
+      close(quitfd);
+    return -1;
+  }
+  if (!dp->quiet)
+    sconed_dp_log("nfqueue: serving queues %u..%u (batch %u%s, %u thread%s)",
+                  o->queue_lo, o->queue_hi, ls[0].batch,
+                  ls[0].batch_verdicts ? ", batch verdicts" : "", nt,
+                  nt == 1 ? "" : "s");
+  sconed_dp_notify(dp, "READY=1\nSTATUS=serving NFQUEUE %u..%u", o->queue_lo,
+                   o->queue_hi);
+  unsigned started = 1;
+  for (unsigned t = 1; t < nt; t++) {
+    if (pthread_create(&ls[t].thread, NULL, serve_thread, &ls[t]) != 0) {
+      sconed_dp_log("nfqueue: cannot start thread %u: queues %u..%u keep "
+                    "their packets until the stop",
+                    t, ls[t].lo, ls[t].hi);
+      break;
+    }
+    started++;
+  }
+  serve(&ls[0]);
+  for (unsigned t = 1; t < started; t++)
+    pthread_join(ls[t].thread, NULL);
+  /* A thread that never started still drains its queues on the way out. */
+  for (unsigned t = started; t < nt; t++)
+    drain(&ls[t]);
+  for (unsigned t = 0; t < nt; t++)
+    loop_free(&ls[t]);
+  free(ls);
+  close(quitfd);
   return 0;
 }

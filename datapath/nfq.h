@@ -1,7 +1,9 @@
 /*
  * The inline datapath: sconed on a Linux router, fed by NFQUEUE
- * (scripts/sconed-iptables.sh installs the rules). One thread serves
- * queues lo..hi over one netlink socket (nfq.c; the socket is nfq_sock.h).
+ * (scripts/sconed-iptables.sh installs the rules). Queues lo..hi are
+ * served by a thread each (at most one per CPU), or split over `threads`
+ * threads, each with its own netlink socket (nfq.c; the socket is
+ * nfq_sock.h).
  */
 #ifndef SCONED_NFQ_H
 #define SCONED_NFQ_H
@@ -17,6 +19,9 @@ typedef struct sconed_nfq_settings {
                             default 1 (needs batch > 1) */
   unsigned queue_maxlen; /* kernel queue length per queue; default 4096 */
   unsigned max_held;     /* packets the shaper may hold; default 16384 */
+  unsigned threads;      /* at most this many threads, each serving a
+                            contiguous share of the queues; 0 (default):
+                            one per queue, at most one per CPU */
 } sconed_nfq_settings;
 
 void sconed_nfq_settings_default(sconed_nfq_settings *s);

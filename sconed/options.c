@@ -25,6 +25,7 @@ enum {
   OPT_NFQUEUE,
   OPT_NFQ_BATCH,
   OPT_NFQ_MAXLEN,
+  OPT_NFQ_THREADS,
   OPT_RELAY,
   OPT_UPSTREAM,
   OPT_RELAY_IDLE,
@@ -76,8 +77,13 @@ static const char usage[] =
     "  --help\n"
     "\n"
     "Live datapaths:\n"
-    "  --nfqueue N[:M]         inline: serve NFQUEUE queues N..M (one thread,\n"
-    "                          one socket); see scripts/sconed-iptables.sh\n"
+    "  --nfqueue N[:M]         inline: serve NFQUEUE queues N..M (a thread\n"
+    "                          and socket per queue); see\n"
+    "                          scripts/sconed-iptables.sh\n"
+    "  --nfqueue-threads K     K threads (at most one per queue), each "
+    "serving\n"
+    "                          a share of the queues (default: one per\n"
+    "                          queue, at most one per CPU)\n"
     "  --nfqueue-batch K       packets per receive (default 32; 1 = one at a\n"
     "                          time, single verdicts only)\n"
     "  --nfqueue-maxlen K      kernel queue length per queue (default 4096)\n"
@@ -193,6 +199,7 @@ int sconed_options_parse(sconed_options *o, int argc, char **argv) {
       {"nfqueue", required_argument, 0, OPT_NFQUEUE},
       {"nfqueue-batch", required_argument, 0, OPT_NFQ_BATCH},
       {"nfqueue-maxlen", required_argument, 0, OPT_NFQ_MAXLEN},
+      {"nfqueue-threads", required_argument, 0, OPT_NFQ_THREADS},
       {"relay", required_argument, 0, OPT_RELAY},
       {"upstream", required_argument, 0, OPT_UPSTREAM},
       {"relay-idle", required_argument, 0, OPT_RELAY_IDLE},
@@ -295,6 +302,11 @@ int sconed_options_parse(sconed_options *o, int argc, char **argv) {
       if (sconed_parse_uint(optarg, 1U << 20, &n) || n == 0)
         return bad("--nfqueue-maxlen wants 1..1048576");
       o->nfq.queue_maxlen = (unsigned)n;
+      break;
+    case OPT_NFQ_THREADS:
+      if (sconed_parse_uint(optarg, 1024, &n) || n == 0)
+        return bad("--nfqueue-threads wants 1..1024");
+      o->nfq.threads = (unsigned)n;
       break;
     case OPT_RELAY:
       o->relay.listen = optarg;

@@ -70,6 +70,7 @@ static void settings_reach_engine_and_datapaths(void **state) {
   assert_int_equal(o.nfq.batch, 1);
   assert_false(o.nfq.batch_verdicts);
   assert_int_equal(o.nfq.queue_maxlen, 100);
+  assert_int_equal(o.nfq.threads, 0); /* one per queue */
   assert_int_equal(o.engine.max_flows, 1000);
   assert_int_equal(o.engine.max_subscribers, 0);
   assert_int_equal(o.engine.seed_source, SCONED_SEED_FIXED);
@@ -89,6 +90,10 @@ static void settings_reach_engine_and_datapaths(void **state) {
   assert_int_equal(o.engine.max_flows, 65536);
   assert_int_equal(o.advice_bps, 0);
   assert_int_equal(o.enforce, SCONED_ENFORCE_NONE);
+  assert_int_equal(PARSE(&o, "--nfqueue", "0:3", "--nfqueue-threads", "2"), 0);
+  assert_int_equal(o.nfq.queue_lo, 0);
+  assert_int_equal(o.nfq.queue_hi, 3);
+  assert_int_equal(o.nfq.threads, 2);
 }
 
 static void bad_values_refused(void **state) {
@@ -100,6 +105,8 @@ static void bad_values_refused(void **state) {
   assert_int_equal(PARSE(&o, "--nfqueue", "0", "--nfqueue-batch", "0"), 2);
   assert_int_equal(PARSE(&o, "--nfqueue", "0", "--nfqueue-batch", "1025"), 2);
   assert_int_equal(PARSE(&o, "--nfqueue", "0", "--nfqueue-maxlen", "0"), 2);
+  assert_int_equal(PARSE(&o, "--nfqueue", "0", "--nfqueue-threads", "0"), 2);
+  assert_int_equal(PARSE(&o, "--nfqueue", "0", "--nfqueue-threads", "1025"), 2);
   assert_int_equal(
       PARSE(&o, "--relay", "a:1", "--upstream", "b:2", "--relay-idle", "0"), 2);
   assert_int_equal(PARSE(&o, "--nfqueue", "0", "--advice", "50k"), 2);
