@@ -2,11 +2,13 @@
 
 #include "config.h"
 #include "summary.h"
+#include "xdp_mon.h"
 #include "xdp_path.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static size_t max_flows(const sconed_options *o) {
@@ -74,6 +76,29 @@ static void reload(sconed_engine *e, sconed_xdp *x, const sconed_options *o) {
     fprintf(stderr, "sconed: reloaded %s\n", o->config);
 }
 
+/* The program's clock (bpf_ktime_get_coarse_ns), which the monitoring
+ * loop's period numbers must match. */
+static uint64_t coarse_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* XDP cannot hold a packet: a plan that shapes is policed on this path
+ * (docs/xdp.md, Shaping). Said once per config, without the plan. */
+static void shaping_note(const sconed_engine *e) {
+  size_t n = sconed_engine_prefix_count(e);
+  for (size_t i = 0; i < n; i++) {
+    sconed_engine_prefix p;
+    if (sconed_engine_prefix_get(e, i, &p) == 0 &&
+        p.action == SCONED_ENFORCE_SHAPE) {
+      fprintf(stderr, "sconed: xdp: plans that shape are policed on this "
+                      "path (XDP cannot hold packets)\n");
+      return;
+    }
+  }
+}
+
 int sconed_xdp_live(sconed_engine *e, const sconed_options *o) {
   char err[512];
   /* Signals are taken synchronously (sigwaitinfo), blocked from here on. */
@@ -93,19 +118,47 @@ int sconed_xdp_live(sconed_engine *e, const sconed_options *o) {
     sconed_xdp_close(x);
     return 1;
   }
+  sconed_xdp_mon *mon = sconed_xdp_mon_new(x, err, sizeof(err));
+  if (!mon) {
+    fprintf(stderr, "sconed: %s\n", err);
+    sconed_xdp_close(x);
+    return 1;
+  }
   fprintf(stderr, "sconed: xdp fast path on %s (%s mode)\n", o->xdp_ifaces,
           o->xdp_generic ? "generic" : "native");
+  shaping_note(e);
   fflush(stderr);
+  uint64_t next = 0;
   for (;;) {
+    uint64_t now = coarse_now();
+    if (now >= next) {
+      sconed_xdp_mon_scan(mon, e, now);
+      fflush(stderr);
+      sconed_engine_timing t;
+      sconed_engine_timing_get(e, &t);
+      next = now + sconed_xdp_mon_interval(t.period);
+    }
+    uint64_t wait = next > now ? next - now : 0;
+    struct timespec ts = {(time_t)(wait / 1000000000ULL),
+                          (long)(wait % 1000000000ULL)};
     siginfo_t si;
-    int sig = sigwaitinfo(&set, &si);
+    int sig = sigtimedwait(&set, &si, &ts);
     if (sig == SIGHUP) {
       reload(e, x, o);
+      shaping_note(e);
       fflush(stderr);
     } else if (sig == SIGINT || sig == SIGTERM) {
       break;
     }
   }
+  sconed_xdp_mon_stats ms;
+  sconed_xdp_mon_stats_get(mon, &ms);
+  fprintf(stderr,
+          "sconed: xdp monitoring: %llu reads, %llu flows made "
+          "non-conforming and policed, %llu released\n",
+          (unsigned long long)ms.scans, (unsigned long long)ms.transitions,
+          (unsigned long long)ms.forgiven);
+  sconed_xdp_mon_free(mon);
   sconed_xdp_counts c;
   sconed_xdp_counts_get(x, &c);
   fprintf(stderr,
