@@ -8,11 +8,14 @@
 # the two preceding periods) and arm the program's policer for it,
 # after which the client receives about the plan's rate; the second flow
 # must lose nothing. Prints the detection time and the policed rate.
+# The control endpoint (Unix socket): /metrics shows the XDP families
+# and no address; POST /capacity lowers the advice a new flow gets (the
+# loop publishes it); POST /reload answers 200.
 #
-# usage: xdp_police_test.sh SCONED SCONE_SENDER
+# usage: xdp_police_test.sh SCONED SCONE_SENDER SCT_HTTP
 # Needs root (network namespaces, BPF); exits 77 (skip) without.
 set -u
-SCONED=$1 SENDER=$2
+SCONED=$1 SENDER=$2 HTTP=$3
 . "$(dirname "$0")/../sconed/lib.sh"
 
 if [ "$(id -u)" != 0 ]; then
@@ -37,11 +40,16 @@ downlink = 200k
 action = police
 burst = 3000
 
+[capacity cell]
+rate = 1G
+
 [subscribers]
-subscriber = 10.76.1.0/24 p opt-in
+subscriber = 10.76.1.0/24 p opt-in capacity=cell
 INI
 FAIL_LOG=$work/sconed.log
-ip netns exec $R "$SCONED" --xdp r0,r1 --config "$cfg" 2>"$FAIL_LOG" &
+ctl=$work/ctl.sock
+ip netns exec $R "$SCONED" --xdp r0,r1 --config "$cfg" --control "$ctl" \
+	2>"$FAIL_LOG" &
 sconed_pid=$!
 pids+=($sconed_pid)
 if ! wait_for "$FAIL_LOG" "xdp fast path on" 20 $sconed_pid; then
@@ -122,6 +130,39 @@ expect "$work/server.5300" rx -ge $((2 * 4300 - 50)) "greedy uplink untouched"
 expect "$work/client.ok" rx -eq 300 "conforming flow"
 n=$(grep -c "non-conforming" "$FAIL_LOG")
 [ "$n" = 1 ] || fail "$n marks, expected only the greedy flow's"
+
+# /metrics: the program's and the loop's counters.
+metric() {
+	"$HTTP" GET "$ctl" /metrics >"$work/m" || fail "GET /metrics"
+	grep -q '^status=200' "$work/m" || fail "/metrics status"
+	v=$(grep "^$1 " "$work/m" | awk '{print $2}')
+	echo "${v:-0}"
+}
+[ "$(metric sconed_xdp_nonconforming_transitions_total)" = 1 ] ||
+	fail "/metrics: transitions $(metric sconed_xdp_nonconforming_transitions_total), expected 1"
+[ "$(metric sconed_xdp_released_total)" = 1 ] || fail "/metrics: released"
+[ "$(metric sconed_xdp_flows_nonconforming)" = 0 ] || fail "/metrics: still policed"
+drops=$(metric sconed_xdp_drops_total)
+[ "$drops" -gt 1000 ] || fail "/metrics: $drops drops"
+[ "$(metric sconed_xdp_monitor_reads_total)" -gt 10 ] || fail "/metrics: reads"
+grep -Eq "10\.76\.|fd76:" "$work/m" && fail "an address in /metrics"
+echo "ok: /metrics: 1 transition, 1 release, $drops drops"
+
+# POST /capacity: the advice drops from the plan's 200k to 100k; a new
+# flow carries the lower signal.
+low200=$(sed -n 's/^sig_\([0-9]*\)=.*/\1/p' "$work/client.g1" | sort -n | head -n 1)
+"$HTTP" POST "$ctl" "/capacity?name=cell&bps=100k" | grep -q '^status=200' ||
+	fail "POST /capacity"
+sleep 0.3 # the next read publishes it
+server 5302 500
+ip netns exec $C "$SENDER" client --to 10.76.2.2:5302 --count 50 \
+	--interval-us 2000 --wait-ms 300 >"$work/client.cap" || fail "client after /capacity"
+low=$(sed -n 's/^sig_\([0-9]*\)=.*/\1/p' "$work/client.cap" | sort -n | head -n 1)
+[ -n "$low" ] && [ -n "$low200" ] && [ "$low" -lt "$low200" ] ||
+	fail "after /capacity: lowest signal ${low:-none}, expected below ${low200:-?}"
+echo "ok: after POST /capacity the new advice: signal $low (was $low200)"
+"$HTTP" POST "$ctl" /reload | grep -q '^status=200' || fail "POST /reload"
+echo "ok: POST /reload"
 
 kill -TERM $sconed_pid
 wait_gone $sconed_pid 10 || fail "sconed did not exit on SIGTERM"
