@@ -83,7 +83,7 @@ USES = {
     "tests/e2e": ["include", "lib", "app", "quic", "video", "apps",
                   "element", "datapath", "sconed", "tests/datapath"],
     "fuzz": ["include", "lib", "element", "policy", "app", "video", "lab", "quic",
-             "apps", "legacy"],
+             "apps", "legacy", "xdp"],
     # The install rules and what they deliver: every program and library.
     "packaging": ["include", "lib", "app", "quic", "apps", "video", "tools", "xdp",
                   "element", "datapath", "sconed", "lab", "legacy"],
