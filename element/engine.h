@@ -281,4 +281,14 @@ typedef struct sconed_engine_timing {
 
 void sconed_engine_timing_get(const sconed_engine *e, sconed_engine_timing *t);
 
+/* Changes with every config swap and capacity change: a datapath holding
+ * a copy of the advice publishes it again when this moves. */
+uint64_t sconed_engine_advice_gen(const sconed_engine *e);
+
+/* The monitoring allowance per signal value: bytes/16 a period allows a
+ * flow advised that signal (tolerance included), for a datapath that
+ * judges byte counts outside the engine (bytemon.h). */
+void sconed_engine_allowance(const sconed_engine *e,
+                             uint64_t allow16[SCONE_SIGNAL_MAX + 1]);
+
 #endif

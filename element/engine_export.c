@@ -37,3 +37,12 @@ void sconed_engine_timing_get(const sconed_engine *e, sconed_engine_timing *t) {
   t->seed = e->s.seed;
   t->seed_fixed = e->s.seed_source == SCONED_SEED_FIXED;
 }
+
+uint64_t sconed_engine_advice_gen(const sconed_engine *e) {
+  return e->advice_gen;
+}
+
+void sconed_engine_allowance(const sconed_engine *e,
+                             uint64_t allow16[SCONE_SIGNAL_MAX + 1]) {
+  memcpy(allow16, e->allow16, sizeof(e->allow16));
+}

@@ -69,6 +69,7 @@ struct sconed_engine {
   sconed_ssub_table ss;
   sconed_config *cfg;
   uint16_t gen;
+  uint64_t advice_gen; /* bumped by every config or capacity change */
   sconed_sub_rt *subs;
   uint64_t *cap_bps; /* run-time capacities of cfg, by index */
   uint16_t *plan_stat;

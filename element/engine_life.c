@@ -290,6 +290,7 @@ int sconed_engine_set_config(sconed_engine *e, sconed_config *c) {
   /* Generation 0 never matches, so zeroed slots always resolve. */
   if (++e->gen == 0)
     e->gen = 1;
+  e->advice_gen++;
   sconed_engine_clock_reset(e);
   if (sconed_config_lab_period(c))
     /* At the error level, so that no --quiet hides it. */
@@ -351,6 +352,7 @@ int sconed_engine_set_capacity(sconed_engine *e, const char *name, uint64_t bps,
   if (bps != 0 && (bps < SCONED_MIN_RATE_BPS || bps > SCONED_MAX_RATE_BPS))
     return -2;
   e->cap_bps[i] = bps;
+  e->advice_gen++;
   for (size_t j = 0; j < e->cfg->nsubs; j++)
     if (e->cfg->subs[j].capacity == (uint16_t)i)
       derive_sub(&e->subs[j], e->cfg, &e->cfg->subs[j], e->cap_bps,

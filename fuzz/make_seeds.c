@@ -712,6 +712,33 @@ static void quic_flow(seq *q, int is6, const uint8_t *cli, const uint8_t *srv,
   }
 }
 
+/* A sconed_packet sequence, and the same packets as Ethernet frames for
+ * fuzz_xdp_packet ([ctl][len hi][len lo][frame]; its clock moves by ctl's
+ * low 6 bits; capacity records, which it has not, left out). */
+static void emit_packet_seq(const char *name, const uint8_t *b, size_t n) {
+  emit_raw("sconed_packet", name, b, n);
+  static uint8_t x[32768];
+  size_t o = 0;
+  for (size_t i = 0; i + 2 <= n;) {
+    uint8_t ctl = b[i], len = b[i + 1];
+    i += 2;
+    if (ctl & 0x80)
+      continue;
+    if (len > n - i || o + 3 + 14 + len > sizeof(x))
+      abort();
+    x[o++] = ctl & 63;
+    put16(x + o, (uint16_t)(14 + len));
+    o += 2;
+    memset(x + o, 0x02, 12); /* locally administered MACs */
+    put16(x + o + 12, len && (b[i] >> 4) == 6 ? 0x86dd : 0x0800);
+    o += 14;
+    memcpy(x + o, b + i, len);
+    o += len;
+    i += len;
+  }
+  emit_raw("xdp_packet", name, x, o);
+}
+
 static const uint8_t c4a[4] = {10, 0, 0, 1}, c4b[4] = {10, 128, 0, 5};
 static const uint8_t c4o[4] = {192, 168, 1, 1}, s4[4] = {192, 0, 2, 1};
 static const uint8_t c6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
@@ -739,7 +766,7 @@ static void seeds_sconed_packet(void) {
     quic_flow(&q, flows[i].is6, flows[i].cli, flows[i].srv,
               (uint16_t)(50000 + i), flows[i].announce, flows[i].scone_pkts,
               flows[i].npkts);
-    emit_raw("sconed_packet", flows[i].name, q.b, q.n);
+    emit_packet_seq(flows[i].name, q.b, q.n);
   }
 
   /* Two flows interleaved in batches, a capacity change between. */
@@ -755,7 +782,7 @@ static void seeds_sconed_packet(void) {
   q.n += 2;
   memcpy(q.b + q.n, b.b, b.n);
   q.n += b.n;
-  emit_raw("sconed_packet", "two-flows-capacity", q.b, q.n);
+  emit_packet_seq("two-flows-capacity", q.b, q.n);
 
   /* Not QUIC, then the oddities that must pass untouched. */
   ippkt k;
@@ -776,7 +803,7 @@ static void seeds_sconed_packet(void) {
   const uint8_t hbh[8] = {17, 0, 1, 4, 0, 0, 0, 0};
   v6(&k, hbh, 8, 0, pl, 80); /* an extension header */
   rec(&q, 0, &k, k.len);
-  emit_raw("sconed_packet", "not-quic-and-odd", q.b, q.n);
+  emit_packet_seq("not-quic-and-odd", q.b, q.n);
 
   /* Joined mid-way, fixed bit greased (RFC 9287): short headers that do
    * not look like QUIC, then SCONE packets whose DCID is the short
@@ -807,7 +834,7 @@ static void seeds_sconed_packet(void) {
       flow_pkt(&k, 0, s4, c4a, 443, 50030, pl, 100);
     rec(&q, i == 0 ? 0x41 : 1, &k, k.len);
   }
-  emit_raw("sconed_packet", "greased-pickup", q.b, q.n);
+  emit_packet_seq("greased-pickup", q.b, q.n);
 }
 
 /* ------------------------------------------------- CMCD, CMSD and MPD */

@@ -152,12 +152,12 @@ static int settle_mode(sconed_options *o, int have_plan_options, int nfqueue) {
     return bad("--relay and --upstream go together");
   if (o->control_token_file && !o->control)
     return bad("--control-token-file needs --control");
-  if (o->control && !nfqueue && !relay)
-    return bad("--control needs --nfqueue or --relay");
+  if (o->control && !nfqueue && !relay && !o->xdp_ifaces)
+    return bad("--control needs --nfqueue, --relay or --xdp");
   if (o->legacy_dpi && (relay || o->xdp_ifaces || o->datapath_xdp))
     return bad(
         "--legacy-dpi runs offline or with --nfqueue, not --relay or XDP");
-  if (o->xdp_ifaces && (offline || nfqueue || relay || o->control))
+  if (o->xdp_ifaces && (offline || nfqueue || relay))
     return bad("--xdp is a live mode of its own");
   /* The XDP path publishes advice when it starts and on SIGHUP only: a
    * store's live changes would never reach the program's maps. */

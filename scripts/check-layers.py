@@ -83,7 +83,7 @@ USES = {
     "tests/e2e": ["include", "lib", "app", "quic", "video", "apps",
                   "element", "datapath", "sconed", "tests/datapath"],
     "fuzz": ["include", "lib", "element", "policy", "app", "video", "lab", "quic",
-             "apps", "legacy"],
+             "apps", "legacy", "xdp"],
     # The install rules and what they deliver: every program and library.
     "packaging": ["include", "lib", "app", "quic", "apps", "video", "tools", "xdp",
                   "element", "datapath", "sconed", "lab", "legacy"],
@@ -105,12 +105,13 @@ TESTS_OF = {"tests": "lib", "tests/cli": "tools", "tests/app": "app",
 # Headers other folders may include. A folder not named here offers none:
 # libraries offer their API under include/, programs offer nothing.
 PUBLIC = {
-    "element": {"engine.h", "config.h", "units.h"},
+    # bytemon.h: the engine's monitoring rules on byte counts (the XDP loop).
+    "element": {"engine.h", "config.h", "units.h", "bytemon.h"},
     "policy": {"policy.h", "store.h"},
     # addr.h: the ADDR:PORT strings, which the test tools read as sconed does.
     "datapath": {"dp.h", "nfq.h", "relay.h", "control.h", "pcap_path.h",
                  "addr.h"},
-    "xdp": {"xdp_path.h"},
+    "xdp": {"xdp_path.h", "xdp_mon.h"},
     "legacy": {"legacy.h"},
 }
 # The public headers of the libraries above lib live in include/ too.

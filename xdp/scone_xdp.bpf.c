@@ -1,5 +1,5 @@
 /*
- * sconed's XDP fast path: counts IP bytes per flow and direction, and
+ * sconed's XDP fast path: counts payload bytes per flow and direction, and
  * lowers the signal of SCONE packets on QUIC flows to the advice user
  * space publishes per subscriber prefix, with the engine's rules
  * (element/engine.c): the same classification of a flow as QUIC, the same
@@ -28,6 +28,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  * flow. User space sizes it. */
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(map_flags, BPF_F_MMAPABLE); /* user space's monitoring reads it */
   __uint(max_entries, 16384);
   __type(key, __u32);
   __type(value, struct xdp_bucket4);
@@ -48,6 +49,17 @@ struct {
   __type(key, __u32);
   __type(value, struct xdp_police);
 } police SEC(".maps");
+
+/* Flows user space found non-conforming (its monitoring loop, after the
+ * engine's rules), by the flow's fingerprint: each has a token bucket at
+ * its subscriber's enforcement rate. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 65536);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, __u64);
+  __type(value, struct xdp_police);
+} pflows SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
@@ -288,18 +300,16 @@ static __always_inline struct xdp_sub *sub_lookup(const __u8 *addr) {
   return bpf_map_lookup_elem(&subs, &k);
 }
 
-/* The policer: a token bucket per non-conforming subscriber (engine.c
- * refill/enforce without the shaper). Returns 1 to drop. */
-static __always_inline int policed(const struct xdp_sub *s, int d, __u32 bytes,
-                                   __u64 now) {
-  __u32 id = s->id;
-  struct xdp_police *b = bpf_map_lookup_elem(&police, &id);
-  if (!b) {
-    struct xdp_police nb = {.tokens = {s->burst, s->burst}, .last = now};
-    bpf_map_update_elem(&police, &id, &nb, BPF_NOEXIST);
-    b = bpf_map_lookup_elem(&police, &id);
-    if (!b)
-      return 0;
+/* The policer: engine.c refill/enforce without the shaper, on a bucket
+ * at the subscriber's enforcement rate. Returns 1 to drop. */
+static __always_inline int charge(struct xdp_police *b, const struct xdp_sub *s,
+                                  int d, __u32 bytes, __u64 now) {
+  __u64 rate = s->rate_fp[d & 1];
+  if (!rate || !(b->dirs & (1U << (d & 1))))
+    return 0; /* no enforcement in this direction */
+  if (!b->last) {
+    b->tokens[0] = b->tokens[1] = s->burst;
+    b->last = now;
   }
   __u64 dt = now > b->last ? now - b->last : 0;
   b->last = now;
@@ -307,7 +317,7 @@ static __always_inline int policed(const struct xdp_sub *s, int d, __u32 bytes,
   if (dt >= (1ULL << 40))
     t = s->burst;
   else
-    t += (__s64)(((dt >> 4) * s->rate_fp[d & 1]) >> 32);
+    t += (__s64)(((dt >> 4) * rate) >> 32);
   if (t > (__s64)s->burst)
     t = s->burst;
   if (t < (__s64)bytes) {
@@ -316,6 +326,14 @@ static __always_inline int policed(const struct xdp_sub *s, int d, __u32 bytes,
   }
   b->tokens[d & 1] = t - bytes;
   return 0;
+}
+
+/* A subscriber prefix's own bucket (its police flag): user space makes
+ * it when it sets the flag (a struct on this stack would not fit the
+ * verifier's 512 bytes across the calls). */
+static __always_inline struct xdp_police *sub_bucket(const struct xdp_sub *s) {
+  __u32 id = s->id;
+  return bpf_map_lookup_elem(&police, &id);
 }
 
 struct pcache {
@@ -471,7 +489,7 @@ __noinline int handle(struct xdp_md *ctx, struct pinfo *pi) {
   /* A plain add, not an atomic one: one direction of a flow arrives on
    * one CPU (RSS), so losing an update needs two CPUs counting the same
    * direction of one flow at once; monitoring tolerates that undercount. */
-  f->units[d & 1] += bytes >> 4;
+  f->units[d & 1] += plen >> 4;
   if (flags & XF_NO_SUB) {
     if (f->npkts != 255)
       f->npkts++;
@@ -588,17 +606,28 @@ __noinline int handle(struct xdp_md *ctx, struct pinfo *pi) {
       } else {
         applied = 0; /* this slot's rewrite is spent: leave the packet */
       }
-      if (applied)
+      if (applied) {
         *tg = (__u8)t;
+        /* For user space's monitoring: advice applied in this period. */
+        __u32 sh = (d & 1) * 4;
+        f->adv = (__u8)((f->adv & ~(0xfU << sh)) | ((pidx & 0xfU) << sh));
+      }
     }
   }
   f->flags = (__u16)flags;
-  /* Enforcement: only subscribers user space found non-conforming. */
-  if (!s && c->policing)
-    s = sub_lookup(d == 0 ? src : dst);
-  if (c->policing && s && s->police && policed(s, d, bytes, now)) {
-    count(XS_DROPS);
-    verdict = XDP_DROP;
+  /* Enforcement: only flows (or subscriber prefixes) user space found
+   * non-conforming. */
+  if (c->policing) {
+    if (!s)
+      s = sub_lookup(d == 0 ? src : dst);
+    if (s) {
+      struct xdp_police *b =
+          s->police ? sub_bucket(s) : bpf_map_lookup_elem(&pflows, &pi->tag);
+      if (b && charge(b, s, d, bytes, now)) {
+        count(XS_DROPS);
+        verdict = XDP_DROP;
+      }
+    }
   }
   return verdict;
 skip:

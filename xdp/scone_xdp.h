@@ -29,7 +29,8 @@
  * space), then the signalling state the engine keeps in its flow record. */
 struct xdp_flow {
   __u64 tag;      /* fingerprint | 1; 0: an empty slot */
-  __u32 units[2]; /* IP bytes / 16 per scone_dir (0 uplink), wrapping */
+  __u32 units[2]; /* UDP payload bytes / 16 per scone_dir (0 uplink), wrapping:
+                     the engine's monitoring input */
   __u32 last;     /* time of the last packet, in 2^20 ns */
   __u16 period;   /* low bits of the monitoring period last seen */
   __u16 flags;
@@ -37,7 +38,7 @@ struct xdp_flow {
   __u8 initial[2]; /* early rewrites done, per direction */
   __u8 slot[2];    /* rewrite slot of the last rewrite (low 8 bits) */
   __u8 target[2];  /* advice last applied; XDP_SIGNAL_UNKNOWN: none */
-  __u8 pad;
+  __u8 adv; /* period (low 4 bits) target[d] was last applied in: bits 4d */
 };
 
 #define XDP_WAYS 4
@@ -68,7 +69,9 @@ struct xdp_sub {
 
 struct xdp_police {
   __s64 tokens[2];
-  __u64 last; /* ns */
+  __u64 last; /* ns; 0: not started (the bucket starts full) */
+  __u32 dirs; /* bit d: direction d is policed */
+  __u32 pad;
 };
 
 /* Index 0 of the config array. */

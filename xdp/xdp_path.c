@@ -277,6 +277,17 @@ void sconed_xdp_counts_get(sconed_xdp *x, sconed_xdp_counts *c) {
   c->flow_full = sum[XS_NFLOW_FAIL];
 }
 
+int sconed_xdp_pflows_fd(const sconed_xdp *x) {
+  return bpf_map__fd(x->skel->maps.pflows);
+}
+
+int sconed_xdp_set_policing(sconed_xdp *x, int on) {
+  if (x->cfg.policing == (uint32_t) !!on)
+    return 0;
+  x->cfg.policing = (uint32_t) !!on;
+  return write_cfg(x);
+}
+
 int sconed_xdp_flows_fd(const sconed_xdp *x) {
   return bpf_map__fd(x->skel->maps.flows);
 }

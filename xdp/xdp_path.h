@@ -58,6 +58,12 @@ int sconed_xdp_flows_fd(const sconed_xdp *x);
 size_t sconed_xdp_flow_entry_bytes(void);
 size_t sconed_xdp_flow_slots(const sconed_xdp *x);
 
+/* The map of policed flows (xdp_mon.c): fingerprint -> struct
+ * xdp_police; and the program's switch that makes it look there (on
+ * while any flow or subscriber is policed). */
+int sconed_xdp_pflows_fd(const sconed_xdp *x);
+int sconed_xdp_set_policing(sconed_xdp *x, int on);
+
 /* Attaches to interfaces (comma-separated names) in native mode, or
  * generic (skb) mode when generic is set. The attachments belong to this
  * process: they go when it exits or is killed, and the interfaces forward

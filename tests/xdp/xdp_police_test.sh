@@ -1,0 +1,171 @@
+#!/bin/bash
+# The live XDP path's monitoring loop: client -- router -- server network
+# namespaces on veths, `sconed --xdp r0,r1` on the router with a plan that
+# advises 200 kbit/s downlink and polices at that rate, a 1 s (lab)
+# period. Two flows of the same subscriber: one whose server sends about
+# five times the advice (it ignores it), one within it. The loop must
+# find the first non-conforming once judging is due (advice applied in
+# the two preceding periods) and arm the program's policer for it,
+# after which the client receives about the plan's rate; the second flow
+# must lose nothing. Prints the detection time and the policed rate.
+# The control endpoint (Unix socket): /metrics shows the XDP families
+# and no address; POST /capacity lowers the advice a new flow gets (the
+# loop publishes it); POST /reload answers 200.
+#
+# usage: xdp_police_test.sh SCONED SCONE_SENDER SCT_HTTP
+# Needs root (network namespaces, BPF); exits 77 (skip) without.
+set -u
+SCONED=$1 SENDER=$2 HTTP=$3
+. "$(dirname "$0")/../sconed/lib.sh"
+
+if [ "$(id -u)" != 0 ]; then
+	echo "SKIP: needs root for network namespaces and XDP"
+	exit 77
+fi
+for t in ip ethtool sysctl; do
+	command -v $t >/dev/null || { echo "SKIP: no $t"; exit 77; }
+done
+
+router_topology 76 sct-xdppol
+PLAN_BPS=200000
+
+cfg=$work/sconed.ini
+cat >"$cfg" <<INI
+[global]
+period = 1s
+lab_short_period = yes
+
+[plan p]
+downlink = 200k
+action = police
+burst = 3000
+
+[capacity cell]
+rate = 1G
+
+[subscribers]
+subscriber = 10.76.1.0/24 p opt-in capacity=cell
+INI
+FAIL_LOG=$work/sconed.log
+ctl=$work/ctl.sock
+ip netns exec $R "$SCONED" --xdp r0,r1 --config "$cfg" --control "$ctl" \
+	2>"$FAIL_LOG" &
+sconed_pid=$!
+pids+=($sconed_pid)
+if ! wait_for "$FAIL_LOG" "xdp fast path on" 20 $sconed_pid; then
+	if grep -q "cannot load the XDP program" "$FAIL_LOG"; then
+		echo "SKIP: $(cat "$FAIL_LOG")"
+		exit 77
+	fi
+	fail "sconed did not attach"
+fi
+
+# server PORT IDLE_MS: a server answering each datagram in kind.
+server() {
+	ip netns exec $S "$SENDER" server --listen "10.76.2.2:$1" \
+		--idle-ms "$2" --timeout-ms 30000 >"$work/server.$1" &
+	pids+=($!)
+	last_server=$!
+	wait_for "$work/server.$1" "ready=1" 10 || fail "server $1 did not start"
+}
+
+# The greedy flow: ~90-byte datagrams every 700 us each way (about 1
+# Mbit/s of IP bytes, five times the advice), in two runs from the same
+# client port, so one flow: the first 3 s (judging is due at 2 s), the
+# second 3 s measured.
+server 5300 3000
+greedy_srv=$last_server
+# The conforming flow: one datagram every 20 ms (about 50 kbit/s), 6 s.
+server 5301 1000
+ok_srv=$last_server
+ip netns exec $C "$SENDER" client --to 10.76.2.2:5301 --count 300 \
+	--interval-us 20000 --wait-ms 1000 >"$work/client.ok" &
+ok_cli=$!
+pids+=($ok_cli)
+start=$(date +%s.%N)
+ip netns exec $C "$SENDER" client --to 10.76.2.2:5300 --bind 10.76.1.2:45300 \
+	--count 4300 --interval-us 700 --wait-ms 100 >"$work/client.g1" ||
+	fail "greedy client (first run) failed"
+grep -q "non-conforming (downlink), policed" "$FAIL_LOG" ||
+	fail "the greedy flow was not found non-conforming in its first 3 s"
+ip netns exec $C "$SENDER" client --to 10.76.2.2:5300 --bind 10.76.1.2:45300 \
+	--count 4300 --interval-us 700 --wait-ms 300 >"$work/client.g2" ||
+	fail "greedy client (second run) failed"
+cp "$FAIL_LOG" "$work/log.while-greedy"
+wait $ok_cli || fail "conforming client failed"
+wait_gone $greedy_srv 10
+wait_gone $ok_srv 10
+# Silent for a whole period while marked: the rules forgive it, and the
+# loop disarms the policer.
+wait_for "$FAIL_LOG" "conforms again, released" 5 ||
+	fail "the greedy flow was not released after it stopped"
+echo "ok: released after it stopped"
+
+# Detection: the loop logs how long it had seen the flow.
+det=$(sed -n 's/.*non-conforming (downlink), policed; first seen \([0-9.]*\) s ago/\1/p' "$FAIL_LOG")
+[ "$(echo "$det" | wc -l)" = 1 ] || fail "expected one mark, got: $det"
+# Judging is due once advice was applied in two whole preceding periods:
+# 1-2 s after the flow's start (its first period is a part), then one
+# read (125 ms at a 1 s period).
+awk -v d="$det" 'BEGIN { exit !(d >= 1.0 && d <= 2.4) }' ||
+	fail "detected after ${det} s, expected 1-2.4 s (judging is due at 1-2 s)"
+echo "ok: greedy flow non-conforming after $det s (judging due at 1-2 s)"
+grep -q "conforms again" "$work/log.while-greedy" &&
+	fail "the greedy flow was released while it sent"
+
+# The policed rate: the client's IP bytes received in the second run.
+g2=$work/client.g2
+rx=$(value rx "$g2") bytes=$(value rx_bytes "$g2") span=$(value rx_span_ms "$g2")
+sent=$(value sent "$g2")
+[ "$span" -gt 2000 ] || fail "second run: received over ${span} ms only"
+rate=$(( (bytes + 28 * rx) * 8 * 1000 / span ))
+echo "policed: $rx of $sent datagrams, ${rate} bit/s of IP bytes (plan $PLAN_BPS)"
+[ "$rate" -ge $((PLAN_BPS * 7 / 10)) ] && [ "$rate" -le $((PLAN_BPS * 12 / 10)) ] ||
+	fail "policed rate $rate bit/s, expected 0.7-1.2 x $PLAN_BPS"
+# Unpoliced it would have been about five times that.
+g1=$work/client.g1
+expect "$work/server.5300" rx -ge $((2 * 4300 - 50)) "greedy uplink untouched"
+
+# The conforming flow lost nothing.
+expect "$work/client.ok" rx -eq 300 "conforming flow"
+n=$(grep -c "non-conforming" "$FAIL_LOG")
+[ "$n" = 1 ] || fail "$n marks, expected only the greedy flow's"
+
+# /metrics: the program's and the loop's counters.
+metric() {
+	"$HTTP" GET "$ctl" /metrics >"$work/m" || fail "GET /metrics"
+	grep -q '^status=200' "$work/m" || fail "/metrics status"
+	v=$(grep "^$1 " "$work/m" | awk '{print $2}')
+	echo "${v:-0}"
+}
+[ "$(metric sconed_xdp_nonconforming_transitions_total)" = 1 ] ||
+	fail "/metrics: transitions $(metric sconed_xdp_nonconforming_transitions_total), expected 1"
+[ "$(metric sconed_xdp_released_total)" = 1 ] || fail "/metrics: released"
+[ "$(metric sconed_xdp_flows_nonconforming)" = 0 ] || fail "/metrics: still policed"
+drops=$(metric sconed_xdp_drops_total)
+[ "$drops" -gt 1000 ] || fail "/metrics: $drops drops"
+[ "$(metric sconed_xdp_monitor_reads_total)" -gt 10 ] || fail "/metrics: reads"
+grep -Eq "10\.76\.|fd76:" "$work/m" && fail "an address in /metrics"
+echo "ok: /metrics: 1 transition, 1 release, $drops drops"
+
+# POST /capacity: the advice drops from the plan's 200k to 100k; a new
+# flow carries the lower signal.
+low200=$(sed -n 's/^sig_\([0-9]*\)=.*/\1/p' "$work/client.g1" | sort -n | head -n 1)
+"$HTTP" POST "$ctl" "/capacity?name=cell&bps=100k" | grep -q '^status=200' ||
+	fail "POST /capacity"
+sleep 0.3 # the next read publishes it
+server 5302 500
+ip netns exec $C "$SENDER" client --to 10.76.2.2:5302 --count 50 \
+	--interval-us 2000 --wait-ms 300 >"$work/client.cap" || fail "client after /capacity"
+low=$(sed -n 's/^sig_\([0-9]*\)=.*/\1/p' "$work/client.cap" | sort -n | head -n 1)
+[ -n "$low" ] && [ -n "$low200" ] && [ "$low" -lt "$low200" ] ||
+	fail "after /capacity: lowest signal ${low:-none}, expected below ${low200:-?}"
+echo "ok: after POST /capacity the new advice: signal $low (was $low200)"
+"$HTTP" POST "$ctl" /reload | grep -q '^status=200' || fail "POST /reload"
+echo "ok: POST /reload"
+
+kill -TERM $sconed_pid
+wait_gone $sconed_pid 10 || fail "sconed did not exit on SIGTERM"
+grep "xdp monitoring:" "$FAIL_LOG"
+grep -Eq "10\.76\.|fd76:" "$FAIL_LOG" && fail "an address in sconed's log"
+echo "PASS"
