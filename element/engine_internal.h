@@ -97,6 +97,11 @@ struct sconed_engine {
   /* Allowance per advice signal: bytes/16 over a period plus tolerance,
    * capped at 2^33 (above any counter). */
   uint64_t allow16[SCONE_SIGNAL_MAX + 1];
+  /* The period and tolerance allow16 was made for (0: not yet): the clock
+   * resets after every quiet spell and sconed_engine_reset, and the table
+   * changes only with them. */
+  scone_duration allow_period;
+  uint32_t allow_tolerance;
 
   uint32_t idle_units, young_units; /* timeouts in 2^20 ns units */
   /* The idle sweep visits one flow bucket (and one subscriber bucket) per

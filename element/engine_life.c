@@ -228,11 +228,15 @@ void sconed_engine_clock_reset(sconed_engine *e) {
   e->h_idx = 2 * e->p_idx + (e->last_now - e->p_start >= e->half_ns);
   e->slot_idx = e->last_now / e->slot_ns;
   e->slot_start = e->slot_idx * e->slot_ns;
-  for (unsigned s = 0; s <= SCONE_SIGNAL_MAX; s++) {
-    unsigned __int128 a = (unsigned __int128)scone_rate_from_signal(s) *
-                          c->period * (100 + c->tolerance_pct);
-    a /= (unsigned __int128)8 * 16 * 100 * SCONE_SECONDS;
-    e->allow16[s] = a > (1ULL << 33) ? (1ULL << 33) : (uint64_t)a;
+  if (e->allow_period != c->period || e->allow_tolerance != c->tolerance_pct) {
+    for (unsigned s = 0; s <= SCONE_SIGNAL_MAX; s++) {
+      unsigned __int128 a = (unsigned __int128)scone_rate_from_signal(s) *
+                            c->period * (100 + c->tolerance_pct);
+      a /= (unsigned __int128)8 * 16 * 100 * SCONE_SECONDS;
+      e->allow16[s] = a > (1ULL << 33) ? (1ULL << 33) : (uint64_t)a;
+    }
+    e->allow_period = c->period;
+    e->allow_tolerance = c->tolerance_pct;
   }
   sconed_engine_next_tick(e);
 }
