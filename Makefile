@@ -10,7 +10,7 @@ JOBS        ?= $(shell nproc)
 PREFIX      ?= /usr/local
 DESTDIR     ?=
 
-.PHONY: all deps configure install deb test asan-test tsan-test fuzz bench demo lab content content-fast format clean
+.PHONY: all deps configure install deb test asan-test tsan-test fuzz fuzz-coverage memcheck bench demo lab content content-fast format clean
 
 all: configure
 	cmake --build $(BUILD) -j$(JOBS)
@@ -63,6 +63,17 @@ fuzz:
 	cmake --build $(FUZZ_BUILD) -j$(JOBS)
 	./scripts/run-fuzzers.sh $(FUZZ_BUILD)/tests/bin $(FUZZ_SECONDS)
 
+# Line coverage of the parsers by the committed corpora (llvm-cov), as the
+# table in docs/reliability.md.
+COV_BUILD ?= build-cov
+fuzz-coverage:
+	JOBS=$(JOBS) ./fuzz/coverage.sh $(COV_BUILD)
+
+# Valgrind memcheck over every compiled test program of the build (unit
+# suites, corpus replays); MEMCHECK_ARGS passes e.g. -R 'sconed'.
+memcheck: all
+	./scripts/memcheck.py $(BUILD) $(MEMCHECK_ARGS)
+
 bench: all
 	./scripts/run-benches.sh $(BUILD)/bin
 
@@ -94,4 +105,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(COV_BUILD)

@@ -144,6 +144,8 @@ static int take_token(int64_t *tokens, scone_tstamp *last, uint64_t rate,
 static int take_admission(sconed_engine *e, unsigned owner, scone_tstamp now) {
   const scone_duration step = SCONE_SECONDS / SCONED_OWNER_ADMIT_PER_S;
   scone_tstamp *tat = &e->owner_admit[owner];
+  if (*tat == 0 && e->nadmit_touched++ < SCONED_ADMIT_TOUCHED)
+    e->admit_touched[e->nadmit_touched - 1] = owner;
   if (*tat < now)
     *tat = now;
   if (take_token(&e->admit_tokens, &e->admit_last, e->s.admit_per_second,

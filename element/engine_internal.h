@@ -15,6 +15,7 @@
 /* A sink slot after the real ones: flows of no plan count there, so the
  * packet path needs no branch. Never reported. */
 #define SCONED_NO_STAT SCONED_MAX_STAT_SLOTS
+#define SCONED_ADMIT_TOUCHED 64
 #define SCONED_YOUNG_PACKETS 4
 
 _Static_assert(SCONED_MAX_SUBSCRIBERS < (1U << 22), "sconed_flow.sub bits");
@@ -97,6 +98,11 @@ struct sconed_engine {
   /* Allowance per advice signal: bytes/16 over a period plus tolerance,
    * capped at 2^33 (above any counter). */
   uint64_t allow16[SCONE_SIGNAL_MAX + 1];
+  /* The period and tolerance allow16 was made for (0: not yet): the clock
+   * resets after every quiet spell and sconed_engine_reset, and the table
+   * changes only with them. */
+  scone_duration allow_period;
+  uint32_t allow_tolerance;
 
   uint32_t idle_units, young_units; /* timeouts in 2^20 ns units */
   /* The idle sweep visits one flow bucket (and one subscriber bucket) per
@@ -111,6 +117,15 @@ struct sconed_engine {
   int64_t reserve_tokens;
   scone_tstamp reserve_last;
   scone_tstamp *owner_admit;
+  /* The owners whose owner_admit entry left 0 since the last reset, so
+   * that sconed_engine_reset clears a few entries instead of the whole
+   * array (a fuzz target resets per input); past SCONED_ADMIT_TOUCHED
+   * the reset clears it all. */
+  uint32_t admit_touched[SCONED_ADMIT_TOUCHED];
+  uint32_t nadmit_touched;
+  /* One past the highest stats slot ever used: the loops over slots stop
+   * there. */
+  uint16_t stat_top;
   /* Flows in the table per slot owner (sconed_flow_owner), and how many
    * one owner may hold: a subscriber (owner_cap) or the pool of flows
    * with no subscriber side (pool_cap). */

@@ -149,6 +149,8 @@ static uint16_t stat_slot(sconed_engine *e, const char *name) {
   memset(sl, 0, sizeof(*sl));
   strcpy(sl->name, name);
   sl->used = 1;
+  if (free_slot >= e->stat_top)
+    e->stat_top = (uint16_t)(free_slot + 1);
   return (uint16_t)free_slot;
 }
 
@@ -159,7 +161,7 @@ static uint16_t stat_slot(sconed_engine *e, const char *name) {
  * counters must not go back). */
 static void release_unused_stats(sconed_engine *e) {
   static const sconed_plan_metrics zero;
-  for (uint16_t i = 0; i < SCONED_MAX_STAT_SLOTS; i++) {
+  for (uint16_t i = 0; i < e->stat_top; i++) {
     if (!e->stats[i].used || memcmp(&e->stats[i].m, &zero, sizeof(zero)))
       continue;
     int live = 0;
@@ -226,11 +228,15 @@ void sconed_engine_clock_reset(sconed_engine *e) {
   e->h_idx = 2 * e->p_idx + (e->last_now - e->p_start >= e->half_ns);
   e->slot_idx = e->last_now / e->slot_ns;
   e->slot_start = e->slot_idx * e->slot_ns;
-  for (unsigned s = 0; s <= SCONE_SIGNAL_MAX; s++) {
-    unsigned __int128 a = (unsigned __int128)scone_rate_from_signal(s) *
-                          c->period * (100 + c->tolerance_pct);
-    a /= (unsigned __int128)8 * 16 * 100 * SCONE_SECONDS;
-    e->allow16[s] = a > (1ULL << 33) ? (1ULL << 33) : (uint64_t)a;
+  if (e->allow_period != c->period || e->allow_tolerance != c->tolerance_pct) {
+    for (unsigned s = 0; s <= SCONE_SIGNAL_MAX; s++) {
+      unsigned __int128 a = (unsigned __int128)scone_rate_from_signal(s) *
+                            c->period * (100 + c->tolerance_pct);
+      a /= (unsigned __int128)8 * 16 * 100 * SCONE_SECONDS;
+      e->allow16[s] = a > (1ULL << 33) ? (1ULL << 33) : (uint64_t)a;
+    }
+    e->allow_period = c->period;
+    e->allow_tolerance = c->tolerance_pct;
   }
   sconed_engine_next_tick(e);
 }
@@ -311,9 +317,10 @@ void sconed_engine_reset(sconed_engine *e) {
   for (size_t i = 0; i < e->ss.nslots; i++)
     e->ss.s[i].tag = 0;
   e->ss.count = e->ss.sweep = 0;
-  for (uint16_t i = 0; i <= SCONED_MAX_STAT_SLOTS; i++)
-    if (e->stats[i].used || i == SCONED_NO_STAT)
+  for (uint16_t i = 0; i < e->stat_top; i++)
+    if (e->stats[i].used)
       memset(&e->stats[i].m, 0, sizeof(e->stats[i].m));
+  memset(&e->stats[SCONED_NO_STAT].m, 0, sizeof(e->stats[SCONED_NO_STAT].m));
   release_unused_stats(e);
   const sconed_config *c = e->cfg;
   for (size_t i = 0; i < c->ncaps; i++)
@@ -333,7 +340,12 @@ void sconed_engine_reset(sconed_engine *e) {
   e->admit_last = 0;
   e->reserve_tokens = e->s.admit_per_second / 2;
   e->reserve_last = 0;
-  memset(e->owner_admit, 0, SCONED_OWNERS * sizeof(*e->owner_admit));
+  if (e->nadmit_touched > SCONED_ADMIT_TOUCHED)
+    memset(e->owner_admit, 0, SCONED_OWNERS * sizeof(*e->owner_admit));
+  else
+    for (uint32_t i = 0; i < e->nadmit_touched; i++)
+      e->owner_admit[e->admit_touched[i]] = 0;
+  e->nadmit_touched = 0;
   sconed_engine_clock_reset(e);
 }
 

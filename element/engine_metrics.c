@@ -20,7 +20,7 @@ void sconed_engine_metrics(const sconed_engine *e, sconed_metrics_cb cb,
   for (size_t i = 0; i < c->nplans; i++)
     if (e->plan_stat[i] != SCONED_NO_STAT)
       emit(e, e->plan_stat[i], &c->plans[i], cb, arg);
-  for (uint16_t s = 0; s < SCONED_MAX_STAT_SLOTS; s++) {
+  for (uint16_t s = 0; s < e->stat_top; s++) {
     if (!e->stats[s].used)
       continue;
     int live = 0;

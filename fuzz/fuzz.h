@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -49,8 +50,8 @@ static inline uint8_t *fuzz_dup(const uint8_t *data, size_t size,
   uint8_t *p = malloc(size + extra ? size + extra : 1);
   if (!p)
     abort();
-  for (size_t i = 0; i < size; i++)
-    p[i] = data[i];
+  if (size)
+    memcpy(p, data, size);
   return p;
 }
 

@@ -74,15 +74,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     /* Every subscriber entry is at least one prefix of the config. */
     FUZZ_CHECK(sconed_config_subscriber_count(c) >=
                sconed_policy_snapshot_count(s, SCONED_POLICY_SUB));
-    sconed_engine_settings es;
-    sconed_engine_settings_default(&es);
-    es.seed_source = SCONED_SEED_FIXED;
-    es.max_flows = 8;
-    es.max_subscribers = 4;
-    sconed_engine *e = sconed_engine_new(&es);
-    FUZZ_CHECK(e != NULL);
+    /* One engine per process, each config taken as a reload (a new
+     * engine per input costs more than the input). */
+    static sconed_engine *e;
+    if (!e) {
+      sconed_engine_settings es;
+      sconed_engine_settings_default(&es);
+      es.seed_source = SCONED_SEED_FIXED;
+      es.max_flows = 8;
+      es.max_subscribers = 4;
+      e = sconed_engine_new(&es);
+      FUZZ_CHECK(e != NULL);
+    }
     FUZZ_CHECK(sconed_engine_set_config(e, c) == 0);
-    sconed_engine_free(e);
   }
   sconed_policy_snapshot_free(s);
   free(text);

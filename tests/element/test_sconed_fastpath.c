@@ -227,6 +227,27 @@ static void reset_is_fresh(void **state) {
     assert_memory_equal(&a.st, &b.st, sizeof(a.st));
     assert_memory_equal(a.m, b.m, sizeof(a.m));
   }
+  /* The reset clears the admission state it kept track of (the few
+   * owners that drew on it), and all of it once more owners than
+   * SCONED_ADMIT_TOUCHED did (made to look so here: the generator's
+   * subscribers are fewer). */
+  for (int full = 0; full < 2; full++) {
+    sconed_engine_reset(used);
+    sequence(used, 14, 2000);
+    assert_true(used->nadmit_touched > 0 &&
+                used->nadmit_touched <= SCONED_ADMIT_TOUCHED);
+    if (full) {
+      for (size_t i = 0; i < SCONED_OWNERS; i += 7)
+        used->owner_admit[i] = T0;
+      used->nadmit_touched = SCONED_ADMIT_TOUCHED + 1;
+    }
+    sconed_engine_reset(used);
+    for (size_t i = 0; i < SCONED_OWNERS; i++)
+      assert_true(used->owner_admit[i] == 0);
+    outcome b = sequence(used, 11, 30000);
+    assert_true(a.digest == b.digest);
+    assert_memory_equal(&a.st, &b.st, sizeof(a.st));
+  }
   sconed_engine_free(used);
 
   /* Capacities go back to the config's. */
