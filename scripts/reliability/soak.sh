@@ -38,20 +38,43 @@ end=$(($(date +%s) + MIN * 60))
 start=$(date +%s)
 samples=$w/samples
 : >"$samples"
-sent=0 got_s=0 got_c=0 sessions=0 advised=0 k=0
+sent=0 got_s=0 got_c=0 sessions=0 advised=0 k=0 noports=0 late=0
+: >"$w/losses"
+# Datagrams a namespace's kernel refused since no socket had the port: at
+# the server, sent before it bound; at the client, answers after it left.
+udp_noports() {
+	ip netns exec "$1" awk '/^Udp:/ { if (h) print $3; h = 1 }' /proc/net/snmp
+}
 while [ "$(date +%s)" -lt "$end" ]; do
 	k=$((k + 1))
 	port=$((5000 + k % 20000))
-	ip netns exec "$E2E_S" "$SENDER" server --listen "$E2E_S_ADDR:$port" \
+	# A fresh file per stream, removed first: "ready=1" left in the last
+	# stream's file could let the client start before this server bound
+	# its port (the kernel would refuse those datagrams: NoPorts).
+	rm -f "$w/s.out" "$w/c.out"
+	noports0=$(udp_noports "$E2E_S") late0=$(udp_noports "$E2E_C")
+	nice ip netns exec "$E2E_S" "$SENDER" server --listen "$E2E_S_ADDR:$port" \
 		--idle-ms 1500 --timeout-ms 30000 >"$w/s.out" &
 	sp=$!
-	wait_for "$w/s.out" "ready=1" 10
-	ip netns exec "$E2E_C" "$SENDER" client --to "$E2E_S_ADDR:$port" \
-		--count 1000 --interval-us 500 --wait-ms 1000 >"$w/c.out"
+	wait_for "$w/s.out" "ready=1" 10 "$sp" || fail "stream $k: no server"
+	# The client leaves once every answer came (and 100 ms passed), or
+	# --wait-ms after its last datagram. With 1000 ms, answers that a
+	# machine under load (load average 12) delayed longer reached a closed
+	# port: counted lost though nothing was (client NoPorts rose with them).
+	nice ip netns exec "$E2E_C" "$SENDER" client --to "$E2E_S_ADDR:$port" \
+		--count 1000 --interval-us 500 --wait-ms 10000 >"$w/c.out"
 	wait "$sp"
 	sent=$((sent + 1000))
-	got_s=$((got_s + $(value rx "$w/s.out")))
-	got_c=$((got_c + $(value rx "$w/c.out")))
+	rs=$(value rx "$w/s.out") rc=$(value rx "$w/c.out")
+	got_s=$((got_s + rs))
+	got_c=$((got_c + rc))
+	np=$(($(udp_noports "$E2E_S") - noports0))
+	nl=$(($(udp_noports "$E2E_C") - late0))
+	noports=$((noports + np)) late=$((late + nl))
+	[ "$rs" = 1000 ] && [ "$rc" = 1000 ] && [ "$np" = 0 ] && [ "$nl" = 0 ] ||
+		echo "$(($(date +%s) - start)) stream $k: server got $rs," \
+			"client $rc; refused for no port: $np at the server," \
+			"$nl at the client" >>"$w/losses"
 	if [ $((k % 10)) = 0 ]; then
 		sessions=$((sessions + 1))
 		timeout 60 ip netns exec "$E2E_C" "$CLIENT" \
@@ -74,7 +97,9 @@ slope() { # column: least-squares slope per hour
 first=$(head -n 1 "$samples") last=$(tail -n 1 "$samples")
 echo "soak: $MIN min, $k streams, $sent datagrams each way:" \
 	"lost $((sent - got_s)) uplink, $((sent - got_c)) downlink;" \
-	"sessions with advice $advised of $sessions"
+	"sessions with advice $advised of $sessions;" \
+	"refused for no port: $noports at the server, $late at the client"
+sed 's/^/soak: /' "$w/losses" | head -n 20
 echo "soak: RSS kB $(echo "$first" | cut -d' ' -f2) -> $(echo "$last" | cut -d' ' -f2)" \
 	"(slope $(slope 2) kB/h), fds $(echo "$first" | cut -d' ' -f3) ->" \
 	"$(echo "$last" | cut -d' ' -f3) (slope $(slope 3)/h), $(wc -l <"$samples") samples"

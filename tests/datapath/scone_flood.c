@@ -3,7 +3,8 @@
  * IPv4/UDP datagrams with forged sources, through a raw socket, as fast as
  * it can or at a given rate, for a time.
  *
- *   scone_flood --dst A.B.C.D --src-net A.B.C --srcs N --kind scone|quic
+ *   scone_flood --dst A.B.C.D --src-net A.B.C --srcs N
+ *               --kind scone|quic|version
  *               [--dport P] [--seconds S] [--pps R] [--seed X]
  *               [--src A.B.C.D --sport P]   (one fixed source instead)
  *
@@ -11,7 +12,10 @@
  * is a new 5-tuple). scone: a SCONE packet (random signal, two 8-byte
  * CIDs) coalesced with a short-header byte and random bytes, as a fake
  * element or peer would send; quic: a QUIC v1 long header (Initial type,
- * random CIDs) padded to 1200 bytes, a new QUIC-looking flow each.
+ * random CIDs) padded to 1200 bytes, a new QUIC-looking flow each;
+ * version: a long header of a random version that is neither QUIC v1,
+ * SCONE nor version negotiation (0), with random CIDs and junk, as the
+ * SCONE packet of a version the receiver does not know would look.
  * Prints sent=N seconds=S pps=R. Needs CAP_NET_RAW (root in a namespace).
  */
 #include <arpa/inet.h>
@@ -51,11 +55,19 @@ static uint16_t csum(const void *p, size_t n) {
   return (uint16_t)~s;
 }
 
-static size_t payload(uint8_t *p, int quic) {
+static size_t payload(uint8_t *p, int quic, int unknown) {
   size_t n = 0;
   if (quic) {
     p[n++] = 0xc0 | (uint8_t)(rnd() & 3);
     p[n++] = 0, p[n++] = 0, p[n++] = 0, p[n++] = 1;
+  } else if (unknown) {
+    uint32_t v;
+    do
+      v = (uint32_t)rnd();
+    while (v <= 1 || (v & 0x7fffffffU) == 0x6f7dc0fdU);
+    p[n++] = 0x80 | (uint8_t)(rnd() & 0x7f);
+    p[n++] = (uint8_t)(v >> 24), p[n++] = (uint8_t)(v >> 16);
+    p[n++] = (uint8_t)(v >> 8), p[n++] = (uint8_t)v;
   } else {
     uint8_t sig = (uint8_t)(rnd() & 0x7f);
     p[n++] = 0x80 | (sig >> 1 & 0x3f);
@@ -113,11 +125,16 @@ int main(int argc, char **argv) {
   if (fixed)
     net = "";
   if (!dst || !net || srcs == 0 || srcs > 240) {
-    fprintf(stderr, "usage: scone_flood --dst ADDR --src-net A.B.C --srcs N "
-                    "--kind scone|quic [--dport P] [--seconds S] [--pps R]\n");
+    fprintf(stderr,
+            "usage: scone_flood --dst ADDR --src-net A.B.C --srcs N "
+            "--kind scone|quic|version [--dport P] [--seconds S] [--pps R]\n");
     return 2;
   }
-  int quic = !strcmp(kind, "quic");
+  int quic = !strcmp(kind, "quic"), unknown = !strcmp(kind, "version");
+  if (!quic && !unknown && strcmp(kind, "scone")) {
+    fprintf(stderr, "scone_flood: --kind scone, quic or version\n");
+    return 2;
+  }
   int fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
   if (fd < 0) {
     perror("raw socket");
@@ -145,7 +162,7 @@ int main(int argc, char **argv) {
       snprintf(src, sizeof(src), "%s", fixed);
     else
       snprintf(src, sizeof(src), "%s.%u", net, 10 + (unsigned)(rnd() % srcs));
-    size_t n = payload(pkt + 28, quic);
+    size_t n = payload(pkt + 28, quic, unknown);
     memset(ip, 0, 20);
     ip->version = 4;
     ip->ihl = 5;
