@@ -23,7 +23,10 @@ for t in $targets; do
 	[ -x "$f" ] || { echo "no $f" >&2; status=1; continue; }
 	work=$out/corpus/$t art=$out/artifacts/$t/ min=$out/min/$t
 	mkdir -p "$work" "$art" "$min"
-	nice -n 19 "$f" -runs="$runs" -max_total_time="$secs" -timeout=10 \
+	# fuzz/<target>.options: libFuzzer flags of that target (-max_len).
+	opts=$(cat "$root/fuzz/$t.options" 2>/dev/null || true)
+	# shellcheck disable=SC2086
+	nice -n 19 "$f" $opts -runs="$runs" -max_total_time="$secs" -timeout=10 \
 		-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$art" \
 		"$work" "$root/fuzz/corpus/$t" >"$out/$t.log" 2>&1
 	rc=$?
@@ -31,6 +34,7 @@ for t in $targets; do
 	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$out/$t.log")
 	crashes=$(ls "$art" | wc -l)
 	rm -rf "$min" && mkdir -p "$min"
+	# Without the options: a -max_len would cut the longer seeds.
 	nice -n 19 "$f" -merge=1 "$min" "$root/fuzz/corpus/$t" "$work" \
 		>/dev/null 2>&1
 	echo "$t: execs=${execs:-?} exec/s=${rate:-?} exit=$rc" \
