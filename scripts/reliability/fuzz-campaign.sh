@@ -24,8 +24,10 @@ for t in $targets; do
 	[ -x "$f" ] || { echo "no $f" >&2; status=1; continue; }
 	work=$out/corpus/$t art=$out/artifacts/$t/ min=$out/min/$t
 	mkdir -p "$work" "$art" "$min"
-	# fuzz/<target>.options: libFuzzer flags of that target (-max_len).
+	# fuzz/<target>.options: libFuzzer flags of that target (-max_len);
 	opts=$(cat "$root/fuzz/$t.options" 2>/dev/null || true)
+	# fuzz/<target>.dict: its format's words.
+	[ -f "$root/fuzz/$t.dict" ] && opts="$opts -dict=$root/fuzz/$t.dict"
 	# shellcheck disable=SC2086
 	# The CPU time too: on a shared machine the wall-clock rate says more
 	# about the load than about the target.
