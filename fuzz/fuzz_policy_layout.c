@@ -5,7 +5,8 @@
  * is a config the engine takes.
  * Input: records split by '\n'; in each, the key, then field and value
  * pairs, split by '\t'. Ids holding '#' must never show in a reason (no
- * fixed message holds one).
+ * fixed message holds one). Each record is also taken as the store's URL
+ * and as a namespace.
  */
 #include "fuzz.h"
 
@@ -28,6 +29,31 @@ static void check_reason(const char *err, size_t errlen, const char *const *ids,
     }
 }
 
+/* The store's URL (--policy-store) and namespace, from the same text: a
+ * URL is taken with a host that is in it, non-empty and bounded, and a
+ * port in range, or refused naming the store; a namespace is valid
+ * exactly when it is 1 to 63 letters, digits, '-', '_' or '.'. */
+static void check_url_ns(const char *rec) {
+  char host[64], err[128];
+  int port = -1;
+  memset(err, 'x', sizeof(err));
+  if (sconed_policy_url_parse(rec, host, sizeof(host), &port, err,
+                              sizeof(err)) == 0) {
+    size_t n = strnlen(host, sizeof(host));
+    FUZZ_CHECK(n > 0 && n < sizeof(host));
+    FUZZ_CHECK(strncmp(rec, "redis://", 8) == 0 && strstr(rec + 8, host));
+    FUZZ_CHECK(port >= 1 && port <= 65535);
+  } else {
+    FUZZ_CHECK(memchr(err, 0, sizeof(err)) != NULL);
+    FUZZ_CHECK(strncmp(err, "policy store '", 14) == 0);
+  }
+  size_t n = strlen(rec), ok = n > 0 && n < SCONED_POLICY_NS_MAX;
+  for (size_t i = 0; i < n && ok; i++)
+    ok = (rec[i] >= 'a' && rec[i] <= 'z') || (rec[i] >= 'A' && rec[i] <= 'Z') ||
+         (rec[i] >= '0' && rec[i] <= '9') || strchr("-_.", rec[i]);
+  FUZZ_CHECK(sconed_policy_ns_valid(rec) == (int)ok);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char *text = (char *)fuzz_dup(data, size, 1);
   text[size] = 0;
@@ -39,6 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char *save = NULL;
   for (char *rec = strtok_r(text, "\n", &save); rec;
        rec = strtok_r(NULL, "\n", &save)) {
+    check_url_ns(rec);
     const char *part[MAX_PARTS];
     size_t plen[MAX_PARTS], n = 0;
     for (char *p = rec; n < MAX_PARTS;) {

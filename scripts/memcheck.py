@@ -8,7 +8,9 @@ children valgrind would not follow) runs under
 with the test's working directory and environment, one at a time. Prints a
 line per test (result, seconds) and a summary; exits 1 when any test had a
 memcheck error or failed. A test over --timeout seconds is stopped and
-reported as not finished (not a pass). Exit 77 (skip) stays a skip.
+reported as not finished (not a pass). Exit 77 (skip) stays a skip. A
+program that fails because valgrind lacks a system call it makes is
+reported as such.
 
   scripts/memcheck.py [BUILD] [-R REGEX] [--timeout S]   (make memcheck)
 """
@@ -36,7 +38,7 @@ def main():
     logdir = os.path.join(build, "memcheck")
     os.makedirs(logdir, exist_ok=True)
     counts = {"clean": 0, "error": 0, "failed": 0, "skipped": 0,
-              "not finished": 0}
+              "not finished": 0, "syscall unknown to valgrind": 0}
     start = time.time()
     for t in tests:
         cmd = t.get("command") or []
@@ -64,6 +66,13 @@ def main():
                    "skipped" if rc == 77 else "failed")
         except subprocess.TimeoutExpired:
             res = "not finished"
+        # A program that needs a system call this valgrind does not know
+        # (openat2 in older ones) cannot be checked with it: said, not
+        # counted as a failure of the program.
+        if res == "failed":
+            with open(log, errors="replace") as lf:
+                if "unhandled amd64-linux syscall" in lf.read():
+                    res = "syscall unknown to valgrind"
         counts[res] += 1
         print("%-40s %-12s %7.1f s" % (t["name"], res, time.time() - t0),
               flush=True)

@@ -20,7 +20,12 @@ for f in "$bin"/fuzz_*; do
 	artifacts="$out/fuzz-artifacts/$name/"
 	mkdir -p "$work" "$artifacts"
 	echo "== $name for ${secs}s"
-	if ! "$f" -max_total_time="$secs" -print_final_stats=1 \
+	# fuzz/<target>.options: libFuzzer flags of that target (-max_len);
+	opts=$(cat "$root/fuzz/${name#fuzz_}.options" 2>/dev/null || true)
+	# fuzz/<target>.dict: its format's words.
+	[ -f "$root/fuzz/${name#fuzz_}.dict" ] && opts="$opts -dict=$root/fuzz/${name#fuzz_}.dict"
+	# shellcheck disable=SC2086
+	if ! "$f" $opts -max_total_time="$secs" -print_final_stats=1 \
 		-artifact_prefix="$artifacts" "$work" "$seeds"; then
 		echo "$name: FAILED; reproducers in $artifacts" >&2
 		echo "  (replay: $f <file>; keep one as fuzz/corpus/${name#fuzz_}/regress-<what>)" >&2
