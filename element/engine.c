@@ -702,7 +702,7 @@ static void enforce(sconed_engine *e, uint16_t stat, int32_t *tokens, int d,
 COLD static void enforce_flow(sconed_engine *e, sconed_flow *f, int d,
                               const sconed_sub_rt *s, sconed_ssub *ss,
                               const sconed_pkt *p, sconed_verdict *v) {
-  size_t bytes = p->ip ? p->iplen : p->plen;
+  size_t bytes = p->iplen;
   if (ss) {
     uint32_t nowu = (uint32_t)(p->now >> 20);
     refill(ss->tokens, s, nowu - ss->tok_time);
@@ -778,7 +778,7 @@ __attribute__((noinline)) static void handle_slow(sconed_engine *e,
   int d = (!!(flags & FL_INIT_A) == src_is_a) ? SCONE_DIR_UPLINK
                                               : SCONE_DIR_DOWNLINK;
   m->packets++;
-  m->bytes += p->ip ? p->iplen : p->plen;
+  m->bytes += p->iplen;
   if (s->action != SCONED_ENFORCE_NONE)
     refill(f->tokens, s, dt);
 
@@ -1350,7 +1350,7 @@ void sconed_engine_process_udp(sconed_engine *e, const sconed_tuple *t,
                   payload,
                   len,
                   NULL,
-                  0,
+                  len,
                   now,
                   NULL,
                   0};
@@ -1363,60 +1363,31 @@ void sconed_engine_process_udp(sconed_engine *e, const sconed_tuple *t,
     handle_slow(e, &p, fp, src_is_a, f ? f - e->t.flows : -1, v);
 }
 
-/* The tuple of a whole IPv4/IPv6 TCP packet (no IPv6 extension headers)
- * into *p, with an empty payload: the engine's QUIC and SCONE logic then
- * sees nothing to read, and the flow is enforced as one that is not QUIC.
- * Returns 1, or 0 when it passes (counted). */
-static int parse_tcp(sconed_engine *e, uint8_t *pkt, size_t len,
-                     sconed_pkt *p) {
-  size_t hl, tot;
-  if (len >= 20 && (pkt[0] >> 4) == 4) {
-    hl = (size_t)(pkt[0] & 15) * 4;
-    tot = sconed_be16(pkt + 2);
-    if (pkt[9] != IPPROTO_TCP || (pkt[6] & 0x3f) || pkt[7]) {
-      e->st.not_udp++;
-      return 0;
-    }
-    p->ipv6 = 0;
-    p->src = pkt + 12;
-    p->dst = pkt + 16;
-  } else if (len >= 40 && (pkt[0] >> 4) == 6) {
-    hl = 40;
-    tot = 40 + (size_t)sconed_be16(pkt + 4);
-    if (pkt[6] != IPPROTO_TCP) {
-      e->st.not_udp++;
-      return 0;
-    }
-    p->ipv6 = 1;
-    p->src = pkt + 8;
-    p->dst = pkt + 24;
-  } else {
-    e->st.malformed++;
-    return 0;
-  }
-  if (hl < 20 || tot < hl + 20 || tot > len) {
-    e->st.malformed++;
-    return 0;
-  }
-  const uint8_t *th = pkt + hl;
-  p->sport = (uint16_t)sconed_be16(th);
-  p->dport = (uint16_t)sconed_be16(th + 2);
-  p->payload = pkt + hl;
-  p->plen = 0;
-  p->ip = pkt;
-  p->iplen = tot;
-  p->outer_udp = NULL;
-  p->sub_salt = 0;
-  return 1;
-}
-
-void sconed_engine_process_tcp(sconed_engine *e, uint8_t *pkt, size_t len,
-                               scone_tstamp now, sconed_verdict *v) {
+void sconed_engine_process_tcp(sconed_engine *e, const sconed_tuple *t,
+                               size_t iplen, scone_tstamp now,
+                               sconed_verdict *v) {
   verdict_init(e, v);
-  sconed_pkt p;
-  if (!pkt || !parse_tcp(e, pkt, len, &p))
+  if (!t || (t->ip_version != 4 && t->ip_version != 6)) {
+    e->st.malformed++;
     return;
-  p.now = now;
+  }
+  /* An empty payload: the QUIC and SCONE logic sees nothing to read, and
+   * the flow is enforced as one that is not QUIC; no IP header to rewrite
+   * (ip NULL), iplen the bytes charged. Not NULL: the readers may pass
+   * it to memcmp and the like with length 0. */
+  static uint8_t none[1];
+  sconed_pkt p = {t->ip_version == 6,
+                  t->src,
+                  t->dst,
+                  t->sport,
+                  t->dport,
+                  none,
+                  0,
+                  NULL,
+                  iplen,
+                  now,
+                  NULL,
+                  0};
   int src_is_a;
   uint64_t fp = sconed_fingerprint(e->t.key, p.ipv6, p.src, p.dst,
                                    htons(p.sport), htons(p.dport), &src_is_a);

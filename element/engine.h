@@ -151,14 +151,17 @@ void sconed_engine_process_udp(sconed_engine *e, const sconed_tuple *t,
                                sconed_verdict *v);
 
 /* Enforces one IPv4/IPv6 TCP packet (process_ip passes TCP untouched) as
- * a flow that does not speak SCONE: charged to its subscriber's bucket at
- * the plan's rate, policed or shaped as a UDP flow would be; never
- * rewritten. For an element in front that chose the flow (legacy/: TCP
- * video flows). Fragments, IPv6 extension headers, malformed and
- * truncated packets pass (counted as not_udp or malformed). TCP flows are
- * flows of the table and count as not QUIC. */
-void sconed_engine_process_tcp(sconed_engine *e, uint8_t *pkt, size_t len,
-                               scone_tstamp now, sconed_verdict *v);
+ * a flow that does not speak SCONE: charged (iplen, its IP length) to its
+ * subscriber's bucket at the plan's rate, policed or shaped as a UDP flow
+ * would be; never rewritten. t is the packet's tuple as on the wire
+ * (source first): the direction and the subscriber follow from it. For an
+ * element in front that has parsed the packet already and chose the flow
+ * (legacy/: TCP video flows). A NULL tuple or one of another IP version
+ * passes (counted as malformed). TCP flows are flows of the table and
+ * count as not QUIC. */
+void sconed_engine_process_tcp(sconed_engine *e, const sconed_tuple *t,
+                               size_t iplen, scone_tstamp now,
+                               sconed_verdict *v);
 
 /* Per-plan counters. Counters survive a reload for plans that keep their
  * name; gauges (flows, conforming, nonconforming) are current values. */

@@ -142,14 +142,17 @@ int legacy_dpi_set_config(legacy_dpi *l, sconed_config *c) {
 
 typedef struct tuple {
   uint8_t v6, proto;
+  uint8_t swapped; /* the packet's source is addr[1], port[1] */
   uint16_t port[2];
   uint8_t addr[2][16];
   const uint8_t *l4; /* payload after the UDP/TCP header */
   size_t l4len;
+  size_t iplen; /* the IP packet's length (its header's) */
 } tuple;
 
-/* The flow of a packet, in canonical order; 0 when it is no whole first
- * fragment of a TCP or UDP packet (those pass untouched). */
+/* The flow of a packet, in canonical order (swapped says whether that is
+ * the packet's); 0 when it is no whole first fragment of a TCP or UDP
+ * packet (those pass untouched). */
 static int parse(const uint8_t *p, size_t len, tuple *t) {
   size_t hl, tot;
   memset(t, 0, sizeof(*t));
@@ -203,6 +206,7 @@ static int parse(const uint8_t *p, size_t len, tuple *t) {
   } else {
     return 0;
   }
+  t->iplen = tot;
   t->port[0] = (uint16_t)(q[0] << 8 | q[1]);
   t->port[1] = (uint16_t)(q[2] << 8 | q[3]);
   size_t al = t->v6 ? 16 : 4;
@@ -215,6 +219,7 @@ static int parse(const uint8_t *p, size_t len, tuple *t) {
     uint16_t x = t->port[0];
     t->port[0] = t->port[1];
     t->port[1] = x;
+    t->swapped = 1;
   }
   return 1;
 }
@@ -319,6 +324,21 @@ static int final(legacy_dpi *l, lflow *f, ndpi_protocol pr) {
          !ndpi_extra_dissection_possible(l->ndpi, f->nf);
 }
 
+/* A TCP video packet to the engine, on the tuple parse read (no second
+ * parse of its headers), in the packet's own direction: the engine finds
+ * the subscriber and the link direction from it. */
+static void enforce_tcp(legacy_dpi *l, const tuple *t, scone_tstamp now,
+                        sconed_verdict *v) {
+  sconed_tuple w;
+  int s = t->swapped;
+  w.ip_version = t->v6 ? 6 : 4;
+  memcpy(w.src, t->addr[s], sizeof(w.src));
+  memcpy(w.dst, t->addr[!s], sizeof(w.dst));
+  w.sport = t->port[s];
+  w.dport = t->port[!s];
+  sconed_engine_process_tcp(l->e, &w, t->iplen, now, v);
+}
+
 void legacy_dpi_process_ip(legacy_dpi *l, uint8_t *pkt, size_t len,
                            scone_tstamp now, sconed_verdict *v) {
   v->action = SCONED_PASS;
@@ -382,7 +402,7 @@ void legacy_dpi_process_ip(legacy_dpi *l, uint8_t *pkt, size_t len,
   if (f->cls == CLS_VIDEO) {
     l->st.enforced_packets++;
     if (t.proto == IPPROTO_TCP)
-      sconed_engine_process_tcp(l->e, pkt, len, now, v);
+      enforce_tcp(l, &t, now, v);
     else
       sconed_engine_process_ip(l->e, pkt, len, now, v);
   }

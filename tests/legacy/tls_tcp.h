@@ -27,11 +27,21 @@ size_t tls_tcp_ip4(uint8_t *out, uint32_t src, uint16_t sport, uint32_t dst,
                    uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
                    const uint8_t *payload, size_t len);
 
+/* IPv4 with a 4-byte option (Router Alert: a 24-byte header). */
+#define TLS_TCP_IP4_OPT 0x44
+/* The same in family 4, TLS_TCP_IP4_OPT or 6: IPv6 (no extension
+ * headers) between the addresses NAT64 writes for src and dst
+ * (64:ff9b::/96 and the IPv4 address). */
+size_t tls_tcp_ip(int family, uint8_t *out, uint32_t src, uint16_t sport,
+                  uint32_t dst, uint16_t dport, uint32_t seq, uint32_t ack,
+                  uint8_t flags, const uint8_t *payload, size_t len);
+
 /* One TCP connection client:cport <-> server:443 as a test writes it, with
  * the sequence numbers kept. */
 typedef struct tcp_conn {
   uint32_t client, server;
   uint16_t cport;
+  int family; /* tls_tcp_ip's; 4 after tcp_conn_init */
   uint32_t cseq, sseq; /* next sequence number of each side */
 } tcp_conn;
 
