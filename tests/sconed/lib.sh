@@ -129,3 +129,23 @@ router_topology_cleanup() {
 	for n in $C $R $S; do ip netns del $n 2>/dev/null; done
 	rm -rf "$work"
 }
+
+# start_xdp_sconed LOG ARGS...: `sconed --xdp r0,r1 ARGS...` on
+# router_topology's router, logging to LOG (FAIL_LOG, so fail shows it);
+# its pid in $sconed_pid and $pids. Returns once the program is attached;
+# exits 77 (skip) when the kernel cannot load it, fails when sconed does
+# not attach within 20 s.
+start_xdp_sconed() {
+	FAIL_LOG=$1
+	shift
+	ip netns exec $R "$SCONED" --xdp r0,r1 "$@" 2>"$FAIL_LOG" &
+	sconed_pid=$!
+	pids+=($sconed_pid)
+	if ! wait_for "$FAIL_LOG" "xdp fast path on" 20 $sconed_pid; then
+		if grep -q "cannot load the XDP program" "$FAIL_LOG"; then
+			echo "SKIP: $(cat "$FAIL_LOG")"
+			exit 77
+		fi
+		fail "sconed did not attach"
+	fi
+}

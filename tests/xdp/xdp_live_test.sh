@@ -24,23 +24,6 @@ done
 
 router_topology 79 sct-xdp
 
-# start_sconed LOG ARGS...: sconed's XDP path on the router's veths.
-start_sconed() {
-	FAIL_LOG=$1
-	shift
-	ip netns exec $R "$SCONED" --xdp r0,r1 "$@" \
-		2>"$FAIL_LOG" &
-	sconed_pid=$!
-	pids+=($sconed_pid)
-	if ! wait_for "$FAIL_LOG" "xdp fast path on" 20 $sconed_pid; then
-		if grep -q "cannot load the XDP program" "$FAIL_LOG"; then
-			echo "SKIP: $(cat "$FAIL_LOG")"
-			exit 77
-		fi
-		fail "sconed did not attach"
-	fi
-}
-
 # exchange FAMILY SERVER_ADDR PORT COUNT INTERVAL_US: a flow of COUNT
 # datagrams each way, captured on both ends.
 exchange() {
@@ -72,9 +55,9 @@ xdp_attached() {
 for mode in native generic; do
 	echo "== $mode"
 	if [ $mode = native ]; then
-		start_sconed "$work/sconed-$mode.log" --advice 2000000
+		start_xdp_sconed "$work/sconed-$mode.log" --advice 2000000
 	else
-		start_sconed "$work/sconed-$mode.log" --advice 2000000 --xdp-generic
+		start_xdp_sconed "$work/sconed-$mode.log" --advice 2000000 --xdp-generic
 	fi
 	xdp_attached r0 && xdp_attached r1 || fail "no XDP program on r0/r1"
 	for fam in 4 6; do
@@ -128,7 +111,7 @@ subscriber = 10.79.1.0/24 p opt-in
 INI
 }
 write_config 2M
-start_sconed "$work/sconed-reload.log" --config "$cfg"
+start_xdp_sconed "$work/sconed-reload.log" --config "$cfg"
 write_config 500k
 kill -HUP $sconed_pid
 wait_for "$work/sconed-reload.log" "reloaded" 10 $sconed_pid ||

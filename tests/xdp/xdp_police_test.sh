@@ -46,19 +46,8 @@ rate = 1G
 [subscribers]
 subscriber = 10.76.1.0/24 p opt-in capacity=cell
 INI
-FAIL_LOG=$work/sconed.log
 ctl=$work/ctl.sock
-ip netns exec $R "$SCONED" --xdp r0,r1 --config "$cfg" --control "$ctl" \
-	2>"$FAIL_LOG" &
-sconed_pid=$!
-pids+=($sconed_pid)
-if ! wait_for "$FAIL_LOG" "xdp fast path on" 20 $sconed_pid; then
-	if grep -q "cannot load the XDP program" "$FAIL_LOG"; then
-		echo "SKIP: $(cat "$FAIL_LOG")"
-		exit 77
-	fi
-	fail "sconed did not attach"
-fi
+start_xdp_sconed "$work/sconed.log" --config "$cfg" --control "$ctl"
 
 # server PORT IDLE_MS: a server answering each datagram in kind.
 server() {
