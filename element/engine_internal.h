@@ -54,7 +54,7 @@ typedef struct sconed_pkt {
   uint16_t sport, dport;
   uint8_t *payload;
   size_t plen;
-  uint8_t *ip; /* NULL on the UDP path: no checksum to fix */
+  uint8_t *ip;  /* NULL on the UDP path: no checksum to fix */
   size_t iplen; /* the bytes charged: the IP packet's, else the payload's */
   scone_tstamp now;
   /* GTP-U: the outer UDP header, whose checksum covers the inner packet

@@ -3,7 +3,7 @@
  * 4.2 finds to be video, and that only those are throttled.
  */
 #include "initials.h"
-#include "legacy.h"
+#include "legacy_fixture.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,42 +29,12 @@ static const char CONFIG[] = "[plan video]\n"
                              "sni = .media.example\n"
                              "max_packets = 4\n";
 
-typedef struct fixture {
-  sconed_engine *e;
-  legacy_dpi *l;
-} fixture;
-
 static int setup(void **state) {
-  static fixture fx;
-  sconed_engine_settings es;
-  sconed_engine_settings_default(&es);
-  es.max_flows = 1024;
-  es.seed_source = SCONED_SEED_FIXED;
-  es.seed = 1;
-  fx.e = sconed_engine_new(&es);
-  legacy_dpi_settings ls;
-  legacy_dpi_settings_default(&ls);
-  ls.max_flows = 1024;
-  ls.seed = 7;
-  fx.l = legacy_dpi_new(&ls, fx.e);
-  assert_non_null(fx.l);
-  char err[256];
-  sconed_config *c = sconed_config_parse(CONFIG, "t.ini", err, sizeof(err));
-  assert_non_null(c);
-  assert_int_equal(legacy_dpi_set_config(fx.l, c), 0);
-  *state = &fx;
-  return 0;
-}
-
-static int teardown(void **state) {
-  fixture *fx = *state;
-  legacy_dpi_free(fx->l);
-  sconed_engine_free(fx->e);
-  return 0;
+  return legacy_fixture_setup(state, CONFIG);
 }
 
 /* Offers a UDP payload on the flow CLIENT:cport <-> SERVER:443. */
-static sconed_verdict offer(fixture *fx, int up, uint16_t cport,
+static sconed_verdict offer(legacy_fixture *fx, int up, uint16_t cport,
                             const uint8_t *pl, size_t n, scone_tstamp now) {
   uint8_t pkt[INITIALS_MAX + 64];
   size_t len = up ? initials_ip4(pkt, CLIENT, cport, SERVER, 443, pl, n)
@@ -74,14 +44,14 @@ static sconed_verdict offer(fixture *fx, int up, uint16_t cport,
   return v;
 }
 
-static int class_of(fixture *fx, uint16_t cport, scone_tstamp now) {
+static int class_of(legacy_fixture *fx, uint16_t cport, scone_tstamp now) {
   uint8_t pkt[64], pl[1] = {0x40};
   size_t len = initials_ip4(pkt, CLIENT, cport, SERVER, 443, pl, 1);
   return legacy_dpi_flow_class(fx->l, pkt, len, now);
 }
 
 /* A 1-RTT-like datagram from the server: a second of them at 10 Mbit/s. */
-static uint64_t blast(fixture *fx, uint16_t cport, scone_tstamp t) {
+static uint64_t blast(legacy_fixture *fx, uint16_t cport, scone_tstamp t) {
   uint8_t pl[1200];
   memset(pl, 0x5a, sizeof(pl));
   pl[0] = 0x41;
@@ -95,7 +65,7 @@ static uint64_t blast(fixture *fx, uint16_t cport, scone_tstamp t) {
 }
 
 /* The client's Initial with this SNI, on a flow of its own. */
-static int run_hello(fixture *fx, const char *sni, uint16_t cport) {
+static int run_hello(legacy_fixture *fx, const char *sni, uint16_t cport) {
   uint8_t dg[INITIALS_MAX];
   int n = initials_capture(sni, dg, sizeof(dg));
   assert_true(n >= 1200);
@@ -105,34 +75,31 @@ static int run_hello(fixture *fx, const char *sni, uint16_t cport) {
 }
 
 static void test_video_sni_throttled(void **state) {
-  fixture *fx = *state;
+  legacy_fixture *fx = *state;
   /* nDPI's own host list: YouTube's video CDN, category Media. */
   assert_int_equal(run_hello(fx, "rr3---sn-4g5e6nsz.googlevideo.com", 5001), 2);
   assert_true(blast(fx, 5001, T0 + SCONE_MILLISECONDS) > 500);
-  legacy_dpi_stats st;
-  legacy_dpi_stats_get(fx->l, &st);
+  legacy_dpi_stats st = legacy_fixture_stats(fx);
   assert_int_equal(st.video_flows, 1);
   assert_int_equal(st.sni_matches, 0);
 }
 
 static void test_listed_sni_throttled(void **state) {
-  fixture *fx = *state;
+  legacy_fixture *fx = *state;
   assert_int_equal(run_hello(fx, "cdn.video.example", 5002), 2);
   assert_int_equal(run_hello(fx, "eu1.media.example", 5003), 2);
   assert_true(blast(fx, 5002, T0 + SCONE_MILLISECONDS) > 500);
-  legacy_dpi_stats st;
-  legacy_dpi_stats_get(fx->l, &st);
+  legacy_dpi_stats st = legacy_fixture_stats(fx);
   assert_int_equal(st.sni_matches, 2);
 }
 
 static void test_other_sni_passes(void **state) {
-  fixture *fx = *state;
+  legacy_fixture *fx = *state;
   assert_int_equal(run_hello(fx, "www.example.org", 5004), 3);
   /* "media.example" itself is not under ".media.example". */
   assert_int_equal(run_hello(fx, "media.example", 5005), 3);
   assert_int_equal(blast(fx, 5004, T0 + SCONE_MILLISECONDS), 0);
-  legacy_dpi_stats st;
-  legacy_dpi_stats_get(fx->l, &st);
+  legacy_dpi_stats st = legacy_fixture_stats(fx);
   assert_int_equal(st.video_flows, 0);
   assert_int_equal(st.flows_classified, 2); /* as QUIC */
   assert_int_equal(st.enforced_packets, 0);
@@ -141,7 +108,7 @@ static void test_other_sni_passes(void **state) {
 /* What DPI cannot see: a version it has no keys for. SCONE needs no
  * decryption at all (its packets are in the clear by design). */
 static void test_unknown_version_not_classified(void **state) {
-  fixture *fx = *state;
+  legacy_fixture *fx = *state;
   uint8_t dg[INITIALS_MAX];
   int n = initials_capture("rr3---sn-4g5e6nsz.googlevideo.com", dg, sizeof(dg));
   assert_true(n >= 1200);
@@ -150,8 +117,7 @@ static void test_unknown_version_not_classified(void **state) {
     offer(fx, 1, 5006, dg, (size_t)n, T0 + (scone_tstamp)i);
   assert_int_equal(class_of(fx, 5006, T0), 3);
   assert_int_equal(blast(fx, 5006, T0 + SCONE_MILLISECONDS), 0);
-  legacy_dpi_stats st;
-  legacy_dpi_stats_get(fx->l, &st);
+  legacy_dpi_stats st = legacy_fixture_stats(fx);
   assert_int_equal(st.video_flows, 0);
   print_message("unknown version: classified %llu, gave up %llu, nDPI saw "
                 "%llu packets\n",
@@ -164,7 +130,7 @@ static void test_unknown_version_not_classified(void **state) {
 /* An encrypted ClientHello (ECH) shows only its public name in the clear;
  * GnuTLS 3.7 has no ECH, so the client sends that outer name, or none. */
 static void test_ech_outer_name_not_classified(void **state) {
-  fixture *fx = *state;
+  legacy_fixture *fx = *state;
   assert_int_equal(run_hello(fx, "public.ech.example", 5007), 3);
   assert_int_equal(run_hello(fx, NULL, 5008), 3);
   assert_int_equal(blast(fx, 5007, T0 + SCONE_MILLISECONDS), 0);
@@ -175,7 +141,7 @@ static void test_ech_outer_name_not_classified(void **state) {
  * Initial, no name; nDPI gives up and the flow passes. SCONE packets
  * carry the advice on such a flow all the same (the engine picks it up). */
 static void test_mid_flow_not_classified(void **state) {
-  fixture *fx = *state;
+  legacy_fixture *fx = *state;
   uint8_t pl[1200];
   memset(pl, 0x5a, sizeof(pl));
   pl[0] = 0x41;
@@ -183,8 +149,7 @@ static void test_mid_flow_not_classified(void **state) {
     offer(fx, 0, 5011, pl, sizeof(pl), T0 + (scone_tstamp)i);
   assert_int_equal(class_of(fx, 5011, T0), 3);
   assert_int_equal(blast(fx, 5011, T0 + SCONE_MILLISECONDS), 0);
-  legacy_dpi_stats st;
-  legacy_dpi_stats_get(fx->l, &st);
+  legacy_dpi_stats st = legacy_fixture_stats(fx);
   assert_int_equal(st.gave_up, 1);
   assert_int_equal(st.dpi_packets, 4); /* max_packets */
 }
@@ -192,7 +157,7 @@ static void test_mid_flow_not_classified(void **state) {
 /* The ClientHello in two Initial packets (as large post-quantum key shares
  * make it): nDPI 4.2 reads the first packet's CRYPTO frame alone. */
 static void test_split_client_hello(void **state) {
-  fixture *fx = *state;
+  legacy_fixture *fx = *state;
   uint8_t dg[INITIALS_MAX], a[INITIALS_MAX], b[INITIALS_MAX];
   int n = initials_capture("rr3---sn-4g5e6nsz.googlevideo.com", dg, sizeof(dg));
   assert_true(n >= 1200);
@@ -214,7 +179,7 @@ static void test_split_client_hello(void **state) {
 
 /* SCONE packets are never touched, even on a flow being throttled. */
 static void test_scone_packets_untouched(void **state) {
-  fixture *fx = *state;
+  legacy_fixture *fx = *state;
   assert_int_equal(run_hello(fx, "cdn.video.example", 5010), 2);
   blast(fx, 5010, T0 + SCONE_MILLISECONDS);
   uint8_t pl[1200], copy[1200];
@@ -232,8 +197,7 @@ static void test_scone_packets_untouched(void **state) {
   assert_int_equal(v.action, SCONED_PASS);
   assert_int_equal(v.modified, 0);
   assert_memory_equal(pkt, before, len);
-  legacy_dpi_stats st;
-  legacy_dpi_stats_get(fx->l, &st);
+  legacy_dpi_stats st = legacy_fixture_stats(fx);
   assert_int_equal(st.scone_packets, 1);
 }
 
@@ -252,19 +216,21 @@ static void test_dpi_config_errors(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_video_sni_throttled, setup,
-                                      teardown),
+                                      legacy_fixture_teardown),
       cmocka_unit_test_setup_teardown(test_listed_sni_throttled, setup,
-                                      teardown),
-      cmocka_unit_test_setup_teardown(test_other_sni_passes, setup, teardown),
+                                      legacy_fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_other_sni_passes, setup,
+                                      legacy_fixture_teardown),
       cmocka_unit_test_setup_teardown(test_unknown_version_not_classified,
-                                      setup, teardown),
+                                      setup, legacy_fixture_teardown),
       cmocka_unit_test_setup_teardown(test_ech_outer_name_not_classified, setup,
-                                      teardown),
+                                      legacy_fixture_teardown),
       cmocka_unit_test_setup_teardown(test_mid_flow_not_classified, setup,
-                                      teardown),
-      cmocka_unit_test_setup_teardown(test_split_client_hello, setup, teardown),
+                                      legacy_fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_split_client_hello, setup,
+                                      legacy_fixture_teardown),
       cmocka_unit_test_setup_teardown(test_scone_packets_untouched, setup,
-                                      teardown),
+                                      legacy_fixture_teardown),
       cmocka_unit_test(test_dpi_config_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

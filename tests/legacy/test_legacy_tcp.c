@@ -5,7 +5,7 @@
  * name passes untouched; a ClientHello split over two segments is read as
  * nDPI 4.2 reads it. The same over IPv6 and over IPv4 with an IP option.
  */
-#include "legacy.h"
+#include "legacy_fixture.h"
 #include "tls_tcp.h"
 
 #include <setjmp.h>
@@ -46,42 +46,12 @@ static const char CONFIG[] = "[plan police]\n"
                              "sni = cdn.video.example\n"
                              "max_packets = 8\n";
 
-typedef struct fixture {
-  sconed_engine *e;
-  legacy_dpi *l;
-} fixture;
-
 static int setup(void **state) {
-  static fixture fx;
-  sconed_engine_settings es;
-  sconed_engine_settings_default(&es);
-  es.max_flows = 1024;
-  es.seed_source = SCONED_SEED_FIXED;
-  es.seed = 1;
-  fx.e = sconed_engine_new(&es);
-  legacy_dpi_settings ls;
-  legacy_dpi_settings_default(&ls);
-  ls.max_flows = 1024;
-  ls.seed = 7;
-  fx.l = legacy_dpi_new(&ls, fx.e);
-  assert_non_null(fx.l);
-  char err[256];
-  sconed_config *c = sconed_config_parse(CONFIG, "t.ini", err, sizeof(err));
-  assert_non_null(c);
-  assert_int_equal(legacy_dpi_set_config(fx.l, c), 0);
-  *state = &fx;
-  return 0;
-}
-
-static int teardown(void **state) {
-  fixture *fx = *state;
-  legacy_dpi_free(fx->l);
-  sconed_engine_free(fx->e);
-  return 0;
+  return legacy_fixture_setup(state, CONFIG);
 }
 
 /* Offers one packet; the element must never rewrite a TCP one. */
-static sconed_verdict offer(fixture *fx, uint8_t *pkt, size_t len,
+static sconed_verdict offer(legacy_fixture *fx, uint8_t *pkt, size_t len,
                             scone_tstamp now) {
   uint8_t before[2000];
   memcpy(before, pkt, len);
@@ -92,22 +62,22 @@ static sconed_verdict offer(fixture *fx, uint8_t *pkt, size_t len,
   return v;
 }
 
-static int class_at(fixture *fx, tcp_conn *c, scone_tstamp now) {
+static int class_at(legacy_fixture *fx, tcp_conn *c, scone_tstamp now) {
   uint8_t pkt[64];
-  size_t len = tls_tcp_ip(c->family, pkt, c->client, c->cport, c->server,
-                          443, 0, 0, TCP_ACK, NULL, 0);
+  size_t len = tls_tcp_ip(c->family, pkt, c->client, c->cport, c->server, 443,
+                          0, 0, TCP_ACK, NULL, 0);
   return legacy_dpi_flow_class(fx->l, pkt, len, now);
 }
 
-static int class_of(fixture *fx, tcp_conn *c) {
+static int class_of(legacy_fixture *fx, tcp_conn *c) {
   return class_at(fx, c, T0);
 }
 
 /* The TCP handshake, then the ClientHello with this name in segments
  * ending at cut[0], cut[1], ... (none: one segment); each passes. Returns
  * the flow's class after each segment in cls (at most 4). */
-static void hello(fixture *fx, tcp_conn *c, const char *sni, const size_t *cut,
-                  size_t ncut, int *cls) {
+static void hello(legacy_fixture *fx, tcp_conn *c, const char *sni,
+                  const size_t *cut, size_t ncut, int *cls) {
   uint8_t ch[TLS_TCP_HELLO_MAX], pkt[TLS_TCP_HELLO_MAX + 64];
   int n = tls_client_hello(sni, ch, sizeof(ch));
   assert_true(n > 100);
@@ -134,7 +104,7 @@ typedef struct blast_result {
 
 /* A second of server segments of 1200 bytes at 9.6 Mbit/s, from t, with
  * the client's ACKs between them. */
-static blast_result blast(fixture *fx, tcp_conn *c, scone_tstamp t) {
+static blast_result blast(legacy_fixture *fx, tcp_conn *c, scone_tstamp t) {
   uint8_t pl[1200], pkt[1300];
   memset(pl, 0x17, sizeof(pl));
   blast_result r = {0};
@@ -160,8 +130,8 @@ static blast_result blast(fixture *fx, tcp_conn *c, scone_tstamp t) {
         r.out_by_end += len;
     }
     if (i % 2 == 0) { /* the client's ACK: uplink, not throttled here */
-      size_t a = tls_tcp_ip(c->family, pkt, c->client, c->cport, c->server,
-                            443, c->cseq, c->sseq, TCP_ACK, NULL, 0);
+      size_t a = tls_tcp_ip(c->family, pkt, c->client, c->cport, c->server, 443,
+                            c->cseq, c->sseq, TCP_ACK, NULL, 0);
       offer(fx, pkt, a, now);
     }
   }
@@ -176,7 +146,7 @@ static const uint64_t BUCKET_BOUND = RATE / 8 + BURST;
  * much less (the plan's rate gets through). The server's data is
  * downlink, the client's ACKs uplink (not throttled): charged the wrong
  * way, the ACKs would eat the bucket, or the data pass. */
-static void policed_video(fixture *fx, int family, uint16_t cport,
+static void policed_video(legacy_fixture *fx, int family, uint16_t cport,
                           const char *what) {
   tcp_conn c;
   tcp_conn_init(&c, POLICED, SERVER, cport);
@@ -193,8 +163,7 @@ static void policed_video(fixture *fx, int family, uint16_t cport,
   assert_int_equal(r.delayed, 0);
   assert_true(r.passed <= BUCKET_BOUND);
   assert_true(r.passed >= BUCKET_BOUND - 2 * r.segment);
-  legacy_dpi_stats st;
-  legacy_dpi_stats_get(fx->l, &st);
+  legacy_dpi_stats st = legacy_fixture_stats(fx);
   assert_int_equal(st.video_flows, 1);
   assert_int_equal(st.flows_classified, 1);
 }
@@ -213,7 +182,7 @@ static void test_tcp_video_policed_ip_options(void **state) {
 }
 
 static void test_tcp_listed_sni_policed(void **state) {
-  fixture *fx = *state;
+  legacy_fixture *fx = *state;
   tcp_conn c;
   tcp_conn_init(&c, POLICED, SERVER, 46002);
   int cls[1];
@@ -221,13 +190,12 @@ static void test_tcp_listed_sni_policed(void **state) {
   assert_int_equal(cls[0], 2);
   blast_result r = blast(fx, &c, T0 + SCONE_MILLISECONDS);
   assert_true(r.passed <= BUCKET_BOUND && r.dropped > 0);
-  legacy_dpi_stats st;
-  legacy_dpi_stats_get(fx->l, &st);
+  legacy_dpi_stats st = legacy_fixture_stats(fx);
   assert_int_equal(st.sni_matches, 1);
 }
 
 static void test_tcp_video_shaped(void **state) {
-  fixture *fx = *state;
+  legacy_fixture *fx = *state;
   tcp_conn c;
   tcp_conn_init(&c, SHAPED, SERVER, 46003);
   int cls[1];
@@ -250,7 +218,7 @@ static void test_tcp_video_shaped(void **state) {
 }
 
 static void test_tcp_other_sni_untouched(void **state) {
-  fixture *fx = *state;
+  legacy_fixture *fx = *state;
   tcp_conn c;
   tcp_conn_init(&c, POLICED, SERVER, 46004);
   int cls[1];
@@ -273,8 +241,7 @@ static void test_tcp_other_sni_untouched(void **state) {
   r = blast(fx, &c, T0 + 2 * SCONE_SECONDS);
   assert_int_equal(r.passed, r.offered);
   assert_int_equal(class_at(fx, &c, T0 + 3 * SCONE_SECONDS), 3);
-  legacy_dpi_stats st;
-  legacy_dpi_stats_get(fx->l, &st);
+  legacy_dpi_stats st = legacy_fixture_stats(fx);
   assert_int_equal(st.video_flows, 0);
   assert_int_equal(st.enforced_packets, 0);
 }
@@ -283,7 +250,7 @@ static void test_tcp_other_sni_untouched(void **state) {
  * server_name extension: nDPI 4.2 buffers TLS records over TCP and reads
  * the ClientHello once the second segment completes it. */
 static void test_tcp_split_client_hello(void **state) {
-  fixture *fx = *state;
+  legacy_fixture *fx = *state;
   tcp_conn c;
   tcp_conn_init(&c, POLICED, SERVER, 46006);
   int cls[2];
@@ -300,18 +267,20 @@ static void test_tcp_split_client_hello(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_tcp_video_policed, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_tcp_video_policed, setup,
+                                      legacy_fixture_teardown),
       cmocka_unit_test_setup_teardown(test_tcp_video_policed_ipv6, setup,
-                                      teardown),
+                                      legacy_fixture_teardown),
       cmocka_unit_test_setup_teardown(test_tcp_video_policed_ip_options, setup,
-                                      teardown),
+                                      legacy_fixture_teardown),
       cmocka_unit_test_setup_teardown(test_tcp_listed_sni_policed, setup,
-                                      teardown),
-      cmocka_unit_test_setup_teardown(test_tcp_video_shaped, setup, teardown),
+                                      legacy_fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_tcp_video_shaped, setup,
+                                      legacy_fixture_teardown),
       cmocka_unit_test_setup_teardown(test_tcp_other_sni_untouched, setup,
-                                      teardown),
+                                      legacy_fixture_teardown),
       cmocka_unit_test_setup_teardown(test_tcp_split_client_hello, setup,
-                                      teardown),
+                                      legacy_fixture_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

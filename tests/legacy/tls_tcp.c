@@ -162,18 +162,18 @@ size_t tcp_conn_syn(tcp_conn *c, int step, uint8_t *out) {
   size_t n;
   switch (step) {
   case 0:
-    n = tls_tcp_ip(c->family, out, c->client, c->cport, c->server, 443, c->cseq, 0,
-                    TCP_SYN, NULL, 0);
+    n = tls_tcp_ip(c->family, out, c->client, c->cport, c->server, 443, c->cseq,
+                   0, TCP_SYN, NULL, 0);
     c->cseq++;
     return n;
   case 1:
-    n = tls_tcp_ip(c->family, out, c->server, 443, c->client, c->cport, c->sseq, c->cseq,
-                    TCP_SYN | TCP_ACK, NULL, 0);
+    n = tls_tcp_ip(c->family, out, c->server, 443, c->client, c->cport, c->sseq,
+                   c->cseq, TCP_SYN | TCP_ACK, NULL, 0);
     c->sseq++;
     return n;
   default:
-    return tls_tcp_ip(c->family, out, c->client, c->cport, c->server, 443, c->cseq,
-                       c->sseq, TCP_ACK, NULL, 0);
+    return tls_tcp_ip(c->family, out, c->client, c->cport, c->server, 443,
+                      c->cseq, c->sseq, TCP_ACK, NULL, 0);
   }
 }
 
@@ -181,12 +181,12 @@ size_t tcp_conn_data(tcp_conn *c, int up, const uint8_t *pl, size_t n,
                      uint8_t *out) {
   size_t len;
   if (up) {
-    len = tls_tcp_ip(c->family, out, c->client, c->cport, c->server, 443, c->cseq,
-                      c->sseq, TCP_ACK | TCP_PSH, pl, n);
+    len = tls_tcp_ip(c->family, out, c->client, c->cport, c->server, 443,
+                     c->cseq, c->sseq, TCP_ACK | TCP_PSH, pl, n);
     c->cseq += (uint32_t)n;
   } else {
-    len = tls_tcp_ip(c->family, out, c->server, 443, c->client, c->cport, c->sseq,
-                      c->cseq, TCP_ACK | TCP_PSH, pl, n);
+    len = tls_tcp_ip(c->family, out, c->server, 443, c->client, c->cport,
+                     c->sseq, c->cseq, TCP_ACK | TCP_PSH, pl, n);
     c->sseq += (uint32_t)n;
   }
   return len;

@@ -41,7 +41,7 @@ size_t tls_tcp_ip(int family, uint8_t *out, uint32_t src, uint16_t sport,
 typedef struct tcp_conn {
   uint32_t client, server;
   uint16_t cport;
-  int family; /* tls_tcp_ip's; 4 after tcp_conn_init */
+  int family;          /* tls_tcp_ip's; 4 after tcp_conn_init */
   uint32_t cseq, sseq; /* next sequence number of each side */
 } tcp_conn;
 
