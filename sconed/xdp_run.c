@@ -134,6 +134,7 @@ typedef struct xdp_metrics {
       flow_full;
   uint64_t reads, flows, advised, nonconforming, transitions, released,
       police_errors, publish_errors;
+  uint64_t subs, subs_nc, sub_transitions, sub_released;
 } xdp_metrics;
 
 static const sconed_counter_family xdp_families[] = {
@@ -178,6 +179,18 @@ static const sconed_counter_family xdp_families[] = {
      offsetof(xdp_metrics, police_errors)},
     {"sconed_xdp_publish_errors_total", "counter",
      "Advice publications that failed.", offsetof(xdp_metrics, publish_errors)},
+    {"sconed_xdp_subscribers", "gauge",
+     "Subscribers with SCONE flows judged as a whole at the last read.",
+     offsetof(xdp_metrics, subs)},
+    {"sconed_xdp_subscribers_nonconforming", "gauge",
+     "Subscribers over their advice together, policed on one bucket.",
+     offsetof(xdp_metrics, subs_nc)},
+    {"sconed_xdp_subscriber_transitions_total", "counter",
+     "Times a subscriber became non-conforming (per direction).",
+     offsetof(xdp_metrics, sub_transitions)},
+    {"sconed_xdp_subscribers_released_total", "counter",
+     "Times a policed subscriber was released, conforming again.",
+     offsetof(xdp_metrics, sub_released)},
 };
 _Static_assert(sizeof(xdp_metrics) / sizeof(uint64_t) <=
                    SCONED_DP_HOOK_STATS_MAX,
@@ -189,12 +202,27 @@ static void live_stats(void *arg, uint64_t *out) {
   sconed_xdp_counts_get(l->x, &c);
   sconed_xdp_mon_stats ms;
   sconed_xdp_mon_stats_get(l->mon, &ms);
-  xdp_metrics m = {
-      c.packets,        c.udp,          c.skipped,   c.scone,
-      c.rewrites,       c.confirms,     c.drops,     c.new_flows,
-      c.flow_full,      ms.scans,       ms.flows,    ms.judged,
-      ms.nonconforming, ms.transitions, ms.forgiven, ms.police_errors,
-      l->publish_errors};
+  xdp_metrics m = {c.packets,
+                   c.udp,
+                   c.skipped,
+                   c.scone,
+                   c.rewrites,
+                   c.confirms,
+                   c.drops,
+                   c.new_flows,
+                   c.flow_full,
+                   ms.scans,
+                   ms.flows,
+                   ms.judged,
+                   ms.nonconforming,
+                   ms.transitions,
+                   ms.forgiven,
+                   ms.police_errors,
+                   l->publish_errors,
+                   ms.subs,
+                   ms.subs_nonconforming,
+                   ms.sub_transitions,
+                   ms.sub_released};
   memcpy(out, &m, sizeof(m));
 }
 
