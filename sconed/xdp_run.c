@@ -3,6 +3,7 @@
 #include "config.h"
 #include "control.h"
 #include "dp.h"
+#include "runner.h"
 #include "summary.h"
 #include "xdp_mon.h"
 #include "xdp_path.h"
@@ -269,6 +270,11 @@ int sconed_xdp_live(sconed_engine *e, const sconed_options *o) {
     fprintf(stderr, "sconed: %s\n", err);
     goto out;
   }
+  /* The store's changes come through dp's one swap, live_set_config,
+   * which publishes them at once, as a reload is; so the program must be
+   * loaded first. */
+  if (o->policy_store && !(dp.policy = sconed_runner_start_store(&dp, o)))
+    goto out;
   if (o->control &&
       !(ctl = sconed_control_start(&dp, o->control, o->control_any,
                                    o->control_token_file)))
@@ -316,6 +322,7 @@ int sconed_xdp_live(sconed_engine *e, const sconed_options *o) {
           (unsigned long long)ms.forgiven);
 out:
   sconed_control_stop(ctl);
+  sconed_policy_store_free(dp.policy);
   sconed_xdp_mon_free(l.mon);
   sconed_xdp_close(l.x);
   sconed_dp_destroy(&dp);
