@@ -266,6 +266,10 @@ typedef struct sconed_engine_prefix {
   uint8_t action;    /* sconed_enforce */
   int32_t burst;     /* enforcement bucket, bytes */
   uint64_t rate_fp[2]; /* enforcement: bytes per 2^20 ns, 16.16 */
+  /* Leading bits of a subscriber's address that key its per-subscriber
+   * state: 32 for IPv4; for IPv6 the subscriber prefix or this entry's
+   * longer one. */
+  uint8_t key_plen;
 } sconed_engine_prefix;
 
 size_t sconed_engine_prefix_count(const sconed_engine *e);

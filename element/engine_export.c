@@ -24,6 +24,11 @@ int sconed_engine_prefix_get(const sconed_engine *e, size_t i,
     out->advise[d] = s->advise[d];
     out->rate_fp[d] = s->rate_fp[d];
   }
+  /* As sconed_subs_attach keys a subscriber. */
+  out->key_plen = l->family == 4 ? 32
+                  : l->plen > e->s.subscriber_prefix_v6
+                      ? l->plen
+                      : e->s.subscriber_prefix_v6;
   out->action = s->action;
   out->burst = s->burst;
   return 0;

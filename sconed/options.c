@@ -159,10 +159,6 @@ static int settle_mode(sconed_options *o, int have_plan_options, int nfqueue) {
         "--legacy-dpi runs offline or with --nfqueue, not --relay or XDP");
   if (o->xdp_ifaces && (offline || nfqueue || relay))
     return bad("--xdp is a live mode of its own");
-  /* The XDP path publishes advice when it starts and on SIGHUP only: a
-   * store's live changes would never reach the program's maps. */
-  if (o->xdp_ifaces && o->policy_store)
-    return bad("--xdp does not follow a --policy-store yet (docs/xdp.md)");
   if (o->datapath_xdp && !offline)
     return bad("--datapath xdp is for --pcap-in (live: --xdp IFACE)");
   if (o->xdp_ifaces)

@@ -30,8 +30,8 @@ static void log_store(void *arg, const char *msg) {
  * packets meet the store's policy; a store that does not answer leaves
  * the file's (fail-static from the start) while the thread keeps
  * trying. */
-static sconed_policy_store *start_store(sconed_dp *dp,
-                                        const sconed_options *o) {
+sconed_policy_store *sconed_runner_start_store(sconed_dp *dp,
+                                               const sconed_options *o) {
   char err[512];
   sconed_policy_store_settings ps = {.url = o->policy_store,
                                      .ns = o->policy_ns,
@@ -81,7 +81,7 @@ int sconed_runner_run_with(sconed_engine *e, const sconed_options *o,
     sconed_dp_destroy(&dp);
     return 1;
   }
-  if (o->policy_store && !(dp.policy = start_store(&dp, o))) {
+  if (o->policy_store && !(dp.policy = sconed_runner_start_store(&dp, o))) {
     sconed_dp_destroy(&dp);
     return 1;
   }

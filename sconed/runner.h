@@ -18,4 +18,10 @@ int sconed_runner_run(sconed_engine *e, const sconed_options *o);
 int sconed_runner_run_with(sconed_engine *e, const sconed_options *o,
                            const sconed_dp_hooks *hooks);
 
+/* Reads o->policy_store once and starts its thread, which swaps each
+ * change in through dp (sconed_dp_apply: dp's hooks' set_config when it
+ * has hooks). NULL, logged, when the store cannot be set up. */
+sconed_policy_store *sconed_runner_start_store(sconed_dp *dp,
+                                               const sconed_options *o);
+
 #endif

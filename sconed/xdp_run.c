@@ -3,6 +3,7 @@
 #include "config.h"
 #include "control.h"
 #include "dp.h"
+#include "runner.h"
 #include "summary.h"
 #include "xdp_mon.h"
 #include "xdp_path.h"
@@ -134,6 +135,7 @@ typedef struct xdp_metrics {
       flow_full;
   uint64_t reads, flows, advised, nonconforming, transitions, released,
       police_errors, publish_errors;
+  uint64_t subs, subs_nc, sub_transitions, sub_released;
 } xdp_metrics;
 
 static const sconed_counter_family xdp_families[] = {
@@ -178,6 +180,18 @@ static const sconed_counter_family xdp_families[] = {
      offsetof(xdp_metrics, police_errors)},
     {"sconed_xdp_publish_errors_total", "counter",
      "Advice publications that failed.", offsetof(xdp_metrics, publish_errors)},
+    {"sconed_xdp_subscribers", "gauge",
+     "Subscribers with SCONE flows judged as a whole at the last read.",
+     offsetof(xdp_metrics, subs)},
+    {"sconed_xdp_subscribers_nonconforming", "gauge",
+     "Subscribers over their advice together, policed on one bucket.",
+     offsetof(xdp_metrics, subs_nc)},
+    {"sconed_xdp_subscriber_transitions_total", "counter",
+     "Times a subscriber became non-conforming (per direction).",
+     offsetof(xdp_metrics, sub_transitions)},
+    {"sconed_xdp_subscribers_released_total", "counter",
+     "Times a policed subscriber was released, conforming again.",
+     offsetof(xdp_metrics, sub_released)},
 };
 _Static_assert(sizeof(xdp_metrics) / sizeof(uint64_t) <=
                    SCONED_DP_HOOK_STATS_MAX,
@@ -189,12 +203,27 @@ static void live_stats(void *arg, uint64_t *out) {
   sconed_xdp_counts_get(l->x, &c);
   sconed_xdp_mon_stats ms;
   sconed_xdp_mon_stats_get(l->mon, &ms);
-  xdp_metrics m = {
-      c.packets,        c.udp,          c.skipped,   c.scone,
-      c.rewrites,       c.confirms,     c.drops,     c.new_flows,
-      c.flow_full,      ms.scans,       ms.flows,    ms.judged,
-      ms.nonconforming, ms.transitions, ms.forgiven, ms.police_errors,
-      l->publish_errors};
+  xdp_metrics m = {c.packets,
+                   c.udp,
+                   c.skipped,
+                   c.scone,
+                   c.rewrites,
+                   c.confirms,
+                   c.drops,
+                   c.new_flows,
+                   c.flow_full,
+                   ms.scans,
+                   ms.flows,
+                   ms.judged,
+                   ms.nonconforming,
+                   ms.transitions,
+                   ms.forgiven,
+                   ms.police_errors,
+                   l->publish_errors,
+                   ms.subs,
+                   ms.subs_nonconforming,
+                   ms.sub_transitions,
+                   ms.sub_released};
   memcpy(out, &m, sizeof(m));
 }
 
@@ -241,6 +270,11 @@ int sconed_xdp_live(sconed_engine *e, const sconed_options *o) {
     fprintf(stderr, "sconed: %s\n", err);
     goto out;
   }
+  /* The store's changes come through dp's one swap, live_set_config,
+   * which publishes them at once, as a reload is; so the program must be
+   * loaded first. */
+  if (o->policy_store && !(dp.policy = sconed_runner_start_store(&dp, o)))
+    goto out;
   if (o->control &&
       !(ctl = sconed_control_start(&dp, o->control, o->control_any,
                                    o->control_token_file)))
@@ -288,6 +322,7 @@ int sconed_xdp_live(sconed_engine *e, const sconed_options *o) {
           (unsigned long long)ms.forgiven);
 out:
   sconed_control_stop(ctl);
+  sconed_policy_store_free(dp.policy);
   sconed_xdp_mon_free(l.mon);
   sconed_xdp_close(l.x);
   sconed_dp_destroy(&dp);

@@ -12,8 +12,10 @@
  * arms for a non-conforming subscriber.
  *
  * What it leaves to the engine (docs/xdp.md): picking up a flow first seen
- * mid-way whose endpoints grease the fixed bit, GTP-U, per-subscriber
- * aggregation, shaping, config reloads re-resolving live flows.
+ * mid-way whose endpoints grease the fixed bit, GTP-U, shaping, config
+ * reloads re-resolving live flows. Per-subscriber sums are user space's:
+ * the program notes each flow's subscriber key (fsubs) and enforces the
+ * verdicts (spolice).
  */
 #include <linux/bpf.h>
 
@@ -42,13 +44,28 @@ struct {
   __type(value, struct xdp_sub);
 } subs SEC(".maps");
 
+/* Per bucket of the flow table, per way: the flow's subscriber key,
+ * written when the flow is made and read by user space's monitoring to
+ * sum a subscriber's flows (4 bytes a slot, back to back: an array's
+ * values are 8-byte aligned, so one value per bucket). Beside the flows,
+ * not in them, so the common packet's 32-byte record stays as it is;
+ * 0: none. */
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(map_flags, BPF_F_MMAPABLE);
+  __uint(max_entries, 16384);
+  __type(key, __u32);
+  __type(value, struct xdp_fsubs4);
+} fsubs SEC(".maps");
+
+/* Subscribers user space found non-conforming, by key: one bucket each,
+ * shared by their SCONE flows (the engine's aggregate bucket). */
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, 65536);
-  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(max_entries, 16384);
   __type(key, __u32);
-  __type(value, struct xdp_police);
-} police SEC(".maps");
+  __type(value, struct xdp_spolice);
+} spolice SEC(".maps");
 
 /* Flows user space found non-conforming (its monitoring loop, after the
  * engine's rules), by the flow's fingerprint: each has a token bucket at
@@ -302,18 +319,19 @@ static __always_inline struct xdp_sub *sub_lookup(const __u8 *addr) {
 
 /* The policer: engine.c refill/enforce without the shaper, on a bucket
  * at the subscriber's enforcement rate. Returns 1 to drop. */
-static __always_inline int charge(struct xdp_police *b, const struct xdp_sub *s,
-                                  int d, __u32 bytes, __u64 now) {
+static __always_inline int charge(__s64 *tokens, __u64 *last, __u32 dirs,
+                                  const struct xdp_sub *s, int d, __u32 bytes,
+                                  __u64 now) {
   __u64 rate = s->rate_fp[d & 1];
-  if (!rate || !(b->dirs & (1U << (d & 1))))
+  if (!rate || !(dirs & (1U << (d & 1))))
     return 0; /* no enforcement in this direction */
-  if (!b->last) {
-    b->tokens[0] = b->tokens[1] = s->burst;
-    b->last = now;
+  if (!*last) {
+    tokens[0] = tokens[1] = s->burst;
+    *last = now;
   }
-  __u64 dt = now > b->last ? now - b->last : 0;
-  b->last = now;
-  __s64 t = b->tokens[d & 1];
+  __u64 dt = now > *last ? now - *last : 0;
+  *last = now;
+  __s64 t = tokens[d & 1];
   if (dt >= (1ULL << 40))
     t = s->burst;
   else
@@ -321,19 +339,32 @@ static __always_inline int charge(struct xdp_police *b, const struct xdp_sub *s,
   if (t > (__s64)s->burst)
     t = s->burst;
   if (t < (__s64)bytes) {
-    b->tokens[d & 1] = t;
+    tokens[d & 1] = t;
     return 1;
   }
-  b->tokens[d & 1] = t - bytes;
+  tokens[d & 1] = t - bytes;
   return 0;
 }
 
-/* A subscriber prefix's own bucket (its police flag): user space makes
- * it when it sets the flag (a struct on this stack would not fit the
- * verifier's 512 bytes across the calls). */
-static __always_inline struct xdp_police *sub_bucket(const struct xdp_sub *s) {
-  __u32 id = s->id;
-  return bpf_map_lookup_elem(&police, &id);
+/* A subscriber's key: a keyed hash of its address cut to kplen bits of
+ * the IPv4-mapped form, as the engine keys its subscriber table (an IPv4
+ * address, an IPv6 /64 or its entry's longer prefix). Never 0. */
+static __always_inline __u32 sub_key(const __u8 *addr, __u32 kplen,
+                                     __u64 seed) {
+  __u64 h = seed ^ 0x9e3779b97f4a7c15ULL;
+#pragma unroll
+  for (int i = 0; i < 4; i++) {
+    __u32 w = be32(addr + 4 * i);
+    int bits = (int)kplen - 32 * i;
+    if (bits <= 0)
+      w = 0;
+    else if (bits < 32)
+      w &= ~0U << (32 - bits);
+    h = (h ^ w) * 0xff51afd7ed558ccdULL;
+    h ^= h >> 29;
+  }
+  h ^= h >> 32;
+  return (__u32)h | 1;
 }
 
 struct pcache {
@@ -353,8 +384,35 @@ struct {
 struct pinfo {
   __u64 tag;
   __u32 bi, bi2, udp_off, plen, b0, bytes, sport, dport, src_is_a, v6;
+  __u32 fi;    /* out: the flow's slot */
+  __u32 which; /* out: a new flow's subscriber, 1 src, 2 dst, 0 none; its
+                  key's length (xdp_sub kplen) from bit 8 */
   __u8 src[16], dst[16]; /* IPv4 as IPv4-mapped */
 };
+
+/* A flow slot's subscriber key: written and read in functions of their
+ * own, verified once, so the flow logic's paths do not multiply. */
+__noinline int fsub_set(struct pinfo *pi, __u64 seed) {
+  if (!pi)
+    return 0;
+  __u32 key = 0, fi = pi->fi, b = fi / XDP_WAYS;
+  struct xdp_fsubs4 *k = bpf_map_lookup_elem(&fsubs, &b);
+  if (!k)
+    return 0;
+  __u32 which = pi->which;
+  if (which & 3)
+    key = sub_key((which & 3) == 1 ? pi->src : pi->dst, which >> 8, seed);
+  k->key[fi & (XDP_WAYS - 1)] = key;
+  return 0;
+}
+
+__noinline __u32 fsub_get(struct pinfo *pi) {
+  if (!pi)
+    return 0;
+  __u32 fi = pi->fi, b = fi / XDP_WAYS;
+  struct xdp_fsubs4 *k = bpf_map_lookup_elem(&fsubs, &b);
+  return k ? k->key[fi & (XDP_WAYS - 1)] : 0;
+}
 
 __noinline int handle(struct xdp_md *ctx, struct pinfo *pi) {
   __u32 zero = 0;
@@ -388,10 +446,14 @@ __noinline int handle(struct xdp_md *ctx, struct pinfo *pi) {
   if (!bk)
     goto skip;
   struct xdp_flow *f = 0;
+  /* The flow's slot, bucket * XDP_WAYS + way (fsubs), kept in pi->fi:
+   * no stack of its own. */
 #pragma unroll
   for (int i = 0; i < XDP_WAYS; i++)
-    if (!f && bk->s[i].tag == tag)
+    if (!f && bk->s[i].tag == tag) {
       f = &bk->s[i];
+      pi->fi = bi * XDP_WAYS + i;
+    }
   struct xdp_bucket4 *bk2 = 0;
   if (!f) {
     bk2 = bpf_map_lookup_elem(&flows, &bi2);
@@ -399,8 +461,10 @@ __noinline int handle(struct xdp_md *ctx, struct pinfo *pi) {
       goto skip;
 #pragma unroll
     for (int i = 0; i < XDP_WAYS; i++)
-      if (!f && bk2->s[i].tag == tag)
+      if (!f && bk2->s[i].tag == tag) {
         f = &bk2->s[i];
+        pi->fi = bi2 * XDP_WAYS + i;
+      }
   }
   /* engine.c idle(): a flow quiet for the idle timeout is gone. */
   int fresh = !f || nowu - f->last >= c->idle_units;
@@ -428,13 +492,17 @@ __noinline int handle(struct xdp_md *ctx, struct pinfo *pi) {
         e2 += !bk2 || !bk2->s[i].tag;
       }
       struct xdp_bucket4 *in = bk;
-      if (bk2 && e2 > e1)
+      __u32 in_bi = bi;
+      if (bk2 && e2 > e1) {
         in = bk2;
+        in_bi = bi2;
+      }
 #pragma unroll
       for (int i = 0; i < XDP_WAYS; i++) {
         __u32 age = in->s[i].tag ? nowu - in->s[i].last : 0xffffffffU;
         if (!f || age > best_age) {
           f = &in->s[i];
+          pi->fi = in_bi * XDP_WAYS + i;
           best_age = age;
         }
       }
@@ -456,10 +524,12 @@ __noinline int handle(struct xdp_md *ctx, struct pinfo *pi) {
      * not pointers: the verifier refuses to combine map pointers). */
     struct xdp_sub *p1 = sub_lookup(src);
     __u32 ms = p1 != 0, ls = p1 ? p1->plen : 0;
+    pi->which = p1 ? p1->kplen : 0; /* in pi: no stack of its own */
     struct xdp_sub *p2 = sub_lookup(dst);
-    __u32 md = p2 != 0, ld = p2 ? p2->plen : 0;
+    __u32 md = p2 != 0, ld = p2 ? p2->plen : 0, kd = p2 ? p2->kplen : 0;
     if (!ms && !md) {
       nf.flags = XF_NO_SUB;
+      pi->which = 0;
     } else {
       int sub_src, unknown = 0;
       if (ms && md && ls == ld) {
@@ -478,10 +548,17 @@ __noinline int handle(struct xdp_md *ctx, struct pinfo *pi) {
       }
       int init_a = sub_src ? src_is_a : !src_is_a;
       nf.flags = (init_a ? XF_INIT_A : 0) | (unknown ? XF_DIR_UNKNOWN : 0);
+      if (unknown)
+        pi->which = 0;
+      /* The engine ties no subscriber state to a flow of unknown side. */
+      if (!unknown)
+        pi->which = sub_src ? 1 | pi->which << 8 : 2 | kd << 8;
     }
     *f = nf;
     count(XS_NEW_FLOWS);
   }
+  if (fresh)
+    fsub_set(pi, c->seed);
   f->last = nowu;
   __u32 flags = f->flags;
   /* Uplink when the sender is the subscriber side. */
@@ -621,9 +698,28 @@ __noinline int handle(struct xdp_md *ctx, struct pinfo *pi) {
     if (!s)
       s = sub_lookup(d == 0 ? src : dst);
     if (s) {
-      struct xdp_police *b =
-          s->police ? sub_bucket(s) : bpf_map_lookup_elem(&pflows, &pi->tag);
-      if (b && charge(b, s, d, bytes, now)) {
+      /* engine.c: a SCONE flow of a subscriber non-conforming in this
+       * direction draws from the subscriber's bucket, else one flow found
+       * non-conforming from its own. */
+      int drop = 0, done = 0;
+      /* bi's stack slot reused as the key: the verifier's 512 bytes of
+       * stack are nearly spent. */
+      bi = (flags & XF_SCONE) ? fsub_get(pi) : 0;
+      if (bi) {
+        struct xdp_spolice *sb = bpf_map_lookup_elem(&spolice, &bi);
+        if (sb && (sb->dirs & (1U << (d & 1)))) {
+          bpf_spin_lock(&sb->lock);
+          drop = charge(sb->tokens, &sb->last, sb->dirs, s, d, bytes, now);
+          bpf_spin_unlock(&sb->lock);
+          done = 1;
+        }
+      }
+      if (!done) {
+        struct xdp_police *b = bpf_map_lookup_elem(&pflows, &pi->tag);
+        if (b)
+          drop = charge(b->tokens, &b->last, b->dirs, s, d, bytes, now);
+      }
+      if (drop) {
         count(XS_DROPS);
         verdict = XDP_DROP;
       }

@@ -6,6 +6,7 @@
 #ifndef SCONE_XDP_H
 #define SCONE_XDP_H
 
+#include <linux/bpf.h> /* struct bpf_spin_lock */
 #include <linux/types.h>
 
 /* Flow flags, a subset of the engine's (element/flow_table.h) with the
@@ -46,6 +47,11 @@ struct xdp_bucket4 {
   struct xdp_flow s[XDP_WAYS];
 };
 
+/* The subscriber keys of a bucket's flows (the fsubs map). */
+struct xdp_fsubs4 {
+  __u32 key[XDP_WAYS];
+};
+
 /* The subscriber trie: IPv4 prefixes are stored as IPv4-mapped IPv6
  * (::ffff:0:0/96 + plen), so one trie holds both families. */
 struct xdp_sub_key {
@@ -54,15 +60,17 @@ struct xdp_sub_key {
 };
 
 /* Advice user space publishes per subscriber prefix: computed by the
- * engine from its config (plan, capacity, opt-in), and the verdict of
- * monitoring (police). */
+ * engine from its config (plan, capacity, opt-in), and the enforcement
+ * rate and burst of its plan. */
 struct xdp_sub {
   __u8 sig[2];    /* advice signal per direction */
   __u8 advise[2]; /* advice is given in that direction */
   __u8 plen;      /* the prefix length in the config's own family */
-  __u8 police;    /* non-conforming and policed: token bucket below */
+  __u8 kplen;     /* bits of an IPv4-mapped address that make a subscriber's
+                     key: 128 for IPv4, the engine's subscriber_prefix_v6 or the
+                     entry's longer prefix for IPv6 (engine_subs.c attach) */
   __u16 pad;
-  __u32 id;         /* index of the bucket in the police map */
+  __u32 id;         /* the config entry */
   __u32 burst;      /* bytes */
   __u64 rate_fp[2]; /* bytes per 2^20 ns, 16.16 fixed point */
 };
@@ -72,6 +80,17 @@ struct xdp_police {
   __u64 last; /* ns; 0: not started (the bucket starts full) */
   __u32 dirs; /* bit d: direction d is policed */
   __u32 pad;
+};
+
+/* A non-conforming subscriber's one bucket, shared by all its SCONE flows
+ * on every CPU (the engine's aggregate bucket, sub_table.h): a hash map
+ * entry by the subscriber's key (the flow's entry in the fsubs array),
+ * its tokens updated under the lock so two CPUs never both spend them. */
+struct xdp_spolice {
+  struct bpf_spin_lock lock;
+  __u32 dirs; /* bit d: direction d is policed */
+  __s64 tokens[2];
+  __u64 last; /* ns; 0: not started (the bucket starts full) */
 };
 
 /* Index 0 of the config array. */

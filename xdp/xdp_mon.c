@@ -2,6 +2,7 @@
 
 #include "bytemon.h"
 #include "scone_xdp.h"
+#include "xdp_agg.h"
 
 #include <bpf/bpf.h>
 
@@ -28,6 +29,10 @@ struct sconed_xdp_mon {
   sconed_xdp *x;
   const struct xdp_flow *flows; /* the program's table, read-only */
   size_t map_len;
+  const uint32_t *fsubs; /* per slot, its subscriber's key; read-only */
+  size_t fsubs_len;
+  sconed_xdp_agg agg;
+  size_t nspoliced; /* subscribers with an entry in spolice */
   size_t nslots;
   mon_slot *s;
   size_t npoliced;
@@ -68,6 +73,18 @@ sconed_xdp_mon *sconed_xdp_mon_new(sconed_xdp *x, char *err, size_t errlen) {
     return NULL;
   }
   m->flows = p;
+  m->fsubs_len = (m->nslots * sizeof(uint32_t) + (size_t)page - 1) /
+                 (size_t)page * (size_t)page;
+  void *q = mmap(NULL, m->fsubs_len, PROT_READ, MAP_SHARED,
+                 sconed_xdp_fsubs_fd(x), 0);
+  if (q == MAP_FAILED) {
+    snprintf(err, errlen, "cannot map the XDP flows' subscribers: %s",
+             strerror(errno));
+    sconed_xdp_mon_free(m);
+    return NULL;
+  }
+  m->fsubs = q;
+  sconed_xdp_agg_init(&m->agg);
   return m;
 }
 
@@ -75,6 +92,9 @@ void sconed_xdp_mon_free(sconed_xdp_mon *m) {
   if (!m)
     return;
   munmap((void *)m->flows, m->map_len);
+  if (m->fsubs)
+    munmap((void *)m->fsubs, m->fsubs_len);
+  sconed_xdp_agg_free(&m->agg);
   free(m->s);
   free(m);
 }
@@ -119,6 +139,40 @@ static void police(sconed_xdp_mon *m, mon_slot *ms, unsigned dirs,
           dir_name(dirs), (double)(now - ms->first) / 1e9);
 }
 
+/* Arms, re-arms or disarms the program's shared bucket of a subscriber
+ * to its verdict. */
+static void police_sub(sconed_xdp_mon *m, sconed_xdp_agg_sub *a) {
+  int fd = sconed_xdp_spolice_fd(m->x);
+  unsigned dirs = a->nc & MON_NC_ANY;
+  if (!dirs) {
+    bpf_map_delete_elem(fd, &a->key);
+    a->armed = 0;
+    m->nspoliced--;
+    m->st.sub_released++;
+    fprintf(stderr, "sconed: xdp: a policed subscriber conforms again, "
+                    "released\n");
+    return;
+  }
+  struct xdp_spolice b;
+  memset(&b, 0, sizeof(b));
+  int had = a->armed != 0;
+  /* Re-armed with other directions: keep the tokens. */
+  if (had && bpf_map_lookup_elem_flags(fd, &a->key, &b, BPF_F_LOCK) != 0)
+    memset(&b, 0, sizeof(b));
+  b.dirs = dirs;
+  if (bpf_map_update_elem(fd, &a->key, &b, had ? BPF_F_LOCK : BPF_ANY)) {
+    m->st.police_errors++;
+    return;
+  }
+  if (!had)
+    m->nspoliced++;
+  a->armed = (uint8_t)dirs;
+  fprintf(stderr,
+          "sconed: xdp: a subscriber is non-conforming (%s), its %u SCONE "
+          "flows policed together\n",
+          dir_name(dirs), a->flows);
+}
+
 int sconed_xdp_mon_scan(sconed_xdp_mon *m, const sconed_engine *e,
                         uint64_t now) {
   struct timespec t0, t1;
@@ -131,6 +185,7 @@ int sconed_xdp_mon_scan(sconed_xdp_mon *m, const sconed_engine *e,
   /* Periods as the program numbers them (now / period), low 4 bits. */
   unsigned pnow = (unsigned)((now / (t.period ? t.period : 1)) & 0xf);
   uint64_t nflows = 0, judged = 0, nc_flows = 0;
+  int agg_ok = sconed_xdp_agg_begin(&m->agg, h) == 0;
   for (size_t i = 0; i < m->nslots; i++) {
     const volatile struct xdp_flow *vf = &m->flows[i];
     uint64_t tag = vf->tag;
@@ -174,6 +229,14 @@ int sconed_xdp_mon_scan(sconed_xdp_mon *m, const sconed_engine *e,
       sconed_bytemon_init(&ms->bm, h);
       continue;
     }
+    /* The subscriber's sum (engine.c counts a SCONE flow's bytes to its
+     * subscriber once it is tied to one: advice given, side known). The
+     * key is read after the flow; a slot reused in between is caught by
+     * the tag read again. */
+    uint32_t key = m->fsubs[i];
+    if (agg_ok && key && vf->tag == tag &&
+        sconed_xdp_agg_add(&m->agg, key, add, sig))
+      m->st.police_errors++;
     unsigned nc = sconed_bytemon_step(&ms->bm, m->allow16, h, add, sig);
     if (mon_advised(ms->bm.ms[0]) || mon_advised(ms->bm.ms[1]))
       judged++;
@@ -190,7 +253,21 @@ int sconed_xdp_mon_scan(sconed_xdp_mon *m, const sconed_engine *e,
       fprintf(stderr, "sconed: xdp: a policed flow conforms again, released\n");
     }
   }
-  if (sconed_xdp_set_policing(m->x, m->npoliced > 0))
+  uint64_t nc_subs = 0;
+  if (agg_ok) {
+    sconed_xdp_agg_end(&m->agg, m->allow16);
+    for (size_t i = 0; i < m->agg.n; i++) {
+      sconed_xdp_agg_sub *a = &m->agg.s[i];
+      if (a->nc)
+        nc_subs++;
+      m->st.sub_transitions += a->bm.marked[0] + a->bm.marked[1];
+      if (a->nc != a->armed)
+        police_sub(m, a);
+    }
+    m->st.subs = m->agg.n;
+  }
+  m->st.subs_nonconforming = nc_subs;
+  if (sconed_xdp_set_policing(m->x, m->npoliced + m->nspoliced > 0))
     m->st.police_errors++;
   m->st.scans++;
   m->st.flows = nflows;

@@ -5,8 +5,10 @@
  * the engine's rules (element/bytemon.h over monitor.h) and arms the
  * program's policer for a flow found non-conforming, in the direction
  * found so, at its subscriber's enforcement rate; it disarms it when the
- * rules forgive the flow. No address is read or kept: flows are known by
- * the program's keyed fingerprint.
+ * rules forgive the flow. The same read sums each subscriber's SCONE flows
+ * (xdp_agg.h) and arms one bucket shared by all of a non-conforming
+ * subscriber's flows. No address is read or kept: flows are known by the
+ * program's keyed fingerprint, subscribers by a keyed hash.
  */
 #ifndef SCONED_XDP_MON_H
 #define SCONED_XDP_MON_H
@@ -19,14 +21,19 @@
 typedef struct sconed_xdp_mon sconed_xdp_mon;
 
 typedef struct sconed_xdp_mon_stats {
-  uint64_t scans;         /* reads of the flow table */
-  uint64_t flows;         /* gauge: flows in the table at the last read */
-  uint64_t judged;        /* gauge: SCONE flows holding advice */
-  uint64_t nonconforming; /* gauge: flows over their advice (policed) */
-  uint64_t transitions;   /* times a flow became non-conforming */
-  uint64_t forgiven;      /* times a policed flow was released */
-  uint64_t police_errors; /* map updates that failed (map full) */
-  uint64_t scan_ns_last;  /* how long the last read took */
+  uint64_t scans;              /* reads of the flow table */
+  uint64_t flows;              /* gauge: flows in the table at the last read */
+  uint64_t judged;             /* gauge: SCONE flows holding advice */
+  uint64_t nonconforming;      /* gauge: flows over their advice (policed) */
+  uint64_t transitions;        /* times a flow became non-conforming */
+  uint64_t forgiven;           /* times a policed flow was released */
+  uint64_t police_errors;      /* map updates that failed (map full) */
+  uint64_t subs;               /* gauge: subscribers with SCONE flows tracked */
+  uint64_t subs_nonconforming; /* gauge: subscribers policed as a whole */
+  uint64_t sub_transitions;    /* times a subscriber became non-conforming
+                                  (per direction) */
+  uint64_t sub_released;       /* times a policed subscriber was released */
+  uint64_t scan_ns_last;       /* how long the last read took */
 } sconed_xdp_mon_stats;
 
 /* NULL with a reason in err. */

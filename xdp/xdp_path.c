@@ -64,6 +64,7 @@ sconed_xdp *sconed_xdp_open(const sconed_engine *e, size_t max_flows, char *err,
   uint64_t want = ((uint64_t)max_flows * 7 / 4 + XDP_WAYS - 1) / XDP_WAYS;
   uint32_t buckets = want > (1U << 26) ? (1U << 26) : (uint32_t)want;
   bpf_map__set_max_entries(x->skel->maps.flows, buckets);
+  bpf_map__set_max_entries(x->skel->maps.fsubs, buckets);
   /* SCONED_XDP_DEBUG=2: the verifier's statistics even on success. */
   const char *dbg = getenv("SCONED_XDP_DEBUG");
   static char vlog[4096];
@@ -152,6 +153,7 @@ int sconed_xdp_publish(sconed_xdp *x, const sconed_engine *e) {
     memcpy(v.sig, p.sig, 2);
     memcpy(v.advise, p.advise, 2);
     v.plen = p.plen;
+    v.kplen = (uint8_t)(p.family == 4 ? 96 + p.key_plen : p.key_plen);
     v.id = p.entry;
     v.burst = p.burst > 0 ? (uint32_t)p.burst : 0;
     v.rate_fp[0] = p.rate_fp[0];
@@ -279,6 +281,14 @@ void sconed_xdp_counts_get(sconed_xdp *x, sconed_xdp_counts *c) {
 
 int sconed_xdp_pflows_fd(const sconed_xdp *x) {
   return bpf_map__fd(x->skel->maps.pflows);
+}
+
+int sconed_xdp_fsubs_fd(const sconed_xdp *x) {
+  return bpf_map__fd(x->skel->maps.fsubs);
+}
+
+int sconed_xdp_spolice_fd(const sconed_xdp *x) {
+  return bpf_map__fd(x->skel->maps.spolice);
 }
 
 int sconed_xdp_set_policing(sconed_xdp *x, int on) {

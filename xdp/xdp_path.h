@@ -64,6 +64,12 @@ size_t sconed_xdp_flow_slots(const sconed_xdp *x);
 int sconed_xdp_pflows_fd(const sconed_xdp *x);
 int sconed_xdp_set_policing(sconed_xdp *x, int on);
 
+/* Per flow slot, its subscriber's key (uint32_t, 0: none; an array of
+ * sconed_xdp_flow_slots entries, mappable read-only), and the map of
+ * policed subscribers: key -> struct xdp_spolice (xdp_mon.c). */
+int sconed_xdp_fsubs_fd(const sconed_xdp *x);
+int sconed_xdp_spolice_fd(const sconed_xdp *x);
+
 /* Attaches to interfaces (comma-separated names) in native mode, or
  * generic (skb) mode when generic is set. The attachments belong to this
  * process: they go when it exits or is killed, and the interfaces forward

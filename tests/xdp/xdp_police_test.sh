@@ -2,12 +2,17 @@
 # The live XDP path's monitoring loop: client -- router -- server network
 # namespaces on veths, `sconed --xdp r0,r1` on the router with a plan that
 # advises 200 kbit/s downlink and polices at that rate, a 1 s (lab)
-# period. Two flows of the same subscriber: one whose server sends about
-# five times the advice (it ignores it), one within it. The loop must
-# find the first non-conforming once judging is due (advice applied in
-# the two preceding periods) and arm the program's policer for it,
-# after which the client receives about the plan's rate; the second flow
-# must lose nothing. Prints the detection time and the policed rate.
+# period. Subscriber 10.76.1.2: one flow whose server sends about five
+# times the advice (it ignores it). The loop must find it non-conforming
+# once judging is due (advice applied in the two preceding periods) and
+# arm the program's policer for it, after which the client receives about
+# the plan's rate. Subscriber 10.76.1.4: two flows each at about the plan's
+# rate, each within the advice alone, twice it together: the loop sums
+# them, finds the subscriber non-conforming (and neither flow), and both
+# then draw from one shared bucket: together about the plan's rate.
+# Subscriber 10.76.1.3: a flow within the advice on the same element,
+# which must lose nothing. Prints the detection time and the policed
+# rates.
 # The control endpoint (Unix socket): /metrics shows the XDP families
 # and no address; POST /capacity lowers the advice a new flow gets (the
 # loop publishes it); POST /reload answers 200.
@@ -48,6 +53,9 @@ subscriber = 10.76.1.0/24 p opt-in capacity=cell
 INI
 ctl=$work/ctl.sock
 start_xdp_sconed "$work/sconed.log" --config "$cfg" --control "$ctl"
+# Two more subscribers on the client's side.
+ip -n $C addr add 10.76.1.3/24 dev c0
+ip -n $C addr add 10.76.1.4/24 dev c0
 
 # server PORT IDLE_MS: a server answering each datagram in kind.
 server() {
@@ -64,30 +72,65 @@ server() {
 # second 3 s measured.
 server 5300 3000
 greedy_srv=$last_server
-# The conforming flow: one datagram every 20 ms (about 50 kbit/s), 6 s.
+# Another subscriber's conforming flow: one datagram every 20 ms (about
+# 50 kbit/s), 6 s.
 server 5301 1000
 ok_srv=$last_server
-ip netns exec $C "$SENDER" client --to 10.76.2.2:5301 --count 300 \
-	--interval-us 20000 --wait-ms 1000 >"$work/client.ok" &
+ip netns exec $C "$SENDER" client --to 10.76.2.2:5301 --bind 10.76.1.3:45301 \
+	--count 300 --interval-us 20000 --wait-ms 1000 >"$work/client.ok" &
 ok_cli=$!
 pids+=($ok_cli)
-start=$(date +%s.%N)
+# The pair: two flows of 10.76.1.4, ~90-byte datagrams every 3 ms each way
+# (about 240 kbit/s of IP bytes, 165 kbit/s of UDP payload: each within
+# the 200 kbit/s advice and its 10% tolerance alone, 1.5 times it
+# together), 4 s (judging is due at 1-2 s; the sum then exceeds the
+# allowance within 0.7 s), then 3 s more from the same ports, measured.
+pair() { # RUN
+	local p
+	for p in 5310 5311; do
+		ip netns exec $C "$SENDER" client --to 10.76.2.2:$p \
+			--bind 10.76.1.4:4$p --count $2 --interval-us 3000 \
+			--wait-ms 300 >"$work/client.pair$p.$1" &
+		pids+=($!)
+		pair_pids+=($!)
+	done
+}
+server 5310 5000
+pair_srv1=$last_server
+server 5311 5000
+pair_srv2=$last_server
+pair_pids=()
+pair 1 1333
+sleep 1 # so the greedy flow's first run ends with the pair's
 ip netns exec $C "$SENDER" client --to 10.76.2.2:5300 --bind 10.76.1.2:45300 \
 	--count 4300 --interval-us 700 --wait-ms 100 >"$work/client.g1" ||
 	fail "greedy client (first run) failed"
 grep -q "non-conforming (downlink), policed" "$FAIL_LOG" ||
 	fail "the greedy flow was not found non-conforming in its first 3 s"
+for p in "${pair_pids[@]}"; do wait $p || fail "pair client (first run)"; done
+grep -q "a subscriber is non-conforming (downlink), its 2 SCONE" "$FAIL_LOG" ||
+	fail "the pair's subscriber was not found non-conforming in 4 s"
+pair_pids=()
+pair 2 1000
 ip netns exec $C "$SENDER" client --to 10.76.2.2:5300 --bind 10.76.1.2:45300 \
 	--count 4300 --interval-us 700 --wait-ms 300 >"$work/client.g2" ||
 	fail "greedy client (second run) failed"
+for p in "${pair_pids[@]}"; do wait $p || fail "pair client (second run)"; done
 cp "$FAIL_LOG" "$work/log.while-greedy"
 wait $ok_cli || fail "conforming client failed"
+wait_gone $pair_srv1 10
+wait_gone $pair_srv2 10
 wait_gone $greedy_srv 10
 wait_gone $ok_srv 10
 # Silent for a whole period while marked: the rules forgive it, and the
 # loop disarms the policer.
-wait_for "$FAIL_LOG" "conforms again, released" 5 ||
+wait_for "$FAIL_LOG" "a policed flow conforms again, released" 5 ||
 	fail "the greedy flow was not released after it stopped"
+wait_for "$FAIL_LOG" "subscriber conforms again, released" 5 ||
+	fail "no subscriber released after they stopped"
+sleep 0.3
+[ "$(grep -c "subscriber conforms again" "$FAIL_LOG")" = 2 ] ||
+	fail "expected both marked subscribers released"
 echo "ok: released after it stopped"
 
 # Detection: the loop logs how long it had seen the flow.
@@ -111,14 +154,35 @@ rate=$(( (bytes + 28 * rx) * 8 * 1000 / span ))
 echo "policed: $rx of $sent datagrams, ${rate} bit/s of IP bytes (plan $PLAN_BPS)"
 [ "$rate" -ge $((PLAN_BPS * 7 / 10)) ] && [ "$rate" -le $((PLAN_BPS * 12 / 10)) ] ||
 	fail "policed rate $rate bit/s, expected 0.7-1.2 x $PLAN_BPS"
+# The pair, together: one bucket at the plan's rate for both flows.
+pbytes=0 prx=0 pspan=0
+for p in 5310 5311; do
+	f=$work/client.pair$p.2
+	prx=$((prx + $(value rx "$f")))
+	pbytes=$((pbytes + $(value rx_bytes "$f")))
+	s=$(value rx_span_ms "$f")
+	[ "$s" -gt "$pspan" ] && pspan=$s
+done
+[ "$pspan" -gt 2000 ] || fail "pair: received over ${pspan} ms only"
+prate=$(( (pbytes + 28 * prx) * 8 * 1000 / pspan ))
+echo "pair policed together: $prx of 2000 datagrams, ${prate} bit/s of IP bytes (plan $PLAN_BPS, offered ~480000)"
+[ "$prate" -ge $((PLAN_BPS * 7 / 10)) ] && [ "$prate" -le $((PLAN_BPS * 12 / 10)) ] ||
+	fail "pair policed to $prate bit/s together, expected 0.7-1.2 x $PLAN_BPS"
+# Neither of the pair's flows gets less than a fifth of the bucket (they
+# share it; neither is policed alone).
+for p in 5310 5311; do
+	expect "$work/client.pair$p.2" rx -ge 150 "pair flow $p's share"
+done
 # Unpoliced it would have been about five times that.
 g1=$work/client.g1
 expect "$work/server.5300" rx -ge $((2 * 4300 - 50)) "greedy uplink untouched"
 
 # The conforming flow lost nothing.
 expect "$work/client.ok" rx -eq 300 "conforming flow"
-n=$(grep -c "non-conforming" "$FAIL_LOG")
-[ "$n" = 1 ] || fail "$n marks, expected only the greedy flow's"
+n=$(grep -c "a flow is non-conforming" "$FAIL_LOG")
+[ "$n" = 1 ] || fail "$n flow marks, expected only the greedy flow's"
+n=$(grep -c "a subscriber is non-conforming" "$FAIL_LOG")
+[ "$n" = 2 ] || fail "$n subscriber marks, expected the greedy's and the pair's"
 
 # /metrics: the program's and the loop's counters.
 metric() {
@@ -130,6 +194,12 @@ metric() {
 [ "$(metric sconed_xdp_nonconforming_transitions_total)" = 1 ] ||
 	fail "/metrics: transitions $(metric sconed_xdp_nonconforming_transitions_total), expected 1"
 [ "$(metric sconed_xdp_released_total)" = 1 ] || fail "/metrics: released"
+[ "$(metric sconed_xdp_subscriber_transitions_total)" = 2 ] ||
+	fail "/metrics: subscriber transitions $(metric sconed_xdp_subscriber_transitions_total), expected 2"
+[ "$(metric sconed_xdp_subscribers_released_total)" = 2 ] ||
+	fail "/metrics: subscribers released"
+[ "$(metric sconed_xdp_subscribers_nonconforming)" = 0 ] ||
+	fail "/metrics: a subscriber still policed"
 [ "$(metric sconed_xdp_flows_nonconforming)" = 0 ] || fail "/metrics: still policed"
 drops=$(metric sconed_xdp_drops_total)
 [ "$drops" -gt 1000 ] || fail "/metrics: $drops drops"
