@@ -178,14 +178,14 @@ def plot(sc, r, out_dir, plan_bps):
     series = []
     if show_cell:
         what = "trace" if down.trace else "fixed"
-        more = (f", up to {cell_max:.0f}" if ymax and cell_max > ymax
+        more = (f", up to {cell_max:.3g}" if ymax and cell_max > ymax
                 else "")
         series.append(f"'{d}/cell.dat' using 1:2 with steps lw 1 lc rgb "
                       f"'#b58ee0' title 'cell capacity ({what}{more})'")
     series.append(
         f"'{d}/throughput.dat' using 1:2 with steps lw 1 lc rgb '#9fb3c8' "
         "title 'throughput, 1 s" +
-        (f" (peaks {peak:.0f}, off scale)" if off else "") + "'")
+        (f" (peaks {peak:.3g}, off scale)" if off else "") + "'")
     if win:
         series.append(f"'{d}/window.dat' using 1:2 with lines lw 2 lc rgb "
                       "'#4d4d4d' title 'throughput, mean of last 67 s'")
