@@ -66,16 +66,20 @@ class PlayerLines(unittest.TestCase):
                     "0.0s tput 11.04M advice 1.41M cap 1.27M startup\n"
                     "t=0.300 audio #1 rung 0 128k 32.1kB in 0.010s buf "
                     "2.0s tput 11.04M advice - cap - startup\n"
+                    "t=5.100 video #2 rung 3 750k 201.9kB in 3.146s buf "
+                    "0.0s tput 1.04M advice 1.41M cap 1.27M stalled\n"
                     "garbage t=1\n"
                     '{"started":true,"stalls":0}\n')
         r = player_result(out, os.path.join(d, "none.json"))
         self.assertEqual(r["qoe"], {"started": True, "stalls": 0})
-        v, a = r["segments"]
+        v, a, v2 = r["segments"]
         self.assertEqual((v["t"], v["media"], v["kbps"], v["bytes"],
-                          v["buf_s"], v["cap_bps"]),
-                         (0.234, "video", 750, 201900, 0.0, 1270000))
+                          v["buf_s"], v["cap_bps"], v["state"]),
+                         (0.234, "video", 750, 201900, 0.0, 1270000,
+                          "startup"))
         self.assertEqual((a["media"], a["kbps"]), ("audio", 128))
         self.assertNotIn("cap_bps", a)
+        self.assertEqual(v2["state"], "stalled")
 
 
 class Table(unittest.TestCase):
