@@ -1,12 +1,13 @@
 """A scenario's results: the QoE table over seeds (CSV and Markdown) and
 one gnuplot PNG. Figures come from session.json records only, so a
-results folder can be tabled and plotted again without running it."""
+results folder can be tabled and plotted again without running it. The
+plot itself is in plot.py."""
 
 import csv
 import os
-import shutil
 import statistics
-import subprocess
+
+from .plot import plot  # noqa: F401 (the runner plots through here)
 
 # (column, unit, from a session record); None where it does not apply.
 COLUMNS = [
@@ -117,102 +118,3 @@ def write_tables(out_dir, rows):
     with open(os.path.join(out_dir, "qoe.md"), "w") as f:
         f.write(md)
     return md
-
-
-# ------------------------------------------------------------------ plots
-
-def _write(path, rows):
-    with open(path, "w") as f:
-        for r in rows:
-            f.write(" ".join(f"{x:.6g}" for x in r) + "\n")
-
-
-def plot(sc, r, out_dir, plan_bps):
-    """One PNG of a session: chosen video bitrate, the element's
-    throughput and the advice against the plan (top), the buffer
-    (bottom). Returns its path, or None without gnuplot."""
-    gp = shutil.which("gnuplot")
-    if gp is None:
-        return None
-    d = os.path.join(out_dir, f"seed-{r['seed']}")
-    c = r.get("client") or {}
-    segs = [s for s in c.get("segments", []) if s["media"] == "video"]
-    bitrate = [(s["t"], s["kbps"] / 1000, s["buf_s"]) for s in segs]
-    samples = (r.get("element") or {}).get("samples", [])
-    tput = []
-    for a, b in zip(samples, samples[1:]):
-        if b["t"] > a["t"]:
-            tput.append((b["t"], (b["bytes"] - a["bytes"]) * 8 /
-                         (b["t"] - a["t"]) / 1e6))
-    _write(os.path.join(d, "throughput.dat"), tput)
-    # The player records a point per segment fetched; after the last one
-    # it plays out what it holds (nothing is fetched, so nothing can
-    # stall), one second of buffer a second, until the session ends or
-    # the buffer is empty. Without this point the lines stop at the last
-    # fetch, which reads as if playback had stopped there.
-    span = max([t for t, *_ in tput] + [0])
-    if bitrate and span > bitrate[-1][0]:
-        t, mbps, buf = bitrate[-1]
-        out = min(span, t + buf)
-        bitrate.append((out, mbps, buf - (out - t)))
-    _write(os.path.join(d, "bitrate.dat"), bitrate)
-    q = c.get("qoe") or {}
-    adv = [(a["t"], (a["bps"] or 0) / 1e6)
-           for a in q.get("advice_timeline", [])]
-    end = max([t for t, *_ in tput] + [s["t"] for s in segs] + [1])
-    if adv:
-        adv.append((end, adv[-1][1]))
-    _write(os.path.join(d, "advice.dat"), adv)
-    det = (r.get("element") or {}).get("detected_s")
-    png = os.path.join(out_dir, f"{sc.name}.png")
-    title = f"{sc.name}, seed {r['seed']}: {sc.description}".replace(
-        '"', "'")
-    plan = (f"{plan_bps / 1e6:g} title 'plan {plan_bps / 1e6:g} Mbit/s' "
-            "lw 2 dt 2 lc rgb 'black', " if plan_bps else "")
-    mark = (f"set arrow from {det},graph 0 to {det},graph 1 nohead "
-            "lc rgb 'red' dt 3\nset label 'non-conforming' at "
-            f"{det},graph 0.95 offset 0.5,0 tc rgb 'red'\n" if det else "")
-    advice = (f"  '{d}/advice.dat' using 1:2 with steps lw 2 lc rgb "
-              "'#dd6600' title 'SCONE advice', \\\n" if adv else "")
-    script = f"""
-set terminal pngcairo size 1100,720 font 'sans,10'
-set output '{png}'
-set multiplot layout 2,1 title "{title}"
-# Fixed margins: the key outside takes the right margin, and both panels
-# must share one time axis so a buffer dip lines up with its throughput.
-set lmargin at screen 0.07
-set rmargin at screen 0.76
-set grid
-set key outside right top
-set xrange [0:{end:.1f}]
-set ylabel 'Mbit/s'
-set size 1,0.62
-set origin 0,0.33
-{mark}plot {plan}\\
-  '{d}/throughput.dat' using 1:2 with steps lw 1 lc rgb '#99aabb' \\
-    title 'throughput at the element', \\
-{advice}  '{d}/bitrate.dat' using 1:2 with steps lw 2 lc rgb '#1166aa' \\
-    title 'video bitrate chosen'
-unset arrow
-unset label
-set size 1,0.3
-set origin 0,0.02
-set xlabel 'session time (s)'
-set ylabel 'buffer (s)'
-plot '{d}/bitrate.dat' using 1:3 with lines lw 2 lc rgb '#22aa22' \\
-    title 'buffer level'
-unset multiplot
-"""
-    # Empty data files make gnuplot complain: give it a point it ignores.
-    for f in ("bitrate.dat", "throughput.dat", "advice.dat"):
-        p = os.path.join(d, f)
-        if os.path.getsize(p) == 0:
-            _write(p, [(-1, 0, 0)])
-    with open(os.path.join(d, "plot.gp"), "w") as f:
-        f.write(script)
-    rc = subprocess.run([gp, os.path.join(d, "plot.gp")],
-                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                        text=True)
-    if rc.returncode != 0:
-        raise RuntimeError(f"gnuplot: {rc.stderr.strip()}")
-    return png

@@ -210,6 +210,11 @@ def player_result(out_path, json_path):
                 cap = _CAP.search(line)
                 if cap:
                     res["segments"][-1]["cap_bps"] = _bps(cap.group(1))
+                # The player's state once the segment is in: whether the
+                # buffer drains until the next one (the plot's stalls).
+                st = line.split()[-1]
+                if st in ("startup", "playing", "stalled", "ended"):
+                    res["segments"][-1]["state"] = st
             elif line.startswith("{"):
                 try:
                     res["qoe"] = json.loads(line)
@@ -281,6 +286,10 @@ def run_session(sc, net, progs, out, seed, log=print):
                                    "--client-if", "l0", "--network-if",
                                    "l1"] + link_args(sc, seed))
         link.wait_for("scone-link: serving", 10)
+        # A trace's clock starts with the link, seconds before the
+        # session: the plot needs the lead to put the cell's capacity on
+        # the session's time axis.
+        link_up = time.monotonic()
         el = None
         sock = os.path.join(out, CONTROL_SOCK)
         if sc.element["sconed"]:
@@ -326,6 +335,7 @@ def run_session(sc, net, progs, out, seed, log=print):
         cpu0 = el.cpu_seconds() if el else None
         samples = []
         t0 = time.monotonic()
+        res["link_lead_s"] = round(t0 - link_up, 3)
         client = start("client", "c", cli_args)
         log(f"  seed {seed}: session running (client pid {client.p.pid})")
         pending = list(sc.events)

@@ -14,7 +14,7 @@ import unittest
 
 LAB = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else None
 sys.path.insert(0, LAB or ".")
-from sconelab import results, scenario  # noqa: E402
+from sconelab import plot, results, scenario  # noqa: E402
 from sconelab.session import player_result, windows  # noqa: E402
 
 
@@ -66,16 +66,20 @@ class PlayerLines(unittest.TestCase):
                     "0.0s tput 11.04M advice 1.41M cap 1.27M startup\n"
                     "t=0.300 audio #1 rung 0 128k 32.1kB in 0.010s buf "
                     "2.0s tput 11.04M advice - cap - startup\n"
+                    "t=5.100 video #2 rung 3 750k 201.9kB in 3.146s buf "
+                    "0.0s tput 1.04M advice 1.41M cap 1.27M stalled\n"
                     "garbage t=1\n"
                     '{"started":true,"stalls":0}\n')
         r = player_result(out, os.path.join(d, "none.json"))
         self.assertEqual(r["qoe"], {"started": True, "stalls": 0})
-        v, a = r["segments"]
+        v, a, v2 = r["segments"]
         self.assertEqual((v["t"], v["media"], v["kbps"], v["bytes"],
-                          v["buf_s"], v["cap_bps"]),
-                         (0.234, "video", 750, 201900, 0.0, 1270000))
+                          v["buf_s"], v["cap_bps"], v["state"]),
+                         (0.234, "video", 750, 201900, 0.0, 1270000,
+                          "startup"))
         self.assertEqual((a["media"], a["kbps"]), ("audio", 128))
         self.assertNotIn("cap_bps", a)
+        self.assertEqual(v2["state"], "stalled")
 
 
 class Table(unittest.TestCase):
@@ -120,6 +124,54 @@ class Table(unittest.TestCase):
         png = results.plot(sc, r, d, 1500000)
         with open(png, "rb") as f:
             self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+
+
+class PlotLines(unittest.TestCase):
+    def test_buffer_drains_between_segments_and_stalls_show(self):
+        segs = [{"t": 0.5, "buf_s": 2.0, "state": "playing"},
+                {"t": 1.5, "buf_s": 3.0, "state": "playing"},
+                # 3 s left at 1.5 s: dry at 4.5 s, a stall until 6.0 s.
+                {"t": 6.0, "buf_s": 2.0, "state": "playing"}]
+        pts, stalls = plot.buffer_line(segs, 0.5, 10.0)
+        self.assertEqual(pts, [(0.5, 2.0), (1.5, 1.0), (1.5, 3.0),
+                               (4.5, 0.0), (6.0, 0.0), (6.0, 2.0),
+                               (8.0, 0.0)])
+        self.assertEqual(stalls, [(4.5, 6.0)])
+
+    def test_buffer_holds_while_stalled_or_starting(self):
+        segs = [{"t": 1.0, "buf_s": 2.0, "state": "startup"},
+                {"t": 2.0, "buf_s": 4.0, "state": "playing"},
+                {"t": 7.0, "buf_s": 1.0, "state": "stalled"},
+                {"t": 8.0, "buf_s": 3.0, "state": "playing"}]
+        pts, stalls = plot.buffer_line(segs, 2.0, 8.5)
+        self.assertEqual(pts[:2], [(1.0, 2.0), (2.0, 2.0)])
+        # Dry at 6 s; the segment at 7 s is not enough to resume, so the
+        # buffer holds 1 s until the next one and the stall ends at 8 s.
+        self.assertIn((6.0, 0.0), pts)
+        self.assertIn((8.0, 1.0), pts)
+        self.assertEqual(stalls, [(6.0, 8.0)])
+
+    def test_window_is_67_s_long_from_the_start(self):
+        per_s, win = plot.throughput(samples([67000] * 100))
+        self.assertAlmostEqual(per_s[0][1], 67000 * 8 / 1e6)
+        self.assertAlmostEqual(win[0][1], 67000 * 8 / 67 / 1e6)
+        self.assertAlmostEqual(win[66][1], 67000 * 8 / 1e6)
+        self.assertAlmostEqual(win[-1][1], 67000 * 8 / 1e6)
+
+    def test_trace_capacity_follows_the_lead_and_repeats(self):
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        p = os.path.join(d, "t.down")
+        # 2 s period: 10 opportunities in the first second, 1 in the next
+        # (at 2000 ms, the next cycle's 0).
+        with open(p, "w") as f:
+            f.write("\n".join(["0"] * 10 + ["2000"]) + "\n")
+        cap = plot.trace_capacity(p, 0.0, 3)
+        self.assertEqual([round(v * 1e6 / 12000) for _, v in cap[:4]],
+                         [11, 0, 11, 0])
+        cap = plot.trace_capacity(p, 1.0, 3)
+        self.assertEqual([round(v * 1e6 / 12000) for _, v in cap[:4]],
+                         [0, 11, 0, 11])
 
 
 if __name__ == "__main__":
