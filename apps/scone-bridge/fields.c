@@ -26,7 +26,9 @@ static int list_has(const char *list, const char *token) {
     const char *te = e;
     while (te > p && (te[-1] == ' ' || te[-1] == '\t'))
       te--;
-    if ((size_t)(te - p) == tl && strncasecmp(p, token, tl) == 0)
+    /* An empty token (the end after a trailing comma) names nothing, not
+     * even an empty name. */
+    if (te > p && (size_t)(te - p) == tl && strncasecmp(p, token, tl) == 0)
       return 1;
     p = e;
   }
