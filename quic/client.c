@@ -533,8 +533,10 @@ int scone_quic_client_new(scone_quic_client **pclient,
   cl->want_write = 1; /* the first flight */
   *pclient = cl;
   return 0;
-fail:
+fail:;
+  int e = errno; /* for the caller's message on a socket error */
   scone_quic_client_del(cl);
+  errno = e;
   return rv;
 }
 

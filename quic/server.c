@@ -9,6 +9,7 @@
 #include "test_hooks.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -523,8 +524,10 @@ int scone_quic_server_new(scone_quic_server **pserver,
   }
   *pserver = srv;
   return 0;
-fail:
+fail:;
+  int e = errno; /* for the caller's message on a socket error */
   scone_quic_server_del(srv);
+  errno = e;
   return rv;
 }
 

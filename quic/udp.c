@@ -124,9 +124,11 @@ int sq_udp_socket(int family, const sq_addr *local, sq_addr *bound) {
   int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return SCONE_QUIC_ERR_SOCKET;
-  /* A server restarted at once must get its port back. */
-  int on = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+  /* No SO_REUSEADDR: UDP has no TIME_WAIT, so a restarted server gets its
+   * port back without it, and with it a second server could bind a port
+   * already served, or the kernel could hand a client, for its connect(),
+   * the port of the local server it talks to, so that it read back its own
+   * datagrams (tests/quic/port_collision_test.sh). */
   if (family == AF_INET6 && local != NULL) {
     int off = 0; /* accept v4-mapped peers on "[::]" */
     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));

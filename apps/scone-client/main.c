@@ -9,6 +9,7 @@
 
 #include <scone/quic.h>
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,6 +256,11 @@ int main(int argc, char **argv) {
   if (rv == SCONE_QUIC_ERR_QLOG) {
     fprintf(stderr, "scone-client: --qlog %s: %s\n", cfg.quic.qlog_path,
             scone_quic_strerror(rv));
+    return 1;
+  }
+  if (rv == SCONE_QUIC_ERR_SOCKET) {
+    fprintf(stderr, "scone-client: %s: %s\n", scone_quic_strerror(rv),
+            strerror(errno));
     return 1;
   }
   if (rv != 0) {

@@ -301,6 +301,11 @@ int main(int argc, char **argv) {
             scone_quic_strerror(rv));
     return 1;
   }
+  if (rv == SCONE_QUIC_ERR_SOCKET) {
+    fprintf(stderr, "scone-server: %s: %s: %s\n", cfg.listen,
+            scone_quic_strerror(rv), strerror(errno));
+    return 1;
+  }
   if (rv != 0) {
     fprintf(stderr, "scone-server: %s: %s\n", cfg.listen,
             scone_quic_strerror(rv));
