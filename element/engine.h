@@ -260,11 +260,11 @@ typedef struct sconed_engine_prefix {
   uint8_t family; /* 4 or 6 */
   uint8_t plen;
   uint8_t addr[16];
-  uint32_t entry;    /* the config's subscriber entry */
-  uint8_t sig[2];    /* advice per scone_dir; SCONE_SIGNAL_UNKNOWN: none */
-  uint8_t advise[2]; /* advice is given in that direction */
-  uint8_t action;    /* sconed_enforce */
-  int32_t burst;     /* enforcement bucket, bytes */
+  uint32_t entry;      /* the config's subscriber entry */
+  uint8_t sig[2];      /* advice per scone_dir; SCONE_SIGNAL_UNKNOWN: none */
+  uint8_t advise[2];   /* advice is given in that direction */
+  uint8_t action;      /* sconed_enforce */
+  int32_t burst;       /* enforcement bucket, bytes */
   uint64_t rate_fp[2]; /* enforcement: bytes per 2^20 ns, 16.16 */
   /* Leading bits of a subscriber's address that key its per-subscriber
    * state: 32 for IPv4; for IPv6 the subscriber prefix or this entry's
@@ -281,9 +281,11 @@ typedef struct sconed_engine_timing {
   uint64_t period;  /* ns */
   uint64_t slot_ns; /* one rewrite per slot after the early ones */
   uint32_t initial_rewrites;
-  uint64_t idle_timeout; /* ns: a flow quiet this long is forgotten */
-  uint64_t seed;         /* the settings' hash seed */
-  int seed_fixed;        /* seed is the key (offline runs, tests) */
+  uint64_t idle_timeout;   /* ns: a flow quiet this long is forgotten */
+  uint64_t seed;           /* the settings' hash seed */
+  int seed_fixed;          /* seed is the key (offline runs, tests) */
+  uint32_t announce_grace; /* packets an announced QUIC flow goes
+                              unenforced */
 } sconed_engine_timing;
 
 void sconed_engine_timing_get(const sconed_engine *e, sconed_engine_timing *t);

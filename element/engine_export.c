@@ -41,6 +41,7 @@ void sconed_engine_timing_get(const sconed_engine *e, sconed_engine_timing *t) {
   t->idle_timeout = e->s.idle_timeout;
   t->seed = e->s.seed;
   t->seed_fixed = e->s.seed_source == SCONED_SEED_FIXED;
+  t->announce_grace = e->cfg->announce_grace;
 }
 
 uint64_t sconed_engine_advice_gen(const sconed_engine *e) {

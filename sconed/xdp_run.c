@@ -132,7 +132,7 @@ static void live_process(void *arg, uint8_t *pkt, size_t len, scone_tstamp now,
  * counts per flow, and flows carry no plan (docs/xdp.md). */
 typedef struct xdp_metrics {
   uint64_t packets, udp, skipped, scone, rewrites, confirms, drops, new_flows,
-      flow_full;
+      flow_full, enforced, sbucket_full;
   uint64_t reads, flows, advised, nonconforming, transitions, released,
       police_errors, publish_errors;
   uint64_t subs, subs_nc, sub_transitions, sub_released;
@@ -160,6 +160,13 @@ static const sconed_counter_family xdp_families[] = {
     {"sconed_xdp_flows_pushed_out_total", "counter",
      "Live flows pushed out of a full table.",
      offsetof(xdp_metrics, flow_full)},
+    {"sconed_xdp_plan_enforced_total", "counter",
+     "Packets of flows without advice charged to their subscriber's bucket "
+     "at the plan's rate.",
+     offsetof(xdp_metrics, enforced)},
+    {"sconed_xdp_plan_bucket_full_total", "counter",
+     "Packets passed unenforced: no room for their subscriber's bucket.",
+     offsetof(xdp_metrics, sbucket_full)},
     {"sconed_xdp_monitor_reads_total", "counter",
      "Reads of the flow table by the monitoring loop.",
      offsetof(xdp_metrics, reads)},
@@ -212,6 +219,8 @@ static void live_stats(void *arg, uint64_t *out) {
                    c.drops,
                    c.new_flows,
                    c.flow_full,
+                   c.enforced,
+                   c.sbucket_full,
                    ms.scans,
                    ms.flows,
                    ms.judged,

@@ -317,31 +317,44 @@ static __always_inline struct xdp_sub *sub_lookup(const __u8 *addr) {
   return bpf_map_lookup_elem(&subs, &k);
 }
 
-/* The policer: engine.c refill/enforce without the shaper, on a bucket
- * at the subscriber's enforcement rate. Returns 1 to drop. */
+/* engine.c refill: both directions, in whole 2^20 ns, so that the same
+ * packets at the same times get the same verdicts. */
+static __always_inline void refill(__s64 *tokens, const struct xdp_sub *s,
+                                   __u32 dt) {
+#pragma unroll
+  for (int d = 0; d < 2; d++) {
+    __u64 rate = s->rate_fp[d];
+    if (!rate)
+      continue;
+    __s64 t = tokens[d];
+    if (dt >= (1U << 20))
+      t = s->burst;
+    else
+      t += (__s64)(((__u64)dt * rate) >> 16);
+    tokens[d] = t > (__s64)s->burst ? (__s64)s->burst : t;
+  }
+}
+
+/* The policer: engine.c enforce_flow without the shaper, on a bucket at
+ * the subscriber's enforcement rate, full when first used. last holds
+ * the time of the last refill in 2^20 ns, with bit 32 set once started.
+ * Returns 1 to drop. */
 static __always_inline int charge(__s64 *tokens, __u64 *last, __u32 dirs,
                                   const struct xdp_sub *s, int d, __u32 bytes,
                                   __u64 now) {
   __u64 rate = s->rate_fp[d & 1];
   if (!rate || !(dirs & (1U << (d & 1))))
     return 0; /* no enforcement in this direction */
+  __u32 nowu = (__u32)(now >> 20);
   if (!*last) {
     tokens[0] = tokens[1] = s->burst;
-    *last = now;
+    *last = (1ULL << 32) | nowu;
   }
-  __u64 dt = now > *last ? now - *last : 0;
-  *last = now;
+  refill(tokens, s, nowu - (__u32)*last);
+  *last = (1ULL << 32) | nowu;
   __s64 t = tokens[d & 1];
-  if (dt >= (1ULL << 40))
-    t = s->burst;
-  else
-    t += (__s64)(((dt >> 4) * rate) >> 32);
-  if (t > (__s64)s->burst)
-    t = s->burst;
-  if (t < (__s64)bytes) {
-    tokens[d & 1] = t;
+  if (t < (__s64)bytes)
     return 1;
-  }
   tokens[d & 1] = t - bytes;
   return 0;
 }
@@ -383,10 +396,30 @@ struct {
  * rather than once per path through the parse. */
 struct pinfo {
   __u64 tag;
-  __u32 bi, bi2, udp_off, plen, b0, bytes, sport, dport, src_is_a, v6;
-  __u32 fi;    /* out: the flow's slot */
-  __u32 which; /* out: a new flow's subscriber, 1 src, 2 dst, 0 none; its
-                  key's length (xdp_sub kplen) from bit 8 */
+  union {
+    /* The parse's, all read by handle before it writes the others. */
+    struct {
+      __u32 bi, bi2, udp_off, plen, b0, sport, dport;
+      /* Where a long header's datagram ends, less 2 (0: not one): for
+       * plan_enforce, which reads the indication there. Beyond the other
+       * struct's fields, so handle's writes leave it. */
+      __u32 ann_at;
+    };
+    /* handle's, for plan_charge (the frames of handle and anything it
+     * calls have no room for it: the stack is 512 bytes a chain). */
+    struct {
+      __u64 now;
+      __u32 dir;
+    };
+  };
+  /* A flow's first datagram is read for the indication after handle. */
+  __u32 bytes, src_is_a;
+  __u32 fi; /* out: the flow's slot */
+  union {
+    __u32 which; /* out: a new flow's subscriber, 1 src, 2 dst, 0 none; its
+                    key's length (xdp_sub kplen) from bit 8 */
+    __u32 hv;    /* then handle's H_ bits (no room for a local of its own) */
+  };
   __u8 src[16], dst[16]; /* IPv4 as IPv4-mapped */
 };
 
@@ -412,6 +445,99 @@ __noinline __u32 fsub_get(struct pinfo *pi) {
   __u32 fi = pi->fi, b = fi / XDP_WAYS;
   struct xdp_fsubs4 *k = bpf_map_lookup_elem(&fsubs, &b);
   return k ? k->key[fi & (XDP_WAYS - 1)] : 0;
+}
+
+/* handle's verdict may carry, above the XDP action: plan_enforce is to
+ * look at the packet (its fields in pinfo); the flow is new (H_FRESH) or
+ * in a new period (decide XF_ENF again); a policer of user space's took
+ * it. */
+#define H_CHARGE 0x100
+#define H_ROLL 0x200
+#define H_DONE 0x400
+#define H_FRESH 0x800
+
+/*
+ * engine.c, the flows a plan enforces without advice, after handle (whose
+ * frame leaves no room for this one's in the stack's 512 bytes a chain).
+ * First XF_ENF, decided again for a new flow, in a new period, and under a
+ * new publication of the trie: whether the subscriber's plan enforces.
+ * Then, where it does and no policer of user space's took the packet: a
+ * flow that holds no advice in the lookback (or whose subscriber is not
+ * opted in), and an announced QUIC flow past its grace, draw from the
+ * subscriber's bucket at the plan's rate, made on first use. Flows not yet
+ * heard both ways, or whose subscriber side is unknown, pass: the engine
+ * puts those on a bucket of their own, which this program does not keep
+ * (docs/xdp.md). Returns 1 to drop.
+ */
+__noinline int plan_enforce(struct xdp_md *ctx, struct pinfo *pi, __u32 hv) {
+  __u32 zero = 0;
+  struct xdp_cfg *c = bpf_map_lookup_elem(&cfg, &zero);
+  struct pcache *pc = bpf_map_lookup_elem(&pcaches, &zero);
+  if (!ctx || !pi || !c || !pc)
+    return 0;
+  __u32 fi = pi->fi, b = fi / XDP_WAYS;
+  struct xdp_bucket4 *bk = bpf_map_lookup_elem(&flows, &b);
+  if (!bk)
+    return 0;
+  struct xdp_flow *f = &bk->s[fi & (XDP_WAYS - 1)];
+  if (f->tag != pi->tag)
+    return 0; /* taken by another flow meanwhile */
+  __u32 d = pi->dir & 1, flags = f->flags;
+  __u32 gen = (c->gen & 3) << XF_GEN_SHIFT;
+  int decide = (hv & H_ROLL) || (flags & XF_GEN_MASK) != gen;
+  if (!decide && !(flags & XF_ENF))
+    return 0;
+  /* The subscriber's side: the sender's on the uplink. */
+  struct xdp_sub *s =
+      (flags & XF_DIR_UNKNOWN) ? 0 : sub_lookup(d == 0 ? pi->src : pi->dst);
+  if (decide) {
+    __u32 bits = gen | (s && (s->rate_fp[0] | s->rate_fp[1]) ? XF_ENF : 0);
+    /* engine.c classify: a flow whose first datagram, a QUIC long header,
+     * ends in the indication announced SCONE. */
+    __u8 t[2] = {0, 0};
+    if ((hv & H_FRESH) && (flags & XF_QUIC) && pi->ann_at &&
+        bpf_xdp_load_bytes(ctx, pi->ann_at, t, 2) == 0 && t[0] == 0xc8 &&
+        t[1] == 0x13)
+      bits |= XF_ANNOUNCED;
+    flags = (flags & ~(XF_ENF | XF_GEN_MASK)) | bits;
+    f->flags = (__u16)flags;
+  }
+  if (!(flags & XF_ENF) || (hv & H_DONE) || !s || !s->rate_fp[d])
+    return 0;
+  if (flags & XF_SCONE) {
+    /* handle keeps the period's index in the per-CPU cache. */
+    __u32 per = (f->adv >> (4 * d)) & 0xf;
+    if (s->advise[d] && f->target[d] != XDP_SIGNAL_UNKNOWN &&
+        ((__u32)(pc->pidx - per) & 0xf) <= 2)
+      return 0; /* advised (monitor.h mon_advised): left to monitoring */
+  } else if ((flags & XF_ANNOUNCED) && f->npkts <= c->announce_grace) {
+    return 0;
+  }
+  if ((flags & (XF_SEEN_A | XF_SEEN_B)) != (XF_SEEN_A | XF_SEEN_B))
+    return 0;
+  __u32 key = fsub_get(pi);
+  if (!key)
+    return 0;
+  struct xdp_spolice *sb = bpf_map_lookup_elem(&spolice, &key);
+  if (!sb) {
+    /* An empty bucket, made in the per-CPU scratch rather than on the
+     * stack (the kernel zeroes the lock). */
+    __u8 *z = bpf_map_lookup_elem(&scratch, &zero);
+    if (z) {
+      __builtin_memset(z, 0, sizeof(struct xdp_spolice));
+      bpf_map_update_elem(&spolice, &key, z, BPF_NOEXIST);
+    }
+    sb = bpf_map_lookup_elem(&spolice, &key);
+    if (!sb) {
+      count(XS_SBUCKET_FULL);
+      return 0;
+    }
+  }
+  count(XS_ENFORCED);
+  bpf_spin_lock(&sb->lock);
+  int drop = charge(sb->tokens, &sb->last, 3, s, d, pi->bytes, pi->now);
+  bpf_spin_unlock(&sb->lock);
+  return drop;
 }
 
 __noinline int handle(struct xdp_md *ctx, struct pinfo *pi) {
@@ -512,14 +638,15 @@ __noinline int handle(struct xdp_md *ctx, struct pinfo *pi) {
         count(XS_NFLOW_FAIL); /* pushed out a live flow: table too small */
     }
     /* engine.c init_flow, find_side, tie_side, resolve. */
-    struct xdp_flow nf;
-    __builtin_memset(&nf, 0, sizeof(nf));
-    nf.tag = tag;
-    nf.last = nowu;
-    nf.period = (__u16)(now / period);
-    nf.target[0] = nf.target[1] = XDP_SIGNAL_UNKNOWN;
+    /* Written in place, not built on the stack, which is spent. The tag
+     * goes last: the monitoring loop takes a slot whose tag it read
+     * before and after its copy for one whole flow. */
+    __builtin_memset(f, 0, sizeof(*f));
+    f->last = nowu;
+    f->period = (__u16)(now / period);
+    f->target[0] = f->target[1] = XDP_SIGNAL_UNKNOWN;
     __u8 sl = (__u8)(now / slot_ns) + 128;
-    nf.slot[0] = nf.slot[1] = sl;
+    f->slot[0] = f->slot[1] = sl;
     /* Only whether each end matched and how long its prefix is (values,
      * not pointers: the verifier refuses to combine map pointers). */
     struct xdp_sub *p1 = sub_lookup(src);
@@ -528,7 +655,7 @@ __noinline int handle(struct xdp_md *ctx, struct pinfo *pi) {
     struct xdp_sub *p2 = sub_lookup(dst);
     __u32 md = p2 != 0, ld = p2 ? p2->plen : 0, kd = p2 ? p2->kplen : 0;
     if (!ms && !md) {
-      nf.flags = XF_NO_SUB;
+      f->flags = XF_NO_SUB;
       pi->which = 0;
     } else {
       int sub_src, unknown = 0;
@@ -547,18 +674,19 @@ __noinline int handle(struct xdp_md *ctx, struct pinfo *pi) {
         sub_src = ms && (!md || ls > ld);
       }
       int init_a = sub_src ? src_is_a : !src_is_a;
-      nf.flags = (init_a ? XF_INIT_A : 0) | (unknown ? XF_DIR_UNKNOWN : 0);
+      f->flags = (init_a ? XF_INIT_A : 0) | (unknown ? XF_DIR_UNKNOWN : 0);
       if (unknown)
         pi->which = 0;
       /* The engine ties no subscriber state to a flow of unknown side. */
       if (!unknown)
         pi->which = sub_src ? 1 | pi->which << 8 : 2 | kd << 8;
     }
-    *f = nf;
+    f->tag = tag;
     count(XS_NEW_FLOWS);
   }
   if (fresh)
     fsub_set(pi, c->seed);
+  pi->hv = H_CHARGE | (fresh ? H_ROLL | H_FRESH : 0);
   f->last = nowu;
   __u32 flags = f->flags;
   /* Uplink when the sender is the subscriber side. */
@@ -585,8 +713,11 @@ __noinline int handle(struct xdp_md *ctx, struct pinfo *pi) {
     pc->pidx = k;
   }
   __u16 pidx = (__u16)pc->pidx;
+  /* Not while the plan enforces, nor before that was decided under the
+   * trie last published (plan_enforce). */
   if ((flags & (XF_QUIC | XF_NOT_QUIC)) && !(b0 & 0x80) && f->period == pidx &&
-      !c->policing) {
+      !c->policing &&
+      (flags & (XF_ENF | XF_GEN_MASK)) == ((c->gen & 3) << XF_GEN_SHIFT)) {
     /* The common packet: a classified flow's short header in the same
      * period, nothing enforced. */
     if (f->npkts != 255)
@@ -624,8 +755,12 @@ __noinline int handle(struct xdp_md *ctx, struct pinfo *pi) {
       }
     }
   }
+  flags |= XF_SEEN_B >> src_is_a; /* XF_SEEN_A when src_is_a */
   if (f->period != pidx) {
-    /* engine.c roll: a new period reopens the early rewrites once more. */
+    /* engine.c roll: a new period reopens the early rewrites once more.
+     * (And plan_enforce decides XF_ENF again: a flow quiet across a
+     * publication whose generation came round meanwhile.) */
+    pi->hv |= H_ROLL;
     if (flags & (XF_QUIC | XF_NOT_QUIC))
       flags &= ~(XF_REBURST_UP | XF_REBURST_DOWN);
     f->period = pidx;
@@ -701,7 +836,7 @@ __noinline int handle(struct xdp_md *ctx, struct pinfo *pi) {
       /* engine.c: a SCONE flow of a subscriber non-conforming in this
        * direction draws from the subscriber's bucket, else one flow found
        * non-conforming from its own. */
-      int drop = 0, done = 0;
+      int drop = 0;
       /* bi's stack slot reused as the key: the verifier's 512 bytes of
        * stack are nearly spent. */
       bi = (flags & XF_SCONE) ? fsub_get(pi) : 0;
@@ -711,13 +846,15 @@ __noinline int handle(struct xdp_md *ctx, struct pinfo *pi) {
           bpf_spin_lock(&sb->lock);
           drop = charge(sb->tokens, &sb->last, sb->dirs, s, d, bytes, now);
           bpf_spin_unlock(&sb->lock);
-          done = 1;
+          pi->hv |= H_DONE;
         }
       }
-      if (!done) {
+      if (!(pi->hv & H_DONE)) {
         struct xdp_police *b = bpf_map_lookup_elem(&pflows, &pi->tag);
-        if (b)
+        if (b && (b->dirs & (1U << (d & 1)))) {
           drop = charge(b->tokens, &b->last, b->dirs, s, d, bytes, now);
+          pi->hv |= H_DONE;
+        }
       }
       if (drop) {
         count(XS_DROPS);
@@ -725,7 +862,11 @@ __noinline int handle(struct xdp_md *ctx, struct pinfo *pi) {
       }
     }
   }
-  return verdict;
+  /* For plan_enforce, after this returns. The parse's fields are read:
+   * these overwrite them. */
+  pi->now = now;
+  pi->dir = (__u32)d;
+  return verdict | pi->hv;
 skip:
   count(XS_SKIPPED);
   return XDP_PASS;
@@ -888,7 +1029,8 @@ int scone_xdp(struct xdp_md *ctx) {
   pi.sport = sport;
   pi.dport = dport;
   pi.src_is_a = (__u32)src_is_a;
-  pi.v6 = v6;
+  if ((b0 & 0x80) && plen >= 2)
+    pi.ann_at = (__u32)(udp - data) + 8 + plen - 2;
   if (v6) {
     __builtin_memcpy(pi.src, ip + 8, 16);
     __builtin_memcpy(pi.dst, ip + 24, 16);
@@ -897,7 +1039,16 @@ int scone_xdp(struct xdp_md *ctx) {
     __builtin_memcpy(pi.src + 12, ip + 12, 4);
     __builtin_memcpy(pi.dst + 12, ip + 16, 4);
   }
-  return handle(ctx, &pi);
+  int verdict = handle(ctx, &pi);
+  /* Called from here, not from handle: their frames and handle's together
+   * would pass the stack's 512 bytes a call chain. */
+  if (!(verdict & H_CHARGE) || (verdict & 0xff) != XDP_PASS)
+    return verdict & 0xff;
+  if (plan_enforce(ctx, &pi, (__u32)verdict)) {
+    count(XS_DROPS);
+    return XDP_DROP;
+  }
+  return XDP_PASS;
 skip:
   count(XS_SKIPPED);
   return XDP_PASS;

@@ -21,6 +21,12 @@
 #define XF_REBURST_DOWN 0x0080
 #define XF_QUICISH_SHIFT 8 /* short-header votes while classifying */
 #define XF_QUICISH_MASK 0x0300
+#define XF_ANNOUNCED 0x0400 /* the first datagram carried the indication */
+#define XF_SEEN_A 0x0800    /* a packet from side a was seen */
+#define XF_SEEN_B 0x1000    /* and from side b: both ends heard */
+#define XF_ENF 0x2000       /* the subscriber's plan enforces: no fast path */
+#define XF_GEN_SHIFT 14     /* the publication (xdp_cfg gen, low bits) XF_ENF */
+#define XF_GEN_MASK 0xc000  /* was decided under */
 
 #define XDP_SIGNAL_UNKNOWN 127
 
@@ -77,20 +83,23 @@ struct xdp_sub {
 
 struct xdp_police {
   __s64 tokens[2];
-  __u64 last; /* ns; 0: not started (the bucket starts full) */
+  __u64 last; /* 2^20 ns | 1 << 32; 0: not started (the bucket starts full) */
   __u32 dirs; /* bit d: direction d is policed */
   __u32 pad;
 };
 
-/* A non-conforming subscriber's one bucket, shared by all its SCONE flows
- * on every CPU (the engine's aggregate bucket, sub_table.h): a hash map
- * entry by the subscriber's key (the flow's entry in the fsubs array),
- * its tokens updated under the lock so two CPUs never both spend them. */
+/* A subscriber's one bucket at its plan's rate, on every CPU (the engine's
+ * aggregate bucket, sub_table.h): a hash map entry by the subscriber's key
+ * (the flow's entry in the fsubs array), its tokens updated under the lock
+ * so two CPUs never both spend them. Its flows without advice draw from it
+ * once the plan enforces (the program makes the entry, dirs 0); user space
+ * sets dirs when it finds the subscriber's SCONE flows together
+ * non-conforming, and they draw from it too. */
 struct xdp_spolice {
   struct bpf_spin_lock lock;
-  __u32 dirs; /* bit d: direction d is policed */
+  __u32 dirs; /* bit d: the SCONE flows are policed in direction d */
   __s64 tokens[2];
-  __u64 last; /* ns; 0: not started (the bucket starts full) */
+  __u64 last; /* 2^20 ns | 1 << 32; 0: not started (the bucket starts full) */
 };
 
 /* Index 0 of the config array. */
@@ -104,18 +113,23 @@ struct xdp_cfg {
   __u64 seed;     /* the fingerprint's key */
   __u32 nbuckets; /* of the flow table */
   __u32 idle_units; /* a flow quiet this long (2^20 ns) is forgotten */
+  __u32 gen;        /* bumped at each publication of the subscriber trie: flows
+                       decide XF_ENF again */
+  __u32 announce_grace; /* packets an announced QUIC flow is not enforced */
 };
 
 enum xdp_stat {
-  XS_PACKETS,    /* every packet seen */
-  XS_UDP,        /* whole UDP datagrams parsed */
-  XS_SKIPPED,    /* passed untouched: not IP/UDP, fragments, malformed */
-  XS_SCONE,      /* SCONE packets on QUIC flows */
-  XS_REWRITES,   /* signal lowered */
-  XS_CONFIRMS,   /* signal already at or below the advice */
-  XS_DROPS,      /* policed */
-  XS_NEW_FLOWS,  /* flow entries created */
-  XS_NFLOW_FAIL, /* flow table full: passed, uncounted */
+  XS_PACKETS,      /* every packet seen */
+  XS_UDP,          /* whole UDP datagrams parsed */
+  XS_SKIPPED,      /* passed untouched: not IP/UDP, fragments, malformed */
+  XS_SCONE,        /* SCONE packets on QUIC flows */
+  XS_REWRITES,     /* signal lowered */
+  XS_CONFIRMS,     /* signal already at or below the advice */
+  XS_DROPS,        /* policed */
+  XS_NEW_FLOWS,    /* flow entries created */
+  XS_NFLOW_FAIL,   /* flow table full: passed, uncounted */
+  XS_ENFORCED,     /* charged to the plan's bucket (flows without advice) */
+  XS_SBUCKET_FULL, /* no room for a subscriber's bucket: passed */
   XS_MAX
 };
 

@@ -139,13 +139,46 @@ static void police(sconed_xdp_mon *m, mon_slot *ms, unsigned dirs,
           dir_name(dirs), (double)(now - ms->first) / 1e9);
 }
 
-/* Arms, re-arms or disarms the program's shared bucket of a subscriber
- * to its verdict. */
+/* Sets the directions the SCONE flows of a subscriber are policed in on
+ * its bucket. The bucket may already exist (the program makes it for the
+ * flows its plan enforces without advice): its tokens are kept, as the
+ * engine's one aggregate bucket keeps them. Returns 0 or -1. */
+static int set_sub_dirs(int fd, uint32_t key, unsigned dirs) {
+  for (int tries = 0; tries < 2; tries++) {
+    struct xdp_spolice b;
+    memset(&b, 0, sizeof(b));
+    if (bpf_map_lookup_elem_flags(fd, &key, &b, BPF_F_LOCK) == 0) {
+      if (b.dirs == dirs)
+        return 0;
+      b.dirs = dirs;
+      /* Under the entry's lock: the program's tokens are copied back as
+       * read, so at most what it spent in between is refunded. */
+      if (bpf_map_update_elem(fd, &key, &b, BPF_F_LOCK | BPF_EXIST) == 0)
+        return 0;
+    } else {
+      if (!dirs)
+        return 0;
+      b.dirs = dirs;
+      if (bpf_map_update_elem(fd, &key, &b, BPF_NOEXIST) == 0)
+        return 0;
+    }
+    /* Made or removed in between by the program or a sweep: once more. */
+    if (errno != EEXIST && errno != ENOENT)
+      return -1;
+  }
+  return -1;
+}
+
+/* Arms, re-arms or disarms the SCONE flows' share of a subscriber's
+ * bucket to its verdict. */
 static void police_sub(sconed_xdp_mon *m, sconed_xdp_agg_sub *a) {
   int fd = sconed_xdp_spolice_fd(m->x);
   unsigned dirs = a->nc & MON_NC_ANY;
   if (!dirs) {
-    bpf_map_delete_elem(fd, &a->key);
+    /* The entry stays for the flows the plan enforces; a sweep removes it
+     * once idle. */
+    if (set_sub_dirs(fd, a->key, 0))
+      bpf_map_delete_elem(fd, &a->key);
     a->armed = 0;
     m->nspoliced--;
     m->st.sub_released++;
@@ -153,14 +186,8 @@ static void police_sub(sconed_xdp_mon *m, sconed_xdp_agg_sub *a) {
                     "released\n");
     return;
   }
-  struct xdp_spolice b;
-  memset(&b, 0, sizeof(b));
   int had = a->armed != 0;
-  /* Re-armed with other directions: keep the tokens. */
-  if (had && bpf_map_lookup_elem_flags(fd, &a->key, &b, BPF_F_LOCK) != 0)
-    memset(&b, 0, sizeof(b));
-  b.dirs = dirs;
-  if (bpf_map_update_elem(fd, &a->key, &b, had ? BPF_F_LOCK : BPF_ANY)) {
+  if (set_sub_dirs(fd, a->key, dirs)) {
     m->st.police_errors++;
     return;
   }
@@ -171,6 +198,40 @@ static void police_sub(sconed_xdp_mon *m, sconed_xdp_agg_sub *a) {
           "sconed: xdp: a subscriber is non-conforming (%s), its %u SCONE "
           "flows policed together\n",
           dir_name(dirs), a->flows);
+}
+
+/* Removes the subscriber buckets no verdict holds and no packet has drawn
+ * from for the idle timeout (the program makes one per subscriber whose
+ * plan it enforces; a hash map with a lock cannot be an LRU one). */
+static void sweep_buckets(sconed_xdp_mon *m, uint64_t now, uint64_t idle_ns) {
+  int fd = sconed_xdp_spolice_fd(m->x);
+  uint32_t key, next, *gone = NULL;
+  size_t ngone = 0, cap = 0;
+  int more = bpf_map_get_next_key(fd, NULL, &next) == 0;
+  while (more) {
+    key = next;
+    more = bpf_map_get_next_key(fd, &key, &next) == 0;
+    struct xdp_spolice b;
+    if (bpf_map_lookup_elem_flags(fd, &key, &b, BPF_F_LOCK) != 0 || b.dirs)
+      continue;
+    /* last: 2^20 ns units in the low 32 bits, 0 when never drawn from. */
+    uint32_t quiet = (uint32_t)(now >> 20) - (uint32_t)b.last;
+    if (b.last && quiet < (idle_ns >> 20))
+      continue;
+    if (ngone == cap) {
+      cap = cap ? cap * 2 : 64;
+      uint32_t *ng = realloc(gone, cap * sizeof(*ng));
+      if (!ng)
+        break;
+      gone = ng;
+    }
+    gone[ngone++] = key;
+  }
+  /* Deleted after the walk: deleting during it restarts get_next_key. */
+  for (size_t i = 0; i < ngone; i++)
+    bpf_map_delete_elem(fd, &gone[i]);
+  m->st.buckets_swept += ngone;
+  free(gone);
 }
 
 int sconed_xdp_mon_scan(sconed_xdp_mon *m, const sconed_engine *e,
@@ -269,6 +330,10 @@ int sconed_xdp_mon_scan(sconed_xdp_mon *m, const sconed_engine *e,
   m->st.subs_nonconforming = nc_subs;
   if (sconed_xdp_set_policing(m->x, m->npoliced + m->nspoliced > 0))
     m->st.police_errors++;
+  /* About once a period (every eighth read or so): a walk of the map is a
+   * system call per entry. */
+  if (m->st.scans % 16 == 0)
+    sweep_buckets(m, now, t.idle_timeout ? t.idle_timeout : t.period);
   m->st.scans++;
   m->st.flows = nflows;
   m->st.judged = judged;

@@ -133,6 +133,10 @@ static void prefix_key(const sconed_engine_prefix *p, struct xdp_sub_key *k) {
   }
 }
 
+static int key_cmp(const void *a, const void *b) {
+  return memcmp(a, b, sizeof(struct xdp_sub_key));
+}
+
 int sconed_xdp_publish(sconed_xdp *x, const sconed_engine *e) {
   int fd = bpf_map__fd(x->skel->maps.subs);
   size_t n = sconed_engine_prefix_count(e);
@@ -163,16 +167,15 @@ int sconed_xdp_publish(sconed_xdp *x, const sconed_engine *e) {
       return -1;
     }
   }
+  /* Sorted, so that a config of 10^5 prefixes is not 10^10 compares. */
+  qsort(keys, n, sizeof(*keys), key_cmp);
   struct xdp_sub_key cur, next, *stale = NULL;
   size_t nstale = 0, cap = 0;
   int more = bpf_map_get_next_key(fd, NULL, &next) == 0;
   while (more) {
     cur = next;
     more = bpf_map_get_next_key(fd, &cur, &next) == 0;
-    int keep = 0;
-    for (size_t i = 0; i < n && !keep; i++)
-      keep = memcmp(&keys[i], &cur, sizeof(cur)) == 0;
-    if (keep)
+    if (n && bsearch(&cur, keys, n, sizeof(*keys), key_cmp))
       continue;
     if (nstale == cap) {
       cap = cap ? cap * 2 : 16;
@@ -187,7 +190,13 @@ int sconed_xdp_publish(sconed_xdp *x, const sconed_engine *e) {
     bpf_map_delete_elem(fd, &stale[i]);
   free(stale);
   free(keys);
-  return 0;
+  /* Flows decide again whether their plan enforces, against the trie as
+   * it now stands (a reload changes plans and actions). */
+  sconed_engine_timing t;
+  sconed_engine_timing_get(e, &t);
+  x->cfg.announce_grace = t.announce_grace;
+  x->cfg.gen++;
+  return write_cfg(x);
 }
 
 int sconed_xdp_set_now(sconed_xdp *x, scone_tstamp now) {
@@ -277,6 +286,8 @@ void sconed_xdp_counts_get(sconed_xdp *x, sconed_xdp_counts *c) {
   c->drops = sum[XS_DROPS];
   c->new_flows = sum[XS_NEW_FLOWS];
   c->flow_full = sum[XS_NFLOW_FAIL];
+  c->enforced = sum[XS_ENFORCED];
+  c->sbucket_full = sum[XS_SBUCKET_FULL];
 }
 
 int sconed_xdp_pflows_fd(const sconed_xdp *x) {
@@ -303,8 +314,9 @@ int sconed_xdp_flows_fd(const sconed_xdp *x) {
 }
 
 size_t sconed_xdp_flow_entry_bytes(void) {
-  /* An array map holds its values back to back: no per-entry header. */
-  return sizeof(struct xdp_flow);
+  /* An array map holds its values back to back: no per-entry header. A
+   * slot is its flow and, in fsubs, its subscriber's key. */
+  return sizeof(struct xdp_flow) + sizeof(((struct xdp_fsubs4 *)0)->key[0]);
 }
 
 size_t sconed_xdp_flow_slots(const sconed_xdp *x) {

@@ -17,7 +17,7 @@ typedef struct sconed_xdp sconed_xdp;
 
 typedef struct sconed_xdp_counts {
   uint64_t packets, udp, skipped, scone, rewrites, confirms, drops, new_flows,
-      flow_full;
+      flow_full, enforced, sbucket_full;
 } sconed_xdp_counts;
 
 /* Loads the program with room for max_flows flows (0: 65536) and

@@ -11,8 +11,9 @@
 # them, finds the subscriber non-conforming (and neither flow), and both
 # then draw from one shared bucket: together about the plan's rate.
 # Subscriber 10.76.1.3: a flow within the advice on the same element,
-# which must lose nothing. Prints the detection time and the policed
-# rates.
+# which must lose nothing. Subscriber 10.76.1.5: a plain QUIC flow (no
+# SCONE) at five times the plan, which the plan polices from the start.
+# Prints the detection time and the policed rates.
 # The control endpoint (Unix socket): /metrics shows the XDP families
 # and no address; POST /capacity lowers the advice a new flow gets (the
 # loop publishes it); POST /reload answers 200.
@@ -129,8 +130,13 @@ wait_for "$FAIL_LOG" "a policed flow conforms again, released" 5 ||
 wait_for "$FAIL_LOG" "subscriber conforms again, released" 5 ||
 	fail "no subscriber released after they stopped"
 sleep 0.3
-[ "$(grep -c "subscriber conforms again" "$FAIL_LOG")" = 2 ] ||
-	fail "expected both marked subscribers released"
+# Every subscriber mark released. The pair's subscriber may be released in
+# the gap between its two runs (a period with less than the allowance when
+# the second starts late on a loaded machine) and marked again: the count
+# of marks is not fixed, that each is released is.
+smarks=$(grep -c "a subscriber is non-conforming" "$FAIL_LOG")
+[ "$smarks" -ge 2 ] && [ "$(grep -c "subscriber conforms again" "$FAIL_LOG")" = "$smarks" ] ||
+	fail "expected each of the $smarks subscriber marks released"
 echo "ok: released after it stopped"
 
 # Detection: the loop logs how long it had seen the flow.
@@ -142,7 +148,7 @@ det=$(sed -n 's/.*non-conforming (downlink), policed; first seen \([0-9.]*\) s a
 awk -v d="$det" 'BEGIN { exit !(d >= 1.0 && d <= 2.4) }' ||
 	fail "detected after ${det} s, expected 1-2.4 s (judging is due at 1-2 s)"
 echo "ok: greedy flow non-conforming after $det s (judging due at 1-2 s)"
-grep -q "conforms again" "$work/log.while-greedy" &&
+grep -q "flow conforms again" "$work/log.while-greedy" &&
 	fail "the greedy flow was released while it sent"
 
 # The policed rate: the client's IP bytes received in the second run.
@@ -179,10 +185,31 @@ expect "$work/server.5300" rx -ge $((2 * 4300 - 50)) "greedy uplink untouched"
 
 # The conforming flow lost nothing.
 expect "$work/client.ok" rx -eq 300 "conforming flow"
+
+# A flow that does not speak SCONE (plain QUIC, no indication), another
+# subscriber's: the plan polices it from the start, on its subscriber's
+# bucket at the plan's rate, as the engine does (no monitoring needed).
+ip -n $C addr add 10.76.1.5/24 dev c0
+server 5303 2000
+plain_srv=$last_server
+ip netns exec $C "$SENDER" client --to 10.76.2.2:5303 --bind 10.76.1.5:45303 \
+	--count 4300 --interval-us 700 --wait-ms 300 --no-scone >"$work/client.plain" ||
+	fail "plain QUIC client failed"
+f=$work/client.plain
+prx=$(value rx "$f") pbytes=$(value rx_bytes "$f") pspan=$(value rx_span_ms "$f")
+[ "$pspan" -gt 2000 ] || fail "plain QUIC flow: received over ${pspan} ms only"
+prate=$(( (pbytes + 28 * prx) * 8 * 1000 / pspan ))
+echo "plain QUIC flow policed by its plan: $prx of 4300 datagrams, ${prate} bit/s of IP bytes (plan $PLAN_BPS, offered ~1000000)"
+[ "$prate" -ge $((PLAN_BPS * 7 / 10)) ] && [ "$prate" -le $((PLAN_BPS * 12 / 10)) ] ||
+	fail "plain QUIC flow at $prate bit/s, expected 0.7-1.2 x $PLAN_BPS"
+wait_gone $plain_srv 10
+expect "$work/server.5303" rx -ge $((4300 - 50)) "plain flow's uplink untouched (no uplink rate)"
 n=$(grep -c "a flow is non-conforming" "$FAIL_LOG")
 [ "$n" = 1 ] || fail "$n flow marks, expected only the greedy flow's"
-n=$(grep -c "a subscriber is non-conforming" "$FAIL_LOG")
-[ "$n" = 2 ] || fail "$n subscriber marks, expected the greedy's and the pair's"
+grep -q "a subscriber is non-conforming (downlink), its 1 SCONE" "$FAIL_LOG" ||
+	fail "the greedy flow's subscriber was not marked"
+[ "$(grep -c "a subscriber is non-conforming (downlink), its [12] SCONE" "$FAIL_LOG")" = "$smarks" ] ||
+	fail "subscriber marks other than the greedy's and the pair's"
 
 # /metrics: the program's and the loop's counters.
 metric() {
@@ -194,9 +221,9 @@ metric() {
 [ "$(metric sconed_xdp_nonconforming_transitions_total)" = 1 ] ||
 	fail "/metrics: transitions $(metric sconed_xdp_nonconforming_transitions_total), expected 1"
 [ "$(metric sconed_xdp_released_total)" = 1 ] || fail "/metrics: released"
-[ "$(metric sconed_xdp_subscriber_transitions_total)" = 2 ] ||
-	fail "/metrics: subscriber transitions $(metric sconed_xdp_subscriber_transitions_total), expected 2"
-[ "$(metric sconed_xdp_subscribers_released_total)" = 2 ] ||
+[ "$(metric sconed_xdp_subscriber_transitions_total)" = "$smarks" ] ||
+	fail "/metrics: subscriber transitions $(metric sconed_xdp_subscriber_transitions_total), expected $smarks"
+[ "$(metric sconed_xdp_subscribers_released_total)" = "$smarks" ] ||
 	fail "/metrics: subscribers released"
 [ "$(metric sconed_xdp_subscribers_nonconforming)" = 0 ] ||
 	fail "/metrics: a subscriber still policed"
@@ -204,8 +231,11 @@ metric() {
 drops=$(metric sconed_xdp_drops_total)
 [ "$drops" -gt 1000 ] || fail "/metrics: $drops drops"
 [ "$(metric sconed_xdp_monitor_reads_total)" -gt 10 ] || fail "/metrics: reads"
+enf=$(metric sconed_xdp_plan_enforced_total)
+[ "$enf" -gt 1000 ] || fail "/metrics: $enf packets charged to a plan's bucket"
+[ "$(metric sconed_xdp_plan_bucket_full_total)" = 0 ] || fail "/metrics: no room for a bucket"
 grep -Eq "10\.76\.|fd76:" "$work/m" && fail "an address in /metrics"
-echo "ok: /metrics: 1 transition, 1 release, $drops drops"
+echo "ok: /metrics: 1 transition, 1 release, $drops drops, $enf packets charged to a plan's bucket"
 
 # POST /capacity: the advice drops from the plan's 200k to 100k; a new
 # flow carries the lower signal.
