@@ -110,20 +110,30 @@ static uint32_t spread(sconed_xdp *x, uint32_t nflows, const uint8_t *pl,
   return m;
 }
 
-/* The ordinary packet of a flow whose plan polices (the built-in plan
- * with --enforce police): past the common path, its subscriber's bucket
- * under its lock, every packet. Hot only: the cost enforcement adds. */
-static int run_enforced(uint32_t repeat) {
-  char err[256];
-  sconed_config *cfg = sconed_config_default(0, SCONED_ENFORCE_POLICE);
+/* An engine with the built-in plan (enforcement as given) and its fixed
+ * seed; NULL after saying why. */
+static sconed_engine *bench_engine(sconed_enforce enforce) {
+  sconed_config *cfg = sconed_config_default(0, enforce);
   sconed_engine_settings s;
   sconed_engine_settings_default(&s);
   s.seed_source = SCONED_SEED_FIXED;
   sconed_engine *e = sconed_engine_new(&s);
   if (!e || !cfg || sconed_engine_set_config(e, cfg)) {
     fprintf(stderr, "bench_xdp: no engine\n");
-    return 1;
+    sconed_engine_free(e);
+    return NULL;
   }
+  return e;
+}
+
+/* The ordinary packet of a flow whose plan polices (the built-in plan
+ * with --enforce police): past the common path, its subscriber's bucket
+ * under its lock, every packet. Hot only: the cost enforcement adds. */
+static int run_enforced(uint32_t repeat) {
+  char err[256];
+  sconed_engine *e = bench_engine(SCONED_ENFORCE_POLICE);
+  if (!e)
+    return 1;
   sconed_xdp *x = sconed_xdp_open(e, 10000, err, sizeof(err));
   if (!x) {
     sconed_engine_free(e);
@@ -151,15 +161,9 @@ static int run_enforced(uint32_t repeat) {
 
 static int run(uint32_t nflows, uint32_t samples, uint32_t repeat) {
   char err[256];
-  sconed_config *cfg = sconed_config_default(0, SCONED_ENFORCE_NONE);
-  sconed_engine_settings s;
-  sconed_engine_settings_default(&s);
-  s.seed_source = SCONED_SEED_FIXED;
-  sconed_engine *e = sconed_engine_new(&s);
-  if (!e || !cfg || sconed_engine_set_config(e, cfg)) {
-    fprintf(stderr, "bench_xdp: no engine\n");
+  sconed_engine *e = bench_engine(SCONED_ENFORCE_NONE);
+  if (!e)
     return 1;
-  }
   sconed_xdp *x = sconed_xdp_open(e, nflows, err, sizeof(err));
   if (!x) {
     printf("bench_xdp: skipped: %s\n", err);
