@@ -405,14 +405,13 @@ struct pinfo {
        * struct's fields, so handle's writes leave it. */
       __u32 ann_at;
     };
-    /* handle's, for plan_charge (the frames of handle and anything it
-     * calls have no room for it: the stack is 512 bytes a chain). */
+    /* Then handle's, for plan_enforce (the frames of handle and anything
+     * it calls have no room for them: the stack is 512 bytes a chain). */
     struct {
       __u64 now;
       __u32 dir;
     };
   };
-  /* A flow's first datagram is read for the indication after handle. */
   __u32 bytes, src_is_a;
   __u32 fi; /* out: the flow's slot */
   union {
