@@ -200,38 +200,20 @@ static void police_sub(sconed_xdp_mon *m, sconed_xdp_agg_sub *a) {
           dir_name(dirs), a->flows);
 }
 
-/* Removes the subscriber buckets no verdict holds and no packet has drawn
- * from for the idle timeout (the program makes one per subscriber whose
- * plan it enforces; a hash map with a lock cannot be an LRU one). */
-static void sweep_buckets(sconed_xdp_mon *m, uint64_t now, uint64_t idle_ns) {
-  int fd = sconed_xdp_spolice_fd(m->x);
-  uint32_t key, next, *gone = NULL;
-  size_t ngone = 0, cap = 0;
-  int more = bpf_map_get_next_key(fd, NULL, &next) == 0;
-  while (more) {
-    key = next;
-    more = bpf_map_get_next_key(fd, &key, &next) == 0;
-    struct xdp_spolice b;
-    if (bpf_map_lookup_elem_flags(fd, &key, &b, BPF_F_LOCK) != 0 || b.dirs)
-      continue;
-    /* last: 2^20 ns units in the low 32 bits, 0 when never drawn from. */
-    uint32_t quiet = (uint32_t)(now >> 20) - (uint32_t)b.last;
-    if (b.last && quiet < (idle_ns >> 20))
-      continue;
-    if (ngone == cap) {
-      cap = cap ? cap * 2 : 64;
-      uint32_t *ng = realloc(gone, cap * sizeof(*ng));
-      if (!ng)
-        break;
-      gone = ng;
-    }
-    gone[ngone++] = key;
-  }
-  /* Deleted after the walk: deleting during it restarts get_next_key. */
-  for (size_t i = 0; i < ngone; i++)
-    bpf_map_delete_elem(fd, &gone[i]);
-  m->st.buckets_swept += ngone;
-  free(gone);
+typedef struct sweep_arg {
+  int fd;
+  uint32_t now_u, idle_u; /* in 2^20 ns */
+} sweep_arg;
+
+/* Keeps a subscriber bucket a verdict holds or a packet drew from within
+ * the idle timeout (scone_xdp.h's last: 2^20 ns in the low 32 bits, 0 when
+ * never drawn from). */
+static int bucket_live(const void *key, void *arg) {
+  const sweep_arg *a = arg;
+  struct xdp_spolice b;
+  if (bpf_map_lookup_elem_flags(a->fd, key, &b, BPF_F_LOCK) != 0)
+    return 1; /* gone meanwhile */
+  return b.dirs || (b.last && a->now_u - (uint32_t)b.last < a->idle_u);
 }
 
 int sconed_xdp_mon_scan(sconed_xdp_mon *m, const sconed_engine *e,
@@ -330,10 +312,16 @@ int sconed_xdp_mon_scan(sconed_xdp_mon *m, const sconed_engine *e,
   m->st.subs_nonconforming = nc_subs;
   if (sconed_xdp_set_policing(m->x, m->npoliced + m->nspoliced > 0))
     m->st.police_errors++;
-  /* About once a period (every eighth read or so): a walk of the map is a
-   * system call per entry. */
-  if (m->st.scans % 16 == 0)
-    sweep_buckets(m, now, t.idle_timeout ? t.idle_timeout : t.period);
+  /* Every 16th read, about every two periods (reads are an eighth of one,
+   * 50-250 ms): a walk of the map is two system calls per entry. The
+   * program makes a bucket per subscriber whose plan it enforces, and a
+   * hash map with a lock cannot be an LRU one. */
+  if (m->st.scans % 16 == 0) {
+    uint64_t idle = t.idle_timeout ? t.idle_timeout : t.period;
+    sweep_arg a = {sconed_xdp_spolice_fd(m->x), (uint32_t)(now >> 20),
+                   (uint32_t)(idle >> 20)};
+    sconed_xdp_map_prune(a.fd, sizeof(uint32_t), bucket_live, &a);
+  }
   m->st.scans++;
   m->st.flows = nflows;
   m->st.judged = judged;

@@ -33,7 +33,6 @@ typedef struct sconed_xdp_mon_stats {
   uint64_t sub_transitions;    /* times a subscriber became non-conforming
                                   (per direction) */
   uint64_t sub_released;       /* times a policed subscriber was released */
-  uint64_t buckets_swept;      /* idle subscriber buckets removed */
   uint64_t scan_ns_last;       /* how long the last read took */
 } sconed_xdp_mon_stats;
 

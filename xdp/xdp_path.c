@@ -103,7 +103,7 @@ sconed_xdp *sconed_xdp_open(const sconed_engine *e, size_t max_flows, char *err,
     sconed_xdp_close(x);
     return NULL;
   }
-  if (sconed_xdp_publish(x, e) || write_cfg(x)) {
+  if (sconed_xdp_publish(x, e)) { /* writes the config too */
     snprintf(err, errlen, "cannot fill the XDP maps: %s", strerror(errno));
     sconed_xdp_close(x);
     return NULL;
@@ -135,6 +135,46 @@ static void prefix_key(const sconed_engine_prefix *p, struct xdp_sub_key *k) {
 
 static int key_cmp(const void *a, const void *b) {
   return memcmp(a, b, sizeof(struct xdp_sub_key));
+}
+
+size_t sconed_xdp_map_prune(int fd, size_t key_size,
+                            int (*keep)(const void *key, void *arg),
+                            void *arg) {
+  /* Keys of up to 64 bytes (the maps here have 4 to 20). */
+  uint8_t cur[64], next[64], *gone = NULL;
+  size_t ngone = 0, cap = 0;
+  if (key_size > sizeof(cur))
+    return 0;
+  int more = bpf_map_get_next_key(fd, NULL, next) == 0;
+  while (more) {
+    memcpy(cur, next, key_size);
+    more = bpf_map_get_next_key(fd, cur, next) == 0;
+    if (keep(cur, arg))
+      continue;
+    if (ngone == cap) {
+      cap = cap ? cap * 2 : 64;
+      uint8_t *ng = realloc(gone, cap * key_size);
+      if (!ng)
+        break;
+      gone = ng;
+    }
+    memcpy(gone + ngone++ * key_size, cur, key_size);
+  }
+  /* Deleted after the walk: deleting during it restarts get_next_key. */
+  for (size_t i = 0; i < ngone; i++)
+    bpf_map_delete_elem(fd, gone + i * key_size);
+  free(gone);
+  return ngone;
+}
+
+typedef struct sorted_keys {
+  const struct xdp_sub_key *k;
+  size_t n;
+} sorted_keys;
+
+static int in_config(const void *key, void *arg) {
+  const sorted_keys *s = arg;
+  return s->n && bsearch(key, s->k, s->n, sizeof(*s->k), key_cmp) != NULL;
 }
 
 int sconed_xdp_publish(sconed_xdp *x, const sconed_engine *e) {
@@ -169,26 +209,8 @@ int sconed_xdp_publish(sconed_xdp *x, const sconed_engine *e) {
   }
   /* Sorted, so that a config of 10^5 prefixes is not 10^10 compares. */
   qsort(keys, n, sizeof(*keys), key_cmp);
-  struct xdp_sub_key cur, next, *stale = NULL;
-  size_t nstale = 0, cap = 0;
-  int more = bpf_map_get_next_key(fd, NULL, &next) == 0;
-  while (more) {
-    cur = next;
-    more = bpf_map_get_next_key(fd, &cur, &next) == 0;
-    if (n && bsearch(&cur, keys, n, sizeof(*keys), key_cmp))
-      continue;
-    if (nstale == cap) {
-      cap = cap ? cap * 2 : 16;
-      struct xdp_sub_key *ns = realloc(stale, cap * sizeof(*ns));
-      if (!ns)
-        break;
-      stale = ns;
-    }
-    stale[nstale++] = cur;
-  }
-  for (size_t i = 0; i < nstale; i++)
-    bpf_map_delete_elem(fd, &stale[i]);
-  free(stale);
+  sorted_keys s = {keys, n};
+  sconed_xdp_map_prune(fd, sizeof(*keys), in_config, &s);
   free(keys);
   /* Flows decide again whether their plan enforces, against the trie as
    * it now stands (a reload changes plans and actions). */

@@ -70,6 +70,12 @@ int sconed_xdp_set_policing(sconed_xdp *x, int on);
 int sconed_xdp_fsubs_fd(const sconed_xdp *x);
 int sconed_xdp_spolice_fd(const sconed_xdp *x);
 
+/* Walks the hash or trie map fd (keys of key_size bytes, at most 64) and
+ * deletes every key keep(key, arg) returns 0 for, after the walk.
+ * Returns how many. */
+size_t sconed_xdp_map_prune(int fd, size_t key_size,
+                            int (*keep)(const void *key, void *arg), void *arg);
+
 /* Attaches to interfaces (comma-separated names) in native mode, or
  * generic (skb) mode when generic is set. The attachments belong to this
  * process: they go when it exits or is killed, and the interfaces forward
