@@ -77,13 +77,15 @@ static int write_entry(int kind, const char *name, const char **f, size_t n) {
   const char *hset[2 + 64] = {"HSET", key};
   for (size_t i = 0; i < 2 * n; i++)
     hset[2 + i] = f[i];
-  if (cmd(1, multi) || cmd(2, del) || (n && cmd(2 + (int)(2 * n), hset)) ||
-      cmd(2, incr) || cmd(1, exec))
-    return die("write failed");
   char chan[128];
   snprintf(chan, sizeof(chan), "%s:changes", ns);
   const char *pub[] = {"PUBLISH", chan, msg};
-  return cmd(3, pub) ? die("publish failed") : 0;
+  /* The announcement in the same transaction: a writer that dies after
+   * EXEC has published, and no element sees the version without it. */
+  if (cmd(1, multi) || cmd(2, del) || (n && cmd(2 + (int)(2 * n), hset)) ||
+      cmd(2, incr) || cmd(3, pub) || cmd(1, exec))
+    return die("write failed");
+  return 0;
 }
 
 /* KEY=VALUE words into field/value pairs. */
@@ -208,10 +210,13 @@ int main(int argc, char **argv) {
     if (e)
       freeReplyObject(e);
     const char *hs[] = {"HSET", key, "optin", a[1]}, *in[] = {"INCR", ver},
-               *pub[] = {"PUBLISH", chan, msg};
-    r = !there                                    ? die("no such subscriber")
-        : cmd(4, hs) || cmd(2, in) || cmd(3, pub) ? die("write failed")
-                                                  : 0;
+               *pub[] = {"PUBLISH", chan, msg}, *multi[] = {"MULTI"},
+               *exec[] = {"EXEC"};
+    r = !there ? die("no such subscriber")
+        : cmd(1, multi) || cmd(4, hs) || cmd(2, in) || cmd(3, pub) ||
+                cmd(1, exec)
+            ? die("write failed")
+            : 0;
   } else if (!strcmp(c, "del") && left == 2) {
     for (int k = 0; k < 3; k++)
       if (!strcmp(a[0], kinds[k]))

@@ -21,6 +21,11 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 #define VERSION_CHECK_MS 1000
+/* A writer bumps NS:version, then publishes: a check can see the version
+ * before the message, which is on its way on the other connection. Only a
+ * version still not covered this long after it was seen means a lost
+ * message (or a writer that did not publish). */
+#define VERSION_GRACE_MS 2000
 #define POLL_MS 50
 #define SCAN_COUNT "1000"
 /* Opt-in changes applied in place in one batch; more rebuild. */
@@ -513,6 +518,8 @@ static void serve(sconed_policy_store *st) {
         (long long)v);
   uint64_t next_check = now_ns() + VERSION_CHECK_MS * 1000000ULL;
   int dirty = 0;
+  uint64_t ahead_at = 0; /* when a version ahead of ours was seen; 0: none */
+  int64_t ahead_ver = 0;
   optin_batch *ob = calloc(1, sizeof(*ob));
   if (!ob)
     return;
@@ -563,20 +570,31 @@ static void serve(sconed_policy_store *st) {
       int64_t ver = get_version(st, st->cmd, &ok);
       if (!ok)
         break;
+      uint64_t t = now_ns();
       pthread_mutex_lock(&st->mu);
-      int behind = ver != st->st.version;
-      if (!behind)
-        st->in_step_at = now_ns();
+      int64_t have = st->st.version;
+      if (ver == have)
+        st->in_step_at = t;
       pthread_mutex_unlock(&st->mu);
-      if (behind) {
-        /* A message was lost, or a writer did not publish. */
+      /* Ahead: wait for its message, unless one seen earlier is still
+       * not covered after the grace. Behind: the store went back (a
+       * flush, another server): read it now. */
+      if (ver > have && (!ahead_at || have >= ahead_ver)) {
+        ahead_ver = ver;
+        ahead_at = t;
+      } else if (ver == have) {
+        ahead_at = 0;
+      }
+      if (ver < have ||
+          (ahead_at && t - ahead_at >= VERSION_GRACE_MS * 1000000ULL)) {
+        ahead_at = 0;
         int fr = full_read(st, st->cmd, err, sizeof(err));
         if (fr < 0)
           break;
         if (fr == 0)
           apply(st);
       }
-      next_check = now_ns() + VERSION_CHECK_MS * 1000000ULL;
+      next_check = t + VERSION_CHECK_MS * 1000000ULL;
     }
   }
   free(ob);

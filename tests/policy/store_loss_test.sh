@@ -100,5 +100,44 @@ done
 flow after 30 3
 flow_done
 expect "$work/after" sig_40 -ge 1 "advice (10M) after the resync"
+
+# 4. A message slower than the version check: the writer bumps the
+# version, its PUBLISH follows 1.5 s later (checks run every second, so
+# one sees the version ahead). The element waits for the message and
+# applies it in place; no full read.
+sub=scone:sub:imsi-001019876543210
+R() { redis-cli -p $base "$@" >/dev/null || fail "redis-cli $*"; }
+metrics $ctl "$work/m"
+syncs=$(mval "$work/m" sconed_policy_full_syncs_total)
+inplace=$(mval "$work/m" sconed_policy_updates_in_place_total)
+R HSET $sub optin no
+R INCR scone:version
+sleep 1.5
+R PUBLISH scone:changes sub:imsi-001019876543210
+i=0
+until metrics $ctl "$work/m" &&
+	[ "$(mval "$work/m" 'sconed_optin_subscribers{state="in"}')" = 0 ]; do
+	i=$((i + 1))
+	[ $i -gt 50 ] && fail "slow message: opt-out not applied"
+	sleep 0.02
+done
+[ "$(mval "$work/m" sconed_policy_full_syncs_total)" = "$syncs" ] ||
+	fail "slow message: a full read instead of waiting for it"
+[ "$(mval "$work/m" sconed_policy_updates_in_place_total)" = $((inplace + 1)) ] ||
+	fail "slow message: not applied in place"
+echo "ok: a message 1.5 s behind its version: waited for, applied in place"
+# 5. A writer that never publishes: a full read once the grace is over.
+R HSET $sub optin yes
+R INCR scone:version
+t0=$(date +%s%N)
+until metrics $ctl "$work/m" &&
+	[ "$(mval "$work/m" 'sconed_optin_subscribers{state="in"}')" = 1 ]; do
+	[ $((($(date +%s%N) - t0) / 1000000)) -gt 4000 ] &&
+		fail "unpublished write not read within 4 s"
+	sleep 0.05
+done
+[ "$(mval "$work/m" sconed_policy_full_syncs_total)" = $((syncs + 1)) ] ||
+	fail "unpublished write: no full read"
+echo "ok: an unpublished write read in $((($(date +%s%N) - t0) / 1000000)) ms (full read)"
 grep -qF 001019876543210 "$log" "$work/m" && fail "subscriber id in the output"
 echo "ok: policy_store_loss"
