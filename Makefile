@@ -10,7 +10,7 @@ JOBS        ?= $(shell nproc)
 PREFIX      ?= /usr/local
 DESTDIR     ?=
 
-.PHONY: all deps configure install deb test asan-test tsan-test fuzz fuzz-coverage memcheck bench demo lab content content-fast format clean
+.PHONY: all deps configure install deb test asan-test tsan-test fuzz fuzz-coverage memcheck memcheck-e2e bench demo lab content content-fast format clean
 
 all: configure
 	cmake --build $(BUILD) -j$(JOBS)
@@ -73,6 +73,12 @@ fuzz-coverage:
 # suites, corpus replays); MEMCHECK_ARGS passes e.g. -R 'sconed'.
 memcheck: all
 	./scripts/memcheck.py $(BUILD) $(MEMCHECK_ARGS)
+
+# The shell and Python suites (e2e, datapath, policy, player, ...) with
+# every project program they start under valgrind (scripts/memcheck.py
+# --programs); MEMCHECK_ARGS as above.
+memcheck-e2e: all
+	./scripts/memcheck.py $(BUILD) --programs $(MEMCHECK_ARGS)
 
 bench: all
 	./scripts/run-benches.sh $(BUILD)/bin

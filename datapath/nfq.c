@@ -27,6 +27,7 @@
 #include "nfq.h"
 
 #include "delayq.h"
+#include "nfq_keeper.h"
 #include "nfq_sock.h"
 
 #include <arpa/inet.h>
@@ -364,6 +365,7 @@ void sconed_nfq_settings_default(sconed_nfq_settings *s) {
   s->queue_maxlen = 4096;
   s->max_held = 16384;
   s->threads = 0;
+  s->keeper = 1;
 }
 
 /* Serves l's queues until a signal (the main thread), the stop eventfd or
@@ -453,11 +455,20 @@ int sconed_nfq_run(sconed_dp *dp, const sconed_nfq_settings *o) {
       close(quitfd);
     return -1;
   }
+  /* The keeper copies the sockets now, bound and before any thread runs. */
+  int keeper = -1, keeper_done = -1;
+  sconed_nfq_kept *kept = o->keeper ? calloc(nt, sizeof(*kept)) : NULL;
+  if (kept) {
+    for (unsigned t = 0; t < nt; t++)
+      kept[t] = (sconed_nfq_kept){ls[t].s.fd, ls[t].lo, ls[t].hi};
+    keeper = sconed_nfq_keeper_start(kept, nt, &keeper_done);
+    free(kept);
+  }
   if (!dp->quiet)
-    sconed_dp_log("nfqueue: serving queues %u..%u (batch %u%s, %u thread%s)",
+    sconed_dp_log("nfqueue: serving queues %u..%u (batch %u%s, %u thread%s%s)",
                   o->queue_lo, o->queue_hi, ls[0].batch,
                   ls[0].batch_verdicts ? ", batch verdicts" : "", nt,
-                  nt == 1 ? "" : "s");
+                  nt == 1 ? "" : "s", keeper > 0 ? ", a keeper" : "");
   sconed_dp_notify(dp, "READY=1\nSTATUS=serving NFQUEUE %u..%u", o->queue_lo,
                    o->queue_hi);
   unsigned started = 1;
@@ -478,6 +489,8 @@ int sconed_nfq_run(sconed_dp *dp, const sconed_nfq_settings *o) {
     drain(&ls[t]);
   for (unsigned t = 0; t < nt; t++)
     loop_free(&ls[t]);
+  if (keeper > 0)
+    sconed_nfq_keeper_end(keeper, keeper_done);
   free(ls);
   close(quitfd);
   return 0;

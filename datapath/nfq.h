@@ -22,6 +22,9 @@ typedef struct sconed_nfq_settings {
   unsigned threads;      /* at most this many threads, each serving a
                             contiguous share of the queues; 0 (default):
                             one per queue, at most one per CPU */
+  int keeper;            /* a second process holds the queues too, so that
+                            a sconed killed with packets queued loses none
+                            of them (nfq_keeper.h); default 1 */
 } sconed_nfq_settings;
 
 void sconed_nfq_settings_default(sconed_nfq_settings *s);

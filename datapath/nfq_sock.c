@@ -7,12 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <libnetfilter_queue/libnetfilter_queue.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 
+/* How long a queue another process holds is waited for. */
+#define BIND_WAIT_MS 1000
 /* A verdict message without payload needs well under this. */
 #define VERDICT_OVERHEAD 64
 
@@ -112,7 +115,17 @@ int sconed_nfq_open(sconed_nfq_sock *s, uint16_t lo, uint16_t hi,
   if (setsockopt(s->fd, SOL_SOCKET, SO_SNDBUFFORCE, &sb, sizeof(sb)) < 0)
     setsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &sb, sizeof(sb));
   for (unsigned q = lo; q <= hi; q++) {
-    if (bind_queue(s, (uint16_t)q, queue_maxlen) < 0) {
+    /* A sconed killed a moment ago leaves its keeper (nfq_keeper.h) on
+     * the queue for the few milliseconds it takes to release it: wait
+     * for it, up to BIND_WAIT_MS, rather than fail a quick restart. */
+    int r, waited = 0;
+    while ((r = bind_queue(s, (uint16_t)q, queue_maxlen)) < 0 &&
+           (errno == EPERM || errno == EBUSY) && waited < BIND_WAIT_MS) {
+      struct timespec ts = {0, 20 * 1000000L};
+      nanosleep(&ts, NULL);
+      waited += 20;
+    }
+    if (r < 0) {
       const char *hint = errno == EPERM
                              ? " (needs CAP_NET_ADMIN, or another process has "
                                "the queue)"

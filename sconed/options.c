@@ -26,6 +26,7 @@ enum {
   OPT_NFQ_BATCH,
   OPT_NFQ_MAXLEN,
   OPT_NFQ_THREADS,
+  OPT_NFQ_NO_KEEPER,
   OPT_RELAY,
   OPT_UPSTREAM,
   OPT_RELAY_IDLE,
@@ -87,6 +88,9 @@ static const char usage[] =
     "  --nfqueue-batch K       packets per receive (default 32; 1 = one at a\n"
     "                          time, single verdicts only)\n"
     "  --nfqueue-maxlen K      kernel queue length per queue (default 4096)\n"
+    "  --nfqueue-no-keeper     no second process holding the queues: a\n"
+    "                          sconed killed (kill -9, a crash) then loses\n"
+    "                          what was queued\n"
     "  --relay ADDR:PORT       UDP relay: listen here ([::1]:4433 for IPv6)\n"
     "  --upstream HOST:PORT    ... and forward to this server\n"
     "  --relay-idle SEC        forget a silent relay client (default 60)\n"
@@ -196,6 +200,7 @@ int sconed_options_parse(sconed_options *o, int argc, char **argv) {
       {"nfqueue-batch", required_argument, 0, OPT_NFQ_BATCH},
       {"nfqueue-maxlen", required_argument, 0, OPT_NFQ_MAXLEN},
       {"nfqueue-threads", required_argument, 0, OPT_NFQ_THREADS},
+      {"nfqueue-no-keeper", no_argument, 0, OPT_NFQ_NO_KEEPER},
       {"relay", required_argument, 0, OPT_RELAY},
       {"upstream", required_argument, 0, OPT_UPSTREAM},
       {"relay-idle", required_argument, 0, OPT_RELAY_IDLE},
@@ -303,6 +308,9 @@ int sconed_options_parse(sconed_options *o, int argc, char **argv) {
       if (sconed_parse_uint(optarg, 1024, &n) || n == 0)
         return bad("--nfqueue-threads wants 1..1024");
       o->nfq.threads = (unsigned)n;
+      break;
+    case OPT_NFQ_NO_KEEPER:
+      o->nfq.keeper = 0;
       break;
     case OPT_RELAY:
       o->relay.listen = optarg;

@@ -94,6 +94,9 @@ static void settings_reach_engine_and_datapaths(void **state) {
   assert_int_equal(o.nfq.queue_lo, 0);
   assert_int_equal(o.nfq.queue_hi, 3);
   assert_int_equal(o.nfq.threads, 2);
+  assert_true(o.nfq.keeper); /* on unless refused */
+  assert_int_equal(PARSE(&o, "--nfqueue", "0", "--nfqueue-no-keeper"), 0);
+  assert_false(o.nfq.keeper);
 }
 
 static void bad_values_refused(void **state) {
