@@ -25,7 +25,7 @@ static void send_msg(int fd, struct nlmsghdr *nlh) {
 
 void sconed_nfq_keeper_release(const sconed_nfq_kept *k) {
   for (unsigned q = k->lo; q <= k->hi; q++) {
-    uint8_t buf[128];
+    uint8_t buf[128] = {0};
     struct nlmsghdr *nlh = nfq_nlmsg_put((char *)buf, NFQNL_MSG_CONFIG, (int)q);
     nfq_nlmsg_cfg_put_qmaxlen(nlh, 0);
     send_msg(k->fd, nlh);
@@ -40,7 +40,7 @@ void sconed_nfq_keeper_release(const sconed_nfq_kept *k) {
   static const uint32_t ends[] = {0x7fffffffu, 0xffffffffu, 0x7fffffffu};
   for (unsigned q = k->lo; q <= k->hi; q++)
     for (unsigned i = 0; i < 3; i++) {
-      uint8_t buf[128];
+      uint8_t buf[128] = {0};
       struct nlmsghdr *nlh =
           nfq_nlmsg_put((char *)buf, NFQNL_MSG_VERDICT_BATCH, (int)q);
       nfq_nlmsg_verdict_put(nlh, (int)ends[i], NF_ACCEPT);

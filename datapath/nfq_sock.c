@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -75,8 +76,9 @@ static int request(sconed_nfq_sock *s, struct nlmsghdr *nlh) {
 
 static int bind_queue(sconed_nfq_sock *s, uint16_t q, uint32_t maxlen) {
   /* Bind, copy mode, length and fail-open in one message: the kernel
-   * applies them together, so the queue never runs with defaults. */
-  uint8_t buf[256];
+   * applies them together, so the queue never runs with defaults. Zeroed:
+   * the attributes' padding goes to the kernel too. */
+  uint8_t buf[256] = {0};
   struct nlmsghdr *nlh = nfq_nlmsg_put((char *)buf, NFQNL_MSG_CONFIG, q);
   nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND);
   nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
@@ -87,6 +89,26 @@ static int bind_queue(sconed_nfq_sock *s, uint16_t q, uint32_t maxlen) {
   mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_FAIL_OPEN));
   mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN));
   return request(s, nlh);
+}
+
+/* 1 when another socket has queue q bound in this network namespace
+ * (the kernel lists it), so a refused bind is worth waiting on; a bind
+ * refused for want of CAP_NET_ADMIN fails at once. */
+static int queue_held(uint16_t q) {
+  int saved = errno; /* the bind's, for the message that may follow */
+  FILE *f = fopen("/proc/net/netfilter/nfnetlink_queue", "r");
+  if (!f) {
+    errno = saved;
+    return 0;
+  }
+  unsigned n;
+  int held = 0;
+  char line[256];
+  while (!held && fgets(line, sizeof(line), f))
+    held = sscanf(line, "%u", &n) == 1 && n == q;
+  fclose(f);
+  errno = saved;
+  return held;
 }
 
 int sconed_nfq_open(sconed_nfq_sock *s, uint16_t lo, uint16_t hi,
@@ -120,7 +142,8 @@ int sconed_nfq_open(sconed_nfq_sock *s, uint16_t lo, uint16_t hi,
      * for it, up to BIND_WAIT_MS, rather than fail a quick restart. */
     int r, waited = 0;
     while ((r = bind_queue(s, (uint16_t)q, queue_maxlen)) < 0 &&
-           (errno == EPERM || errno == EBUSY) && waited < BIND_WAIT_MS) {
+           (errno == EPERM || errno == EBUSY) && waited < BIND_WAIT_MS &&
+           queue_held((uint16_t)q)) {
       struct timespec ts = {0, 20 * 1000000L};
       nanosleep(&ts, NULL);
       waited += 20;
@@ -143,7 +166,7 @@ int sconed_nfq_open(sconed_nfq_sock *s, uint16_t lo, uint16_t hi,
 int sconed_nfq_stop_queueing(sconed_nfq_sock *s, uint16_t lo, uint16_t hi) {
   int r = 0;
   for (unsigned q = lo; q <= hi; q++) {
-    uint8_t buf[128];
+    uint8_t buf[128] = {0};
     struct nlmsghdr *nlh = nfq_nlmsg_put((char *)buf, NFQNL_MSG_CONFIG, (int)q);
     nfq_nlmsg_cfg_put_qmaxlen(nlh, 0);
     nlh->nlmsg_seq = ++s->seq;
