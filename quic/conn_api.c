@@ -32,7 +32,7 @@ const char *scone_quic_strerror(int err) {
   case SCONE_QUIC_ERR_HEADERS:
     return "response header section too large";
   case SCONE_QUIC_ERR_ROOT:
-    return "content root cannot be served (not a directory, or no openat2)";
+    return "content root cannot be served (not a directory)";
   default:
     return scone_strerror(err);
   }

@@ -5,13 +5,17 @@
  * RESOLVE_BENEATH walk from the root directory's descriptor, which no
  * "..", absolute path or symbolic link can leave, rather than by checking
  * strings, which races with the file system and misses symlinks.
+ * Without openat2, a walk of our own, one component at a time, that
+ * follows no symbolic link.
  */
 #include "content.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -115,13 +119,72 @@ int sq_content_decode_path(const char *target, char *out, size_t cap) {
   return has_dotdot(out) ? 400 : 0;
 }
 
-/* openat2(2): glibc 2.36 has no wrapper. */
+int sq_content_open_walk(int dirfd, const char *rel) {
+  int cur = dirfd;
+  for (const char *p = rel;;) {
+    while (*p == '/')
+      p++;
+    const char *e = strchrnul(p, '/'), *next = e;
+    while (*next == '/')
+      next++;
+    int last = *next == '\0';
+    char comp[NAME_MAX + 1] = ".";
+    size_t len = (size_t)(e - p);
+    if (len > NAME_MAX || (len == 2 && p[0] == '.' && p[1] == '.')) {
+      if (cur != dirfd)
+        close(cur);
+      errno = len > NAME_MAX ? ENAMETOOLONG : EXDEV;
+      return -1;
+    }
+    if (len) {
+      memcpy(comp, p, len);
+      comp[len] = '\0';
+    }
+    /* Never follows a link: O_NOFOLLOW on each single component. */
+    int fd =
+        openat(cur, comp,
+               last ? O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW
+                    : O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    int saved = errno;
+    /* A link where a directory was needed is a way out refused (ELOOP,
+     * as on the last component), not a missing file. */
+    struct stat st;
+    if (fd < 0 && saved == ENOTDIR && !last &&
+        fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISLNK(st.st_mode))
+      saved = ELOOP;
+    if (cur != dirfd)
+      close(cur);
+    errno = saved;
+    if (fd < 0 || last)
+      return fd;
+    cur = fd;
+    p = next;
+  }
+}
+
+/* openat2(2) (glibc 2.36 has no wrapper); where the kernel (before 5.6)
+ * or a tool running the program (valgrind 3.19) does not know it, the
+ * walk above, which follows no link at all where RESOLVE_BENEATH follows
+ * those that stay beneath: stricter, never looser. */
+static atomic_int no_openat2;
+
+int sq_content_follows_links(void) {
+  return !atomic_load_explicit(&no_openat2, memory_order_relaxed);
+}
+
 static int open_beneath(int dirfd, const char *rel) {
-  struct open_how how;
-  memset(&how, 0, sizeof(how));
-  how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-  return (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+  if (!atomic_load_explicit(&no_openat2, memory_order_relaxed)) {
+    struct open_how how;
+    memset(&how, 0, sizeof(how));
+    how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+    int fd = (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+    if (fd >= 0 || errno != ENOSYS)
+      return fd;
+    atomic_store_explicit(&no_openat2, 1, memory_order_relaxed);
+  }
+  return sq_content_open_walk(dirfd, rel);
 }
 
 int sq_content_beneath_ok(int dirfd) {

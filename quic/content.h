@@ -51,8 +51,19 @@ void sq_content_close(sq_body *b);
 size_t sq_content_next(sq_body *b, nghttp3_vec *vec, size_t veccnt,
                        uint64_t max, int *eof);
 
-/* 1 when openat2 can resolve beneath dirfd here (Linux 5.6 and later). */
+/* 1 when files can be opened confined beneath dirfd here: by openat2
+ * (Linux 5.6 and later), else by sq_content_open_walk. */
 int sq_content_beneath_ok(int dirfd);
+
+/* Opens rel beneath dirfd one component at a time with O_NOFOLLOW: no
+ * "..", no symbolic link anywhere (ELOOP or ENOTDIR), read-only. The
+ * fallback where openat2 is missing; apart for its test. Returns the
+ * descriptor, or -1 with errno. */
+int sq_content_open_walk(int dirfd, const char *rel);
+
+/* 0 once openat2 was found missing: links that stay beneath the root are
+ * then refused (403) too. */
+int sq_content_follows_links(void);
 
 /* The Content-Type for a path, by its extension (DASH and web types);
  * application/octet-stream when unknown. */

@@ -76,8 +76,7 @@ extern "C" {
 /* The response's header section was past SCONE_QUIC_MAX_HEADER_BYTES or
  * SCONE_QUIC_MAX_HEADERS: the request was cancelled. */
 #define SCONE_QUIC_ERR_HEADERS (-112)
-/* The server's content root cannot be opened as a directory, or this
- * kernel cannot confine lookups to it (openat2, Linux 5.6 or later). */
+/* The server's content root cannot be opened as a directory. */
 #define SCONE_QUIC_ERR_ROOT (-113)
 
 /* Names SCONE_QUIC_ERR_* and SCONE_ERR_* values. */
@@ -376,7 +375,8 @@ typedef struct scone_quic_server_config {
   const char *cert_file, *key_file; /* PEM */
   /* Served under "/": regular files beneath root, found by the kernel so
    * that no "..", absolute path or symbolic link leads out of it (openat2
-   * RESOLVE_BENEATH); a path naming ".." in any spelling is refused (400),
+   * RESOLVE_BENEATH; without openat2, a walk that follows no symbolic
+   * link); a path naming ".." in any spelling is refused (400),
    * a way out (403) and anything missing (404) too. NULL serves only the
    * generated bodies. */
   const char *root;

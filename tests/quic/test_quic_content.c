@@ -5,8 +5,11 @@
  * from headers and the query and answered with CMSD, CORS and the OPTIONS
  * preflight, and pacing to the rtp a request asks for.
  */
+#include "content.h"
 #include "harness.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -156,6 +159,12 @@ static void test_types_and_lengths(void **state) {
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     h_rec_seen *r = fetch(&fx, "GET", cases[i].path, NULL, 0);
     char line[128];
+    /* A link inside the root: followed by openat2; where that is missing
+     * (valgrind 3.19 runs this test without it) refused. */
+    if (!strcmp(cases[i].path, "/same.m4s") && !sq_content_follows_links()) {
+      assert_int_equal(r->status, 403);
+      continue;
+    }
     assert_int_equal(r->status, 200);
     snprintf(line, sizeof(line), "content-type: %s\n", cases[i].type);
     has(r, line);
@@ -264,6 +273,56 @@ static void test_paths_stay_in_root(void **state) {
   h_rec_seen *r = fetch(&fx, "HEAD", "/bytes/12x", NULL, 0);
   assert_int_equal(r->status, 400);
   down(&fx);
+}
+
+/* The walk used where openat2 is missing: the same ways out fail, and it
+ * is stricter (a link that stays inside fails too). */
+static void test_walk_without_openat2(void **state) {
+  (void)state;
+  fixture fx;
+  memset(&fx, 0, sizeof(fx));
+  h_env_init(&fx.e);
+  make_tree(&fx);
+  int root = open(fx.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  assert_true(root >= 0);
+  static const struct {
+    const char *path;
+    const char *want; /* the file's bytes, or NULL: refused */
+  } cases[] = {
+      {"chunk.m4s", "0123456789abcdefghij"},
+      {"/sub/x.mp4", "xx"},
+      {"sub//x.mp4", "xx"},
+      {"./init.mp4", "init"},
+      {"../secret.txt", NULL},
+      {"sub/../chunk.m4s", NULL},
+      {"..", NULL},
+      {"escape.txt", NULL},
+      {"abs.txt", NULL},
+      {"abs-in.m4s", NULL},
+      {"same.m4s", NULL},
+      {"outdir/secret.txt", NULL},
+      {"nothing.m4s", NULL},
+      {"chunk.m4s/x", NULL},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    int fd = sq_content_open_walk(root, cases[i].path);
+    if ((fd >= 0) != (cases[i].want != NULL))
+      fail_msg("%s: fd %d (errno %d)", cases[i].path, fd, errno);
+    if (fd < 0)
+      continue;
+    char buf[64] = {0};
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    assert_true(n >= 0);
+    assert_string_equal(buf, cases[i].want);
+  }
+  /* The root itself, as the start-up check opens it. */
+  int fd = sq_content_open_walk(root, ".");
+  assert_true(fd >= 0);
+  close(fd);
+  close(root);
+  rm_tree(&fx);
+  h_env_cleanup(&fx.e);
 }
 
 /* CMCD in the headers and in the query; CMSD back. */
@@ -395,6 +454,7 @@ int main(void) {
       cmocka_unit_test(test_types_and_lengths),
       cmocka_unit_test(test_byte_ranges),
       cmocka_unit_test(test_paths_stay_in_root),
+      cmocka_unit_test(test_walk_without_openat2),
       cmocka_unit_test(test_cmcd_in_cmsd_out),
       cmocka_unit_test(test_cors_preflight_and_methods),
       cmocka_unit_test(test_pacing_to_rtp),

@@ -72,15 +72,20 @@ run() {
 	fi
 }
 
+# report NAME LABEL: what the run's two ends received, and lost.
+report() {
+	srx=$(value rx "$work/$1.srv")
+	crx=$(value rx "$work/$1.cli")
+	echo "$2: $COUNT sent each way every ${INTERVAL} us;" \
+		"lost $((COUNT - srx)) uplink, $((COUNT - crx)) downlink"
+}
+
 start_sconed "$work/term.log"
 # STOP, then TERM and CONT together: the queue is full when sconed exits.
 run term 4450 ${RELIA_SIGS:-STOP TERM CONT}
 kill -TERM $sconed_pid 2>/dev/null
 wait_gone $sconed_pid 10 || fail "sconed did not exit after SIGTERM"
-srx=$(value rx "$work/term.srv")
-crx=$(value rx "$work/term.cli")
-echo "sigterm: $COUNT sent each way every ${INTERVAL} us;" \
-	"server got $srx, client got $crx"
+report term sigterm
 expect "$work/term.srv" rx -eq $COUNT "SIGTERM after SIGSTOP: server"
 expect "$work/term.cli" rx -eq $COUNT "SIGTERM after SIGSTOP: client"
 grep -q "cannot stop queueing" "$work/term.log" && fail "queue not stopped"
@@ -113,10 +118,7 @@ echo "ok: bypassed while no sconed ran: counted $((after - before))" \
 start_sconed "$work/kill.log"
 grep -q "a keeper" "$work/kill.log" || fail "no keeper started"
 run stopkill 4451 STOP KILL
-srx=$(value rx "$work/stopkill.srv")
-crx=$(value rx "$work/stopkill.cli")
-echo "sigstop+sigkill, keeper: lost $((COUNT - srx)) uplink," \
-	"$((COUNT - crx)) downlink"
+report stopkill "sigstop+sigkill, keeper"
 expect "$work/stopkill.srv" rx -eq $COUNT "SIGKILL after SIGSTOP: server"
 expect "$work/stopkill.cli" rx -eq $COUNT "SIGKILL after SIGSTOP: client"
 grep -q "keeper: sconed ended without stopping" "$work/kill.log" ||
@@ -125,10 +127,6 @@ grep -q "keeper: sconed ended without stopping" "$work/kill.log" ||
 # it, up to a second).
 start_sconed "$work/kill2.log" --nfqueue-no-keeper
 run nokeeper 4452 STOP KILL
-srx=$(value rx "$work/nokeeper.srv")
-crx=$(value rx "$work/nokeeper.cli")
-lost=$((2 * COUNT - srx - crx))
-echo "sigstop+sigkill, --nfqueue-no-keeper: lost $((COUNT - srx)) uplink," \
-	"$((COUNT - crx)) downlink"
-[ $lost -ge 1 ] || fail "no packet lost without the keeper: the test shows nothing"
+report nokeeper "sigstop+sigkill, --nfqueue-no-keeper"
+[ $((2 * COUNT - srx - crx)) -ge 1 ] || fail "no packet lost without the keeper: the test shows nothing"
 echo "PASS"
