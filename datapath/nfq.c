@@ -287,7 +287,9 @@ static int loop_init(loop *l, sconed_dp *dp, const sconed_nfq_settings *o,
   l->mm = calloc(l->batch, sizeof(*l->mm));
   l->iov = calloc(l->batch, sizeof(*l->iov));
   l->rx = malloc((size_t)l->batch * RX_BUF);
-  l->tx.buf = malloc(TX_BUF);
+  /* Zeroed once: libmnl 1.0.4 leaves an attribute's padding as it finds
+   * it, and the buffer goes to the kernel whole. */
+  l->tx.buf = calloc(1, TX_BUF);
   l->tx.cap = TX_BUF;
   /* The kernel sends one packet per datagram; room for more is cheap. */
   l->cap = (size_t)l->batch * 2;

@@ -29,7 +29,7 @@ static void accept_stray(sconed_nfq_sock *s, const struct nlmsghdr *nlh) {
   const struct nfgenmsg *nfg = mnl_nlmsg_get_payload(nlh);
   const struct nfqnl_msg_packet_hdr *ph =
       mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
-  uint8_t buf[VERDICT_OVERHEAD];
+  uint8_t buf[VERDICT_OVERHEAD] = {0};
   sconed_nfq_tx tx = {buf, sizeof(buf), 0};
   if (sconed_nfq_verdict(&tx, ntohs(nfg->res_id), ntohl(ph->packet_id),
                          NF_ACCEPT, NULL, 0) == 0)

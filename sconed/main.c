@@ -6,6 +6,7 @@
 #include "config.h"
 #include "engine.h"
 #include "legacy.h"
+#include "nfq_keeper.h"
 #include "options.h"
 #include "pcap_path.h"
 #include "runner.h"
@@ -183,6 +184,8 @@ static int run_offline(sconed_engine *e, const sconed_options *o) {
 }
 
 int main(int argc, char **argv) {
+  if (argc > 1 && !strcmp(argv[1], SCONED_NFQ_KEEPER_ARG))
+    return sconed_nfq_keeper_main(argc, argv);
   sconed_options o;
   int rc = sconed_options_parse(&o, argc, argv);
   if (rc != 0 || o.mode == SCONED_MODE_HELP)
