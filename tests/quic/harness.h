@@ -125,6 +125,9 @@ void h_client_start(h_client *c, uint16_t port,
                     const scone_quic_settings *settings, const char *qlog);
 /* GET path and wait up to timeout; returns scone_quic_client_run's result. */
 int h_client_get(h_client *c, const char *path, scone_duration timeout);
+/* The same for exactly span, unscaled: for a request expected not to
+ * finish in it. */
+int h_client_get_for(h_client *c, const char *path, scone_duration span);
 /* Keeps the connection running for d. */
 int h_client_idle(h_client *c, scone_duration d);
 void h_client_counters(h_client *c, scone_quic_counters *out);
