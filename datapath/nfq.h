@@ -32,4 +32,11 @@ void sconed_nfq_settings_default(sconed_nfq_settings *s);
 /* Serves the queues; runs and returns as every loop does (dp.h). */
 int sconed_nfq_run(sconed_dp *dp, const sconed_nfq_settings *s);
 
+/* The queue keeper (nfq_keeper.h) runs sconed's own program with this
+ * first argument, so that it holds none of sconed's memory; main() hands
+ * such a command line to sconed_nfq_keeper_main, which never returns
+ * unless the line is not one sconed made (then 2). */
+#define SCONED_NFQ_KEEPER_ARG "--nfqueue-keeper"
+int sconed_nfq_keeper_main(int argc, char **argv);
+
 #endif

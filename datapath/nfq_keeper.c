@@ -1,6 +1,7 @@
 #include "nfq_keeper.h"
 
 #include "dp.h"
+#include "nfq.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +26,9 @@ static void send_msg(int fd, struct nlmsghdr *nlh) {
   while (r < 0 && errno == EINTR);
 }
 
-void sconed_nfq_keeper_release(const sconed_nfq_kept *k) {
+/* The keeper's work once sconed is gone, on one socket: stop queueing,
+ * accept everything queued. */
+static void release(const sconed_nfq_kept *k) {
   for (unsigned q = k->lo; q <= k->hi; q++) {
     uint8_t buf[128] = {0};
     struct nlmsghdr *nlh = nfq_nlmsg_put((char *)buf, NFQNL_MSG_CONFIG, (int)q);
@@ -105,7 +108,7 @@ static _Noreturn void keeper_run(const sconed_nfq_kept *k, unsigned n,
     r = read(pipe_fd, &c, 1);
   while (r < 0 && errno == EINTR);
   for (unsigned i = 0; i < n; i++) {
-    sconed_nfq_keeper_release(&k[i]);
+    release(&k[i]);
     close(k[i].fd);
   }
   if (r != 1) {

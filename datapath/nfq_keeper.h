@@ -30,15 +30,7 @@ int sconed_nfq_keeper_start(const sconed_nfq_kept *k, unsigned n, int *done);
 /* After a graceful stop: lets the keeper go and reaps it. */
 void sconed_nfq_keeper_end(int pid, int done);
 
-/* The keeper runs sconed's own program with this first argument (so that
- * it holds none of sconed's memory); main() hands such a command line to
- * sconed_nfq_keeper_main, which never returns unless the line is not one
- * sconed made (then 2). */
-#define SCONED_NFQ_KEEPER_ARG "--nfqueue-keeper"
-int sconed_nfq_keeper_main(int argc, char **argv);
-
-/* The keeper's work once sconed is gone, on one socket: stop queueing,
- * accept everything queued. Apart so that a test can run it. */
-void sconed_nfq_keeper_release(const sconed_nfq_kept *k);
+/* sconed_nfq_keeper_main and SCONED_NFQ_KEEPER_ARG, the keeper's entry,
+ * are in nfq.h, for sconed's main(). */
 
 #endif

@@ -6,7 +6,7 @@
 #include "config.h"
 #include "engine.h"
 #include "legacy.h"
-#include "nfq_keeper.h"
+#include "nfq.h"
 #include "options.h"
 #include "pcap_path.h"
 #include "runner.h"

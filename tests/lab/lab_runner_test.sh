@@ -118,9 +118,9 @@ long_run() {
 	wait_for "$work/$1.txt" "session running" 30 $runner ||
 		{ cat "$work/$1.txt" >&2; fail "$1: no session started"; }
 	[ "$(leftovers $runner)" = 4 ] || fail "$1: namespaces not there"
-	# scone-link, sconed, scone-server, scone-client
+	# scone-link, sconed and its queue keeper, scone-server, scone-client
 	progs=$(inside $runner)
-	[ "$(alive $progs)" = 4 ] || fail "$1: programs not running ($progs)"
+	[ "$(alive $progs)" = 5 ] || fail "$1: programs not running ($progs)"
 }
 long_run int
 pid=$runner
@@ -140,7 +140,7 @@ kill -9 $runner
 wait $runner 2>/dev/null
 runner=
 [ "$(leftovers $pid)" = 4 ] || fail "SIGKILL: expected the namespaces left"
-[ "$(alive $progs)" = 4 ] || fail "SIGKILL: expected the programs left"
+[ "$(alive $progs)" = 5 ] || fail "SIGKILL: expected the programs left"
 "$LAB/scone-lab" --cleanup || fail "--cleanup failed"
 [ "$(leftovers $pid)" = 0 ] || fail "--cleanup: namespaces left"
 [ "$(alive $progs)" = 0 ] || fail "--cleanup: programs left running"
