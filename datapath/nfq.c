@@ -367,7 +367,7 @@ void sconed_nfq_settings_default(sconed_nfq_settings *s) {
   s->queue_maxlen = 4096;
   s->max_held = 16384;
   s->threads = 0;
-  s->keeper = 1;
+  s->keeper = 0;
 }
 
 /* Serves l's queues until a signal (the main thread), the stop eventfd or

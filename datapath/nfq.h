@@ -24,7 +24,10 @@ typedef struct sconed_nfq_settings {
                             one per queue, at most one per CPU */
   int keeper;            /* a second process holds the queues too, so that
                             a sconed killed with packets queued loses none
-                            of them (nfq_keeper.h); default 1 */
+                            of them (nfq_keeper.h). It runs this program
+                            with SCONED_NFQ_KEEPER_ARG, so only a main()
+                            that hands that to sconed_nfq_keeper_main may
+                            set it; default 0 (sconed sets 1) */
 } sconed_nfq_settings;
 
 void sconed_nfq_settings_default(sconed_nfq_settings *s);

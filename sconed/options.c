@@ -216,6 +216,8 @@ int sconed_options_parse(sconed_options *o, int argc, char **argv) {
   memset(o, 0, sizeof(*o));
   sconed_engine_settings_default(&o->engine);
   sconed_nfq_settings_default(&o->nfq);
+  /* sconed's main() runs the keeper's command line (nfq.h). */
+  o->nfq.keeper = 1;
   sconed_relay_settings_default(&o->relay);
   int have_plan_options = 0, have_seed = 0, nfqueue = 0;
   uint64_t n;
