@@ -26,10 +26,15 @@ inside() {
 	local r
 	for r in c l r s; do ip netns pids "slab-$1-$r" 2>/dev/null; done
 }
-# alive PIDS...: how many of them still run.
+# alive PIDS...: how many of them still run (a zombie, which its parent
+# or init has still to reap, does not).
 alive() {
-	local p n=0
-	for p in "$@"; do kill -0 "$p" 2>/dev/null && n=$((n + 1)); done
+	local p n=0 st
+	for p in "$@"; do
+		st=$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null) || continue
+		[ -n "$st" ] && [ "$st" != Z ] && n=$((n + 1))
+		[ -n "${LAB_DEBUG:-}" ] && echo "pid $p state $st $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" >&2
+	done
 	echo $n
 }
 
