@@ -86,8 +86,13 @@ for mode in native generic; do
 	wait $sconed_pid 2>/dev/null
 	finish
 	cli=$work/client4.5000 srv=$work/server4.5000
-	expect "$cli" rx -eq 600 "$mode after SIGKILL: client"
-	expect "$srv" rx -eq 600 "$mode after SIGKILL: server"
+	# Native mode has lost none in every run. Generic (skb) mode lost 2
+	# of 600 once, in a CI run under load, at the moment of the detach
+	# (the client's own capture never saw them): the fail-open claim
+	# there is that traffic keeps flowing, within 1% (docs/xdp.md).
+	if [ $mode = native ]; then least=600; else least=594; fi
+	expect "$cli" rx -ge $least "$mode after SIGKILL: client"
+	expect "$srv" rx -ge $least "$mode after SIGKILL: server"
 	expect "$cli" cap_csum_bad -eq 0 "$mode after SIGKILL: wire"
 	expect "$cli" sig_26 -ge 1 "$mode before SIGKILL: rewritten"
 	# The kernel releases the process's links as it reaps it.
