@@ -2,6 +2,7 @@
 
 #include "dp.h"
 #include "nfq.h"
+#include "nfq_sock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,27 +15,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <libmnl/libmnl.h>
-#include <libnetfilter_queue/libnetfilter_queue.h>
 #include <linux/netfilter.h>
-#include <linux/netfilter/nfnetlink_queue.h>
-
-static void send_msg(int fd, struct nlmsghdr *nlh) {
-  ssize_t r;
-  do
-    r = send(fd, nlh, nlh->nlmsg_len, 0);
-  while (r < 0 && errno == EINTR);
-}
 
 /* The keeper's work once sconed is gone, on one socket: stop queueing,
  * accept everything queued. */
 static void release(const sconed_nfq_kept *k) {
-  for (unsigned q = k->lo; q <= k->hi; q++) {
-    uint8_t buf[128] = {0};
-    struct nlmsghdr *nlh = nfq_nlmsg_put((char *)buf, NFQNL_MSG_CONFIG, (int)q);
-    nfq_nlmsg_cfg_put_qmaxlen(nlh, 0);
-    send_msg(k->fd, nlh);
-  }
+  sconed_nfq_sock s = {.nl = NULL, .fd = k->fd, .seq = 0};
+  sconed_nfq_stop_queueing(&s, k->lo, k->hi);
   /* A batch verdict accepts the queue's packets from the oldest on while
    * their id is within half the id space before the one given (serial
    * comparison). Ids are consecutive and a queue spans far less than
@@ -43,14 +30,13 @@ static void release(const sconed_nfq_kept *k) {
    * wrap. A verdict that finds nothing is answered with an error the
    * keeper does not read. */
   static const uint32_t ends[] = {0x7fffffffu, 0xffffffffu, 0x7fffffffu};
-  for (unsigned q = k->lo; q <= k->hi; q++)
-    for (unsigned i = 0; i < 3; i++) {
-      uint8_t buf[128] = {0};
-      struct nlmsghdr *nlh =
-          nfq_nlmsg_put((char *)buf, NFQNL_MSG_VERDICT_BATCH, (int)q);
-      nfq_nlmsg_verdict_put(nlh, (int)ends[i], NF_ACCEPT);
-      send_msg(k->fd, nlh);
-    }
+  for (unsigned q = k->lo; q <= k->hi; q++) {
+    uint8_t buf[3 * 64] = {0};
+    sconed_nfq_tx tx = {buf, sizeof(buf), 0};
+    for (unsigned i = 0; i < 3; i++)
+      sconed_nfq_verdict_batch(&tx, (uint16_t)q, ends[i], NF_ACCEPT);
+    sconed_nfq_flush(&s, &tx);
+  }
 }
 
 /* Closes every descriptor but stdin/out/err, the sockets and the pipe:

@@ -172,7 +172,7 @@ int sconed_nfq_stop_queueing(sconed_nfq_sock *s, uint16_t lo, uint16_t hi) {
     nlh->nlmsg_seq = ++s->seq;
     /* No ack asked: the packets queued before it still come in and the
      * receive loop judges them. */
-    if (mnl_socket_sendto(s->nl, nlh, nlh->nlmsg_len) < 0)
+    if (send(s->fd, nlh, nlh->nlmsg_len, 0) < 0)
       r = -1;
   }
   return r;
@@ -213,8 +213,10 @@ int sconed_nfq_flush(sconed_nfq_sock *s, sconed_nfq_tx *tx) {
   if (!tx->len)
     return 0;
   ssize_t n;
+  /* On the descriptor alone (an unaddressed netlink send goes to the
+   * kernel), so that the queue keeper, which has only that, uses it too. */
   do
-    n = mnl_socket_sendto(s->nl, tx->buf, tx->len);
+    n = send(s->fd, tx->buf, tx->len, 0);
   while (n < 0 && errno == EINTR);
   tx->len = 0;
   return n < 0 ? -1 : 0;
